@@ -1,0 +1,130 @@
+"""In-memory catalog store writing into the fake shop store and goods catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from adapters.catalog.format import CatalogFile
+from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
+from adapters.catalog.rows import product_values, sku_values
+from adapters.goods.fake import FakeGoodsCatalog
+from adapters.goods.port import Category, DepositPolicy, Image, Product, Sku
+from adapters.shops.fake import FakeShopStore
+from adapters.shops.port import KeyKind, Shop
+from adapters.shops.rules import hash_key
+
+
+class FakeCatalogStore:
+    def __init__(self, shops: FakeShopStore, goods: FakeGoodsCatalog) -> None:
+        self.shops = shops
+        self.goods = goods
+        self.warehouses: dict[tuple[int, str], list[str]] = {}
+
+    async def apply(
+        self, catalog: CatalogFile, now: datetime, progress: Callable[[], None] | None = None
+    ) -> ImportReport:
+        report = ImportReport(shop_handle=catalog.shop.handle)
+        shop = self._shop(catalog, report)
+        self._check_keys(catalog, shop.id)
+        self._keys(catalog, shop.id, report)
+        categories = self._categories(catalog, shop.id, report)
+        for entry in catalog.warehouses:
+            key = (shop.id, entry.code)
+            outcome = _outcome(self.warehouses.get(key), list(entry.regions))
+            self.warehouses[key] = list(entry.regions)
+            report.record("warehouses", outcome)
+        self._products(catalog, shop.id, categories, now, report, progress)
+        return report
+
+    def _shop(self, c: CatalogFile, report: ImportReport) -> Shop:
+        existing = next((s for s in self.shops.shops.values() if s.handle == c.shop.handle), None)
+        wanted = Shop(existing.id if existing else self.shops.next_id(), c.shop.handle, c.shop.name,
+                      c.shop.onlinePaymentCap)
+        report.record("shops", _outcome(existing, wanted))
+        return self.shops.put_shop(wanted)
+
+    def _check_keys(self, c: CatalogFile, shop_id: int) -> None:
+        # Checked before anything is written, as the SQL store's rollback would ensure.
+        for kind, key in self._wanted_keys(c):
+            held = self.shops.keys.get(hash_key(key))
+            if held is not None and held != (shop_id, kind):
+                raise CatalogConflict(f"shop.keys.{kind.value}", "this key belongs to another shop")
+
+    def _keys(self, c: CatalogFile, shop_id: int, report: ImportReport) -> None:
+        for kind, key in self._wanted_keys(c):
+            known = hash_key(key) in self.shops.keys
+            self.shops.keys[hash_key(key)] = (shop_id, kind)
+            report.record("keys", "unchanged" if known else "created")
+
+    @staticmethod
+    def _wanted_keys(c: CatalogFile) -> list[tuple[KeyKind, str]]:
+        keys = c.shop.keys
+        if keys is None:
+            return []
+        pairs = [(KeyKind.PUBLISHABLE, keys.publishable), (KeyKind.SECRET, keys.secret)]
+        return [(kind, key) for kind, key in pairs if key is not None]
+
+    def _categories(self, c: CatalogFile, shop_id: int, report: ImportReport) -> dict[str, int]:
+        own = {cat.handle: cat for cat in self.goods.categories_.values() if cat.shop_id == shop_id}
+        ids = {handle: cat.id for handle, cat in own.items()}
+        for entry in c.categories:
+            ids.setdefault(entry.handle, self.shops.next_id())
+        for entry in c.categories:
+            wanted = Category(ids[entry.handle], shop_id, entry.handle, entry.name,
+                              ids[entry.parent] if entry.parent else None)
+            report.record("categories", _outcome(own.get(entry.handle), wanted))
+            self.goods.categories_[wanted.id] = wanted
+        return ids
+
+    def _products(
+        self,
+        c: CatalogFile,
+        shop_id: int,
+        categories: dict[str, int],
+        now: datetime,
+        report: ImportReport,
+        progress: Callable[[], None] | None,
+    ) -> None:
+        products = {p.handle: p for p in self.goods.products.values() if p.shop_id == shop_id}
+        skus = {s.code: s for s in self.goods.skus.values() if s.shop_id == shop_id}
+        for entry in c.products:
+            old = products.get(entry.handle)
+            values = product_values(entry, categories[entry.category] if entry.category else None)
+            product = _product(old.id if old else self.shops.next_id(), shop_id, entry.handle, values,
+                               old.created_at if old else now)
+            report.record("products", _outcome(old, product))
+            self.goods.products[product.id] = product
+            for position, sku_entry in enumerate(entry.skus):
+                old_sku = skus.get(sku_entry.code)
+                sku = _sku(old_sku.id if old_sku else self.shops.next_id(), shop_id, sku_entry.code,
+                           sku_values(sku_entry, product.id, position))
+                report.record("skus", _outcome(old_sku, sku))
+                self.goods.skus[sku.id] = sku
+            if progress is not None:
+                progress()
+
+
+def _outcome(old: Any, new: Any) -> Outcome:
+    if old is None:
+        return "created"
+    return "unchanged" if old == new else "updated"
+
+
+def _product(id_: int, shop_id: int, handle: str, v: dict[str, Any], created_at: datetime) -> Product:
+    return Product(
+        id=id_, shop_id=shop_id, handle=handle, title=v["title"], description=v["description"],
+        brand=v["brand"], category_id=v["category_id"], tags=tuple(v["tags"]),
+        images=tuple(Image(i["url"], i.get("altText")) for i in v["images"]),
+        min_price=v["min_price"], max_price=v["max_price"], created_at=created_at,
+    )
+
+
+def _sku(id_: int, shop_id: int, code: str, v: dict[str, Any]) -> Sku:
+    policy = None
+    if v["deposit_amount"] is not None:
+        policy = DepositPolicy(v["deposit_amount"], v["deposit_credited_value"],
+                               v["deposit_balance_due_hours"], tuple(v["deposit_balance_methods"]))
+    return Sku(id_, shop_id, v["product_id"], code, v["title"], tuple((n, val) for n, val in v["options"]),
+               v["price"], v["compare_at_price"], v["purchase_limit"], v["premium_delivery_eligible"], policy)

@@ -1,0 +1,147 @@
+"""SQL catalog store: the whole file in one write transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from adapters.catalog.format import CatalogFile
+from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
+from adapters.catalog.rows import product_values, sku_values
+from adapters.db import Database
+from adapters.goods.sql import CategoryRow, ProductRow, SkuRow
+from adapters.inventory.sql import WarehouseRow
+from adapters.shops.port import KeyKind
+from adapters.shops.rules import hash_key
+from adapters.shops.sql import ShopKeyRow, ShopRow
+
+_Row = TypeVar("_Row", bound=SQLModel)
+
+
+class SqlCatalogStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def apply(
+        self, catalog: CatalogFile, now: datetime, progress: Callable[[], None] | None = None
+    ) -> ImportReport:
+        report = ImportReport(shop_handle=catalog.shop.handle)
+        async with self._db.write() as session:
+            shop = await self._shop(session, catalog, report)
+            assert shop.id is not None
+            await self._keys(session, catalog, shop.id, report)
+            categories = await self._categories(session, catalog, shop.id, report)
+            await self._warehouses(session, catalog, shop.id, report)
+            await self._products(session, catalog, shop.id, categories, now, report, progress)
+        return report
+
+    async def _shop(self, session: AsyncSession, c: CatalogFile, report: ImportReport) -> ShopRow:
+        existing = (await session.scalars(select(ShopRow).where(ShopRow.handle == c.shop.handle))).first()
+        values = {"name": c.shop.name, "online_payment_cap": c.shop.onlinePaymentCap}
+        row, outcome = _upsert(session, existing, ShopRow, {"handle": c.shop.handle}, values)
+        report.record("shops", outcome)
+        await session.flush()
+        return row
+
+    async def _keys(self, session: AsyncSession, c: CatalogFile, shop_id: int, report: ImportReport) -> None:
+        if c.shop.keys is None:
+            return
+        wanted = {KeyKind.PUBLISHABLE: c.shop.keys.publishable, KeyKind.SECRET: c.shop.keys.secret}
+        for kind, key in wanted.items():
+            if key is None:
+                continue
+            key_hash = hash_key(key)
+            held = (await session.scalars(select(ShopKeyRow).where(ShopKeyRow.key_hash == key_hash))).first()
+            if held is not None and (held.shop_id != shop_id or held.kind != kind.value):
+                raise CatalogConflict(f"shop.keys.{kind.value}", "this key belongs to another shop")
+            if held is None:
+                session.add(ShopKeyRow(shop_id=shop_id, kind=kind.value, key_hash=key_hash))
+            report.record("keys", "unchanged" if held else "created")
+
+    async def _categories(
+        self, session: AsyncSession, c: CatalogFile, shop_id: int, report: ImportReport
+    ) -> dict[str, int]:
+        existing = await _by(session, CategoryRow, shop_id, "handle")
+        rows: dict[str, CategoryRow] = {}
+        outcomes: dict[str, Outcome] = {}
+        for entry in c.categories:
+            rows[entry.handle], outcomes[entry.handle] = _upsert(
+                session, existing.get(entry.handle), CategoryRow,
+                {"shop_id": shop_id, "handle": entry.handle}, {"name": entry.name},
+            )
+        await session.flush()  # parents need ids
+        for entry in c.categories:
+            parent_id = rows[entry.parent].id if entry.parent else None
+            _, moved = _upsert(session, rows[entry.handle], CategoryRow, {}, {"parent_id": parent_id})
+            report.record("categories", outcomes[entry.handle] if moved == "unchanged" else moved)
+        return {handle: row.id for handle, row in {**existing, **rows}.items() if row.id is not None}
+
+    async def _warehouses(self, session: AsyncSession, c: CatalogFile, shop_id: int, report: ImportReport) -> None:
+        existing = await _by(session, WarehouseRow, shop_id, "code")
+        for entry in c.warehouses:
+            _, outcome = _upsert(
+                session, existing.get(entry.code), WarehouseRow,
+                {"shop_id": shop_id, "code": entry.code}, {"regions": list(entry.regions)},
+            )
+            report.record("warehouses", outcome)
+
+    async def _products(
+        self,
+        session: AsyncSession,
+        c: CatalogFile,
+        shop_id: int,
+        categories: dict[str, int],
+        now: datetime,
+        report: ImportReport,
+        progress: Callable[[], None] | None,
+    ) -> None:
+        products = await _by(session, ProductRow, shop_id, "handle")
+        skus = await _by(session, SkuRow, shop_id, "code")
+        for entry in c.products:
+            category_id = categories[entry.category] if entry.category else None
+            product, outcome = _upsert(
+                session, products.get(entry.handle), ProductRow,
+                {"shop_id": shop_id, "handle": entry.handle, "created_at": now},
+                product_values(entry, category_id),
+            )
+            if outcome == "updated":
+                product.updated_at = now
+            report.record("products", outcome)
+            await session.flush()
+            assert product.id is not None
+            for position, sku in enumerate(entry.skus):
+                _, sku_outcome = _upsert(
+                    session, skus.get(sku.code), SkuRow,
+                    {"shop_id": shop_id, "code": sku.code}, sku_values(sku, product.id, position),
+                )
+                report.record("skus", sku_outcome)
+            if progress is not None:
+                progress()
+
+
+async def _by(session: AsyncSession, model: type[_Row], shop_id: int, key: str) -> dict[str, _Row]:
+    rows: Sequence[Any] = (await session.scalars(select(model).where(model.shop_id == shop_id))).all()  # type: ignore[attr-defined]
+    return {getattr(row, key): row for row in rows}
+
+
+def _upsert(
+    session: AsyncSession,
+    existing: _Row | None,
+    model: type[_Row],
+    identity: dict[str, Any],
+    values: dict[str, Any],
+) -> tuple[_Row, Outcome]:
+    """Insert, or update only the fields that differ, so a second import writes nothing."""
+    if existing is None:
+        row = model(**identity, **values)
+        session.add(row)
+        return row, "created"
+    changed = {k: v for k, v in values.items() if getattr(existing, k) != v}
+    for name, value in changed.items():
+        setattr(existing, name, value)
+    return existing, "updated" if changed else "unchanged"

@@ -1,0 +1,98 @@
+"""Pure rules of the goods capability: search text, orderings, cursors, regions."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from adapters.goods.port import Category, Position, Product, ProductQuery, SortKey
+
+MAX_QUERY_LENGTH = 100
+_REGION_CODE = re.compile(r"^\d{1,6}(?:_\d{1,6}){0,3}$")
+
+
+class InvalidCursor(ValueError):
+    """A cursor that was not made by this ordering (or not by jimu at all)."""
+
+
+def fold(text: str) -> str:
+    """Case-insensitive form used for matching; works for Chinese as for Latin."""
+    return text.casefold()
+
+
+def search_text(title: str, brand: str, tags: Iterable[str]) -> str:
+    # One field per line, so that a query cannot match across two fields.
+    return "\n".join(fold(part) for part in (title, brand, *tags))
+
+
+def normalized_text(query: ProductQuery) -> str | None:
+    text = (query.text or "").strip()
+    return fold(text) if text else None
+
+
+def relevance_rank(product_title: str, text: str | None) -> int:
+    """0 when the title matches the search, 1 otherwise: title matches rank first."""
+    return 0 if text is not None and text in fold(product_title) else 1
+
+
+def sort_value(product: Product, query: ProductQuery) -> int | str | datetime:
+    match query.sort:
+        case SortKey.RELEVANCE:
+            return relevance_rank(product.title, normalized_text(query))
+        case SortKey.PRICE:
+            return product.min_price
+        case SortKey.CREATED_AT:
+            return product.created_at
+        case SortKey.TITLE:
+            return product.title
+
+
+def encode_cursor(query: ProductQuery, position: Position) -> str:
+    value = position.value.isoformat() if isinstance(position.value, datetime) else position.value
+    raw = json.dumps([query.sort.value, query.reverse, value, position.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(query: ProductQuery, cursor: str) -> Position:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        sort, reverse, value, id_ = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (binascii.Error, UnicodeError, ValueError, TypeError) as exc:
+        raise InvalidCursor("the cursor is not one this API made") from exc
+    if sort != query.sort.value or reverse is not query.reverse:
+        raise InvalidCursor("the cursor belongs to another sortKey or direction")
+    if not isinstance(id_, int) or isinstance(id_, bool):
+        raise InvalidCursor("the cursor is not one this API made")
+    expected = {SortKey.RELEVANCE: int, SortKey.PRICE: int, SortKey.CREATED_AT: str, SortKey.TITLE: str}
+    if not isinstance(value, expected[query.sort]) or isinstance(value, bool):
+        raise InvalidCursor("the cursor is not one this API made")
+    if query.sort is SortKey.CREATED_AT:
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise InvalidCursor("the cursor is not one this API made") from exc
+    return Position(value=value, id=id_)
+
+
+def category_subtree(categories: Iterable[Category], handle: str) -> set[int]:
+    """Ids of the category with this handle and of all categories below it."""
+    categories = list(categories)
+    root = next((c for c in categories if c.handle == handle), None)
+    if root is None:
+        return set()
+    found = {root.id}
+    grew = True
+    while grew:
+        below = {c.id for c in categories if c.parent_id in found} - found
+        found |= below
+        grew = bool(below)
+    return found
+
+
+def is_region_code(code: str) -> bool:
+    """1 to 4 numeric segments joined by ``_``, e.g. ``"1_72_2799_0"``."""
+    return bool(_REGION_CODE.match(code))

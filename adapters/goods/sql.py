@@ -1,0 +1,262 @@
+"""SQL implementation of the goods catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlmodel import Field, SQLModel
+
+from adapters.db import Database, UtcDateTime, utcnow
+from adapters.goods import rules
+from adapters.goods.port import (
+    Category,
+    DepositPolicy,
+    Image,
+    Position,
+    Product,
+    ProductPage,
+    ProductQuery,
+    Sku,
+    SortKey,
+)
+
+
+class CategoryRow(SQLModel, table=True):
+    __tablename__ = "category"
+    __table_args__ = (UniqueConstraint("shop_id", "handle"),)
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shop.id")
+    handle: str = Field(max_length=100)
+    name: str = Field(max_length=200)
+    parent_id: int | None = Field(default=None, foreign_key="category.id")
+
+
+class ProductRow(SQLModel, table=True):
+    __tablename__ = "product"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "handle"),
+        Index("ix_product_shop_price", "shop_id", "min_price", "id"),
+        Index("ix_product_shop_created", "shop_id", "created_at", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shop.id")
+    handle: str = Field(max_length=100)
+    title: str = Field(max_length=200)
+    title_folded: str = Field(max_length=200)
+    search_text: str = Field(sa_type=Text)
+    description: str = Field(default="", sa_type=Text)
+    brand: str = Field(default="", max_length=100)
+    category_id: int | None = Field(default=None, foreign_key="category.id")
+    tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    images: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    min_price: int = Field(default=0, sa_type=BigInteger)
+    max_price: int = Field(default=0, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class SkuRow(SQLModel, table=True):
+    __tablename__ = "sku"
+    __table_args__ = (UniqueConstraint("shop_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shop.id")
+    product_id: int = Field(foreign_key="product.id", index=True)
+    position: int = 0
+    code: str = Field(max_length=64)
+    title: str = Field(max_length=200)
+    options: list[list[str]] = Field(default_factory=list, sa_type=JSON)
+    price: int = Field(sa_type=BigInteger)
+    compare_at_price: int | None = Field(default=None, sa_type=BigInteger)
+    purchase_limit: int | None = None
+    premium_delivery_eligible: bool = False
+    deposit_amount: int | None = Field(default=None, sa_type=BigInteger)
+    deposit_credited_value: int | None = Field(default=None, sa_type=BigInteger)
+    deposit_balance_due_hours: int | None = None
+    deposit_balance_methods: list[str] | None = Field(default=None, sa_type=JSON)
+
+
+def category_from_row(row: CategoryRow) -> Category:
+    assert row.id is not None
+    return Category(id=row.id, shop_id=row.shop_id, handle=row.handle, name=row.name, parent_id=row.parent_id)
+
+
+def product_from_row(row: ProductRow) -> Product:
+    assert row.id is not None
+    return Product(
+        id=row.id,
+        shop_id=row.shop_id,
+        handle=row.handle,
+        title=row.title,
+        description=row.description,
+        brand=row.brand,
+        category_id=row.category_id,
+        tags=tuple(row.tags),
+        images=tuple(Image(url=i["url"], alt_text=i.get("altText")) for i in row.images),
+        min_price=row.min_price,
+        max_price=row.max_price,
+        created_at=row.created_at,
+    )
+
+
+def sku_from_row(row: SkuRow) -> Sku:
+    assert row.id is not None
+    policy = None
+    if row.deposit_amount is not None:
+        policy = DepositPolicy(
+            deposit=row.deposit_amount,
+            credited_value=row.deposit_credited_value or row.deposit_amount,
+            balance_due_hours=row.deposit_balance_due_hours or 0,
+            balance_methods=tuple(row.deposit_balance_methods or ()),
+        )
+    return Sku(
+        id=row.id,
+        shop_id=row.shop_id,
+        product_id=row.product_id,
+        code=row.code,
+        title=row.title,
+        options=tuple((name, value) for name, value in row.options),
+        price=row.price,
+        compare_at_price=row.compare_at_price,
+        purchase_limit=row.purchase_limit,
+        premium_delivery_eligible=row.premium_delivery_eligible,
+        deposit_policy=policy,
+    )
+
+
+def _in_key_order(keys: Sequence[Any], found: dict[Any, Any]) -> list[Any]:
+    return [found.get(key) for key in keys]
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class SqlGoodsCatalog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def products_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Product | None]:
+        stmt = select(ProductRow).where(ProductRow.shop_id == shop_id, ProductRow.id.in_(ids))
+        rows = await self._all(stmt)
+        return _in_key_order(ids, {r.id: product_from_row(r) for r in rows})
+
+    async def products_by_handle(self, shop_id: int, handles: Sequence[str]) -> list[Product | None]:
+        stmt = select(ProductRow).where(ProductRow.shop_id == shop_id, ProductRow.handle.in_(handles))
+        rows = await self._all(stmt)
+        return _in_key_order(handles, {r.handle: product_from_row(r) for r in rows})
+
+    async def skus_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Sku | None]:
+        stmt = select(SkuRow).where(SkuRow.shop_id == shop_id, SkuRow.id.in_(ids))
+        rows = await self._all(stmt)
+        return _in_key_order(ids, {r.id: sku_from_row(r) for r in rows})
+
+    async def skus_by_code(self, shop_id: int, codes: Sequence[str]) -> list[Sku | None]:
+        stmt = select(SkuRow).where(SkuRow.shop_id == shop_id, SkuRow.code.in_(codes))
+        rows = await self._all(stmt)
+        return _in_key_order(codes, {r.code: sku_from_row(r) for r in rows})
+
+    async def skus_by_product(self, shop_id: int, product_ids: Sequence[int]) -> list[list[Sku]]:
+        stmt = (
+            select(SkuRow)
+            .where(SkuRow.shop_id == shop_id, SkuRow.product_id.in_(product_ids))
+            .order_by(SkuRow.product_id, SkuRow.position, SkuRow.id)
+        )
+        grouped: dict[int, list[Sku]] = {pid: [] for pid in product_ids}
+        for row in await self._all(stmt):
+            grouped[row.product_id].append(sku_from_row(row))
+        return [grouped[pid] for pid in product_ids]
+
+    async def categories_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Category | None]:
+        stmt = select(CategoryRow).where(CategoryRow.shop_id == shop_id, CategoryRow.id.in_(ids))
+        rows = await self._all(stmt)
+        return _in_key_order(ids, {r.id: category_from_row(r) for r in rows})
+
+    async def categories(self, shop_id: int) -> list[Category]:
+        stmt = select(CategoryRow).where(CategoryRow.shop_id == shop_id).order_by(CategoryRow.id)
+        return [category_from_row(r) for r in await self._all(stmt)]
+
+    async def search_products(
+        self, shop_id: int, query: ProductQuery, first: int, after: Position | None
+    ) -> ProductPage:
+        sort = self._sort_expression(query)
+        descending = query.reverse
+        async with self._db.read() as session:
+            conditions = await self._conditions(session, shop_id, query)
+            if after is not None:
+                conditions.append(_after(sort, after, descending))
+            order = (sort.desc(), ProductRow.id.desc()) if descending else (sort.asc(), ProductRow.id.asc())
+            stmt = select(ProductRow, sort).where(*conditions).order_by(*order).limit(first + 1)
+            rows = (await session.execute(stmt)).all()
+        items = [(product_from_row(row), Position(value=value, id=row.id)) for row, value in rows[:first]]
+        return ProductPage(items=items, has_next_page=len(rows) > first)
+
+    async def count_products(self, shop_id: int, query: ProductQuery) -> int:
+        async with self._db.read() as session:
+            conditions = await self._conditions(session, shop_id, query)
+            stmt = select(func.count()).select_from(ProductRow).where(*conditions)
+            return int((await session.execute(stmt)).scalar_one())
+
+    async def _all(self, stmt: Any) -> list[Any]:
+        async with self._db.read() as session:
+            return list((await session.scalars(stmt)).all())
+
+    async def _conditions(self, session: Any, shop_id: int, query: ProductQuery) -> list[Any]:
+        conditions: list[Any] = [ProductRow.shop_id == shop_id]
+        text = rules.normalized_text(query)
+        if text is not None:
+            conditions.append(ProductRow.search_text.like(_like_pattern(text), escape="\\"))
+        if query.category_handle is not None:
+            rows = (await session.scalars(select(CategoryRow).where(CategoryRow.shop_id == shop_id))).all()
+            ids = rules.category_subtree([category_from_row(r) for r in rows], query.category_handle)
+            conditions.append(ProductRow.category_id.in_(ids))
+        if query.min_price is not None or query.max_price is not None:
+            priced = [SkuRow.product_id == ProductRow.id]
+            if query.min_price is not None:
+                priced.append(SkuRow.price >= query.min_price)
+            if query.max_price is not None:
+                priced.append(SkuRow.price <= query.max_price)
+            conditions.append(exists().where(*priced))
+        return conditions
+
+    def _sort_expression(self, query: ProductQuery) -> Any:
+        match query.sort:
+            case SortKey.RELEVANCE:
+                text = rules.normalized_text(query)
+                if text is None:
+                    return cast(literal(1), Integer)  # every product ranks the same: catalog order
+                matches = ProductRow.title_folded.like(_like_pattern(text), escape="\\")
+                return case((matches, 0), else_=1)
+            case SortKey.PRICE:
+                return ProductRow.min_price
+            case SortKey.CREATED_AT:
+                return ProductRow.created_at
+            case SortKey.TITLE:
+                # Code point order on both backends (SQLite compares UTF-8 bytes).
+                if self._db.dialect == "postgresql":
+                    return ProductRow.title.collate("C")
+                return ProductRow.title
+
+
+def _after(sort: Any, after: Position, descending: bool) -> Any:
+    if descending:
+        return or_(sort < after.value, and_(sort == after.value, ProductRow.id < after.id))
+    return or_(sort > after.value, and_(sort == after.value, ProductRow.id > after.id))

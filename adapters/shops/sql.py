@@ -1,0 +1,112 @@
+"""SQL implementation of the shop store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import BigInteger, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel
+
+from adapters.db import Database, UtcDateTime, utcnow
+from adapters.shops.port import (
+    DEFAULT_ONLINE_PAYMENT_CAP,
+    KeyKind,
+    Shop,
+    Shopper,
+    ShopExists,
+)
+
+
+class ShopRow(SQLModel, table=True):
+    __tablename__ = "shop"
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(max_length=63, unique=True)
+    name: str = Field(max_length=200)
+    online_payment_cap: int = Field(default=DEFAULT_ONLINE_PAYMENT_CAP, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ShopKeyRow(SQLModel, table=True):
+    __tablename__ = "shop_key"
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shop.id", index=True)
+    kind: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ShopperRow(SQLModel, table=True):
+    __tablename__ = "shopper"
+    __table_args__ = (UniqueConstraint("shop_id", "subject"),)
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shop.id")
+    subject: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+def shop_from_row(row: ShopRow) -> Shop:
+    assert row.id is not None
+    return Shop(id=row.id, handle=row.handle, name=row.name, online_payment_cap=row.online_payment_cap)
+
+
+def _shopper(row: ShopperRow) -> Shopper:
+    assert row.id is not None
+    return Shopper(id=row.id, shop_id=row.shop_id, subject=row.subject, created_at=row.created_at)
+
+
+class SqlShopStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def shop_for_key(self, key_hash: str) -> tuple[Shop, KeyKind] | None:
+        stmt = (
+            select(ShopRow, ShopKeyRow.kind)
+            .join(ShopKeyRow, ShopKeyRow.shop_id == ShopRow.id)
+            .where(ShopKeyRow.key_hash == key_hash)
+        )
+        async with self._db.read() as session:
+            found = (await session.execute(stmt)).first()
+        if found is None:
+            return None
+        return shop_from_row(found[0]), KeyKind(found[1])
+
+    async def shops_by_id(self, ids: Sequence[int]) -> list[Shop | None]:
+        async with self._db.read() as session:
+            rows = (await session.scalars(select(ShopRow).where(ShopRow.id.in_(ids)))).all()
+        by_id = {row.id: shop_from_row(row) for row in rows}
+        return [by_id.get(i) for i in ids]
+
+    async def create_shop(self, handle: str, name: str, key_hashes: dict[KeyKind, str]) -> Shop:
+        try:
+            async with self._db.write() as session:
+                row = ShopRow(handle=handle, name=name)
+                session.add(row)
+                await session.flush()
+                assert row.id is not None
+                for kind, key_hash in key_hashes.items():
+                    session.add(ShopKeyRow(shop_id=row.id, kind=kind.value, key_hash=key_hash))
+        except IntegrityError as exc:
+            raise ShopExists(handle) from exc
+        return shop_from_row(row)
+
+    async def shopper_for_subject(self, shop_id: int, subject: str) -> Shopper:
+        # Insert-or-ignore then read: two first logins at once make one shopper.
+        insert = (
+            self._db.insert(ShopperRow.__table__)
+            .values(shop_id=shop_id, subject=subject, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["shop_id", "subject"])
+        )
+        query = select(ShopperRow).where(ShopperRow.shop_id == shop_id, ShopperRow.subject == subject)
+        async with self._db.write() as session:
+            await session.execute(insert)
+            row = (await session.scalars(query)).one()
+        return _shopper(row)
+
+    async def shoppers_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Shopper | None]:
+        query = select(ShopperRow).where(ShopperRow.shop_id == shop_id, ShopperRow.id.in_(ids))
+        async with self._db.read() as session:
+            rows = (await session.scalars(query)).all()
+        by_id = {row.id: _shopper(row) for row in rows}
+        return [by_id.get(i) for i in ids]

@@ -1,0 +1,68 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from gateway.auth import KeyDirectory, ShopperTokens
+from gateway.demo import demo_keys
+from gateway.graphql import GraphQLView, build_schema
+from gateway.limits import BodyLimit
+from gateway.playground import STATIC_DIR, VENDOR_DIR, playground_page
+from gateway.settings import Settings
+from gateway.wiring import Adapters, sql_adapters
+
+
+def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlette:
+    """The app, wired to the given adapters (the SQL ones for ``settings`` by default)."""
+    adapters = adapters if adapters is not None else sql_adapters(settings)
+    publishable = {shop: keys["publishable"] for shop, keys in demo_keys().items()} if settings.demo else None
+    view = GraphQLView(
+        settings,
+        adapters,
+        KeyDirectory(adapters.shops),
+        ShopperTokens(settings.secret, settings.token_ttl_seconds),
+        playground_page(publishable),
+    )
+    sdl = build_schema().as_str() + "\n"
+
+    async def schema_graphql(_: Request) -> Response:
+        return PlainTextResponse(sdl)
+
+    async def healthz(_: Request) -> Response:
+        if await adapters.ping():
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+
+    async def home(_: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await adapters.close()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", BodyLimit(view, settings.max_body_bytes)),
+            Route("/schema.graphql", schema_graphql),
+            Route("/healthz", healthz),
+            Route("/", home),
+            Mount("/playground/vendor", StaticFiles(directory=VENDOR_DIR)),
+            Mount("/playground", StaticFiles(directory=STATIC_DIR)),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def create_app_from_env() -> Starlette:
+    """For uvicorn's ``--factory``: settings from this process's environment."""
+    return create_app(Settings.from_env(os.environ))

@@ -1,0 +1,173 @@
+"""The ``jimu`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from adapters.catalog.port import ImportReport
+from adapters.db import Database
+from adapters.shops.port import KeyKind, ShopExists
+from adapters.shops.rules import HANDLE_PATTERN, hash_key, new_key
+from gateway.catalog_import import ImportFailed, import_catalog, read_catalog
+from gateway.demo import demo_files, demo_keys
+from gateway.graphql import build_schema
+from gateway.migrate import upgrade
+from gateway.settings import Settings, SettingsError
+from gateway.wiring import sql_adapters
+
+app = typer.Typer(no_args_is_help=True, help="jimu: a GraphQL commerce gateway.", add_completion=False)
+shop_app = typer.Typer(no_args_is_help=True, help="Shops and their keys.")
+app.add_typer(shop_app, name="shop")
+out = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env(os.environ)
+    except SettingsError as exc:
+        err.print(f"[red]settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo shops and preload the playground.")] = False,
+) -> None:
+    """Migrate the database, then serve the gateway."""
+    import uvicorn
+
+    settings = _settings()
+    asyncio.run(_prepare(settings, demo))
+    if demo:
+        os.environ["JIMU_DEMO"] = "1"  # the workers read their settings from the environment
+        _print_demo(host, port)
+    uvicorn.run("gateway.app:create_app_from_env", factory=True, host=host, port=port, workers=workers)
+
+
+async def _prepare(settings: Settings, demo: bool) -> None:
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        if demo:
+            store = sql_adapters(settings, db).catalog
+            for path in demo_files():
+                await import_catalog(store, path, read_catalog(path))
+    finally:
+        await db.dispose()
+
+
+def _print_demo(host: str, port: int) -> None:
+    table = Table(title="Demo shops")
+    for column in ("shop", "publishable (storefront)", "secret (merchant)"):
+        table.add_column(column)
+    for handle, keys in demo_keys().items():
+        table.add_row(handle, keys.get("publishable", ""), keys.get("secret", ""))
+    out.print(table)
+    out.print(f"Playground: [bold]http://{host}:{port}/graphql[/bold]  (send a key as X-Jimu-Key)")
+
+
+@app.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="A jimu.catalog/1 JSON file.")]) -> None:
+    """Load a catalog file: upsert by handle and code, all or nothing."""
+    settings = _settings()
+    try:
+        catalog = read_catalog(file)
+        report = asyncio.run(_import(settings, file, catalog))
+    except ImportFailed as exc:
+        table = Table(title=f"Nothing was imported: {len(exc.problems)} problem(s)")
+        for column in ("file", "path", "reason"):
+            table.add_column(column)
+        for row in exc.problems:
+            table.add_row(*row)
+        err.print(table)
+        raise typer.Exit(1) from exc
+    _print_report(report)
+
+
+async def _import(settings: Settings, path: Path, catalog) -> ImportReport:  # type: ignore[no-untyped-def]
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task(f"importing {catalog.shop.handle}", total=len(catalog.products))
+            store = sql_adapters(settings, db).catalog
+            return await import_catalog(store, path, catalog, lambda: progress.advance(task))
+    finally:
+        await db.dispose()
+
+
+def _print_report(report: ImportReport) -> None:
+    table = Table(title=f"Imported {report.shop_handle}" + ("" if report.changed else " (nothing changed)"))
+    for column in ("rows", "created", "updated", "unchanged"):
+        table.add_column(column)
+    for kind, counts in report.counts.items():
+        table.add_row(kind, str(counts["created"]), str(counts["updated"]), str(counts["unchanged"]))
+    out.print(table)
+
+
+@shop_app.command("create")
+def shop_create(
+    handle: Annotated[str, typer.Argument(help="Lowercase letters, digits and dashes.")],
+    name: Annotated[str, typer.Option("--name", help="The shop's display name.")],
+) -> None:
+    """Create a shop and print its key pair (shown once: only hashes are stored)."""
+    if not HANDLE_PATTERN.match(handle):
+        err.print("[red]handle:[/red] use 1-63 lowercase letters, digits and dashes, starting with a letter or digit")
+        raise typer.Exit(2)
+    if not name.strip() or len(name) > 200:
+        err.print("[red]--name:[/red] give 1 to 200 characters")
+        raise typer.Exit(2)
+    keys = {kind: new_key(kind) for kind in KeyKind}
+    try:
+        asyncio.run(_create_shop(_settings(), handle, name.strip(), keys))
+    except ShopExists as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    out.print(f"shop {handle} created. Keep these keys now; they are not shown again.")
+    out.print(f"publishable: {keys[KeyKind.PUBLISHABLE]}")
+    out.print(f"secret:      {keys[KeyKind.SECRET]}")
+
+
+async def _create_shop(settings: Settings, handle: str, name: str, keys: dict[KeyKind, str]) -> None:
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        shops = sql_adapters(settings, db).shops
+        await shops.create_shop(handle, name, {kind: hash_key(key) for kind, key in keys.items()})
+    finally:
+        await db.dispose()
+
+
+@app.command("export-schema")
+def export_schema() -> None:
+    """Print the GraphQL schema (SDL)."""
+    sys.stdout.write(build_schema().as_str() + "\n")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    settings = _settings()
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            await upgrade(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    out.print("database is up to date")

@@ -1,0 +1,75 @@
+"""The per-request context: who is asking, and fresh loaders."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from starlette.requests import Request
+
+from adapters.shops.port import KeyKind, Shop
+from gateway.auth import InvalidToken, KeyDirectory, ShopAccess, ShopperTokens
+from gateway.loaders import Loaders
+from gateway.settings import Settings
+from gateway.wiring import Adapters
+from resolvers.errors import Forbidden, Unauthenticated
+
+_UNSET = object()
+
+
+class Context:
+    def __init__(
+        self,
+        request: Request,
+        settings: Settings,
+        adapters: Adapters,
+        keys: KeyDirectory,
+        tokens: ShopperTokens,
+    ) -> None:
+        self.request = request
+        self.settings = settings
+        self.adapters = adapters
+        self.tokens = tokens
+        self._keys = keys
+        self._access: ShopAccess | None = None
+        self._shopper_id: object = _UNSET
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(self.adapters.goods, self.adapters.shops)
+
+    async def shop(self) -> Shop:
+        """The shop named by ``X-Jimu-Key``; UNAUTHENTICATED without a valid key."""
+        if self._access is None:
+            key = self.request.headers.get("x-jimu-key", "").strip()
+            if not key:
+                raise Unauthenticated("send a shop key in the X-Jimu-Key header")
+            access = await self._keys.access_for(key)
+            if access is None:
+                raise Unauthenticated("the X-Jimu-Key is not a key of any shop")
+            self._access = access
+        return self._access.shop
+
+    async def merchant_shop(self) -> Shop:
+        """The shop, for merchant operations: FORBIDDEN with a publishable key."""
+        shop = await self.shop()
+        assert self._access is not None
+        if self._access.kind is not KeyKind.SECRET:
+            raise Forbidden("this operation needs the shop's secret key (sk_...)")
+        return shop
+
+    async def shopper_id(self) -> int | None:
+        """The signed-in shopper, or None without a token; UNAUTHENTICATED for a bad one."""
+        if self._shopper_id is _UNSET:
+            shop = await self.shop()
+            header = self.request.headers.get("authorization", "")
+            if not header:
+                self._shopper_id = None
+            else:
+                scheme, _, token = header.partition(" ")
+                if scheme.lower() != "bearer" or not token.strip():
+                    raise Unauthenticated("send the shopper token as Authorization: Bearer <token>")
+                try:
+                    self._shopper_id = self.tokens.shopper_id(token.strip(), shop.id)
+                except InvalidToken as exc:
+                    raise Unauthenticated(str(exc)) from exc
+        return self._shopper_id  # type: ignore[return-value]

@@ -1,0 +1,104 @@
+"""The one schema, merged from the capabilities, and the HTTP view serving it."""
+
+from __future__ import annotations
+
+from functools import cache, partial
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionResult
+
+from gateway.auth import KeyDirectory, ShopperTokens
+from gateway.context import Context
+from gateway.errors import JimuSchema, TagValidationErrors, coded
+from gateway.settings import Settings
+from gateway.wiring import Adapters
+from resolvers.goods import GoodsQuery
+from resolvers.shoppers import ShopperMutation, ShopperQuery
+from schema.goods import Category, Product, Sku
+from schema.scalars import SCALARS
+from schema.shops import Shop, Shopper
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+
+
+@cache
+def build_schema() -> JimuSchema:
+    """The schema; built on first use (not at import) and shared, as it holds no state."""
+    return JimuSchema(
+        query=merge_types("Query", (GoodsQuery, ShopperQuery)),
+        mutation=merge_types("Mutation", (ShopperMutation,)),
+        types=[Shop, Shopper, Category, Product, Sku],
+        # Classes or factories, never instances: strawberry makes one per request.
+        extensions=[
+            partial(ParserCache, maxsize=512),
+            partial(ValidationCache, maxsize=512),
+            partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+            partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+            TagValidationErrors,
+        ],
+        config=StrawberryConfig(scalar_map=SCALARS),
+    )
+
+
+class GraphQLView(GraphQL):
+    def __init__(
+        self,
+        settings: Settings,
+        adapters: Adapters,
+        keys: KeyDirectory,
+        tokens: ShopperTokens,
+        playground: HTMLResponse,
+    ) -> None:
+        super().__init__(build_schema(), graphql_ide="graphiql", allow_queries_via_get=True)
+        self._settings = settings
+        self._adapters = adapters
+        self._keys = keys
+        self._tokens = tokens
+        self._playground = playground
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # no subscriptions: refuse websockets plainly
+            await send({"type": "websocket.close", "code": 1003})
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:
+            response = request_error(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context(request, self._settings, self._adapters, self._keys, self._tokens)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return self._playground
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = coded(result.errors, mask=self._settings.production)
+        return await super().process_result(request, result)
+
+
+def request_error(status: int, message: str) -> JSONResponse:
+    """A request refused before GraphQL could run, in the shape of a GraphQL response."""
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]},
+        status_code=status,
+    )

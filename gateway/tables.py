@@ -1,0 +1,11 @@
+"""Every SQL table, gathered for migrations: importing the modules registers them."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+import adapters.goods.sql
+import adapters.inventory.sql
+import adapters.shops.sql  # noqa: F401
+
+metadata = SQLModel.metadata

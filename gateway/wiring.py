@@ -1,0 +1,80 @@
+"""The one place where real or fake adapters are put together."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from adapters.catalog.fake import FakeCatalogStore
+from adapters.catalog.port import CatalogStore
+from adapters.catalog.sql import SqlCatalogStore
+from adapters.db import Database
+from adapters.goods.fake import FakeGoodsCatalog
+from adapters.goods.port import GoodsCatalog
+from adapters.goods.sql import SqlGoodsCatalog
+from adapters.identity.dev import DevThenProvider
+from adapters.identity.port import IdentityProvider
+from adapters.identity.wechat import WechatIdentityProvider
+from adapters.shops.fake import FakeShopStore
+from adapters.shops.port import ShopStore
+from adapters.shops.sql import SqlShopStore
+from gateway.settings import Settings, SettingsError
+
+
+async def _always_healthy() -> bool:
+    return True
+
+
+async def _nothing_to_close() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Adapters:
+    shops: ShopStore
+    goods: GoodsCatalog
+    catalog: CatalogStore
+    identity: IdentityProvider
+    ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
+    close: Callable[[], Awaitable[None]] = field(default=_nothing_to_close)
+
+
+def identity_provider(settings: Settings, client: httpx.AsyncClient) -> IdentityProvider:
+    wechat = None
+    if settings.wechat_app_id and settings.wechat_app_secret:
+        wechat = WechatIdentityProvider(settings.wechat_app_id, settings.wechat_app_secret, client)
+    if settings.production:
+        if wechat is None:
+            raise SettingsError("production needs JIMU_WECHAT_APP_ID and JIMU_WECHAT_APP_SECRET")
+        return wechat
+    return DevThenProvider(wechat)
+
+
+def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
+    db = db or Database(settings.database_url)
+    client = httpx.AsyncClient()
+
+    async def close() -> None:
+        await client.aclose()
+        await db.dispose()
+
+    return Adapters(
+        shops=SqlShopStore(db),
+        goods=SqlGoodsCatalog(db),
+        catalog=SqlCatalogStore(db),
+        identity=identity_provider(settings, client),
+        ping=db.ping,
+        close=close,
+    )
+
+
+def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -> Adapters:
+    shops, goods = FakeShopStore(), FakeGoodsCatalog()
+    return Adapters(
+        shops=shops,
+        goods=goods,
+        catalog=FakeCatalogStore(shops, goods),
+        identity=identity_provider(settings, client or httpx.AsyncClient()),
+    )

@@ -1,0 +1,134 @@
+"""Root fields of the goods capability."""
+
+from __future__ import annotations
+
+import strawberry
+
+from adapters.goods import rules
+from adapters.goods.port import ProductQuery, SortKey
+from adapters.goods.regions import regions_under
+from resolvers.errors import BadUserInput
+from resolvers.nodes import resolve_node
+from schema.common import Node, PageInfo, parse_gid
+from schema.goods import (
+    Category,
+    Product,
+    ProductConnection,
+    ProductEdge,
+    ProductFilter,
+    ProductSortKey,
+    Region,
+    Sku,
+)
+from schema.shops import Shop
+
+MAX_PAGE = 100
+
+
+def product_query(filter: ProductFilter | None, sort_key: ProductSortKey, reverse: bool) -> ProductQuery:
+    f = filter or ProductFilter()
+    if f.query is not None and len(f.query) > rules.MAX_QUERY_LENGTH:
+        raise BadUserInput(f"filter.query is longer than {rules.MAX_QUERY_LENGTH} characters")
+    for name, value in (("minPrice", f.min_price), ("maxPrice", f.max_price)):
+        if value is not None and value < 0:
+            raise BadUserInput(f"filter.{name} must not be negative")
+    if f.min_price is not None and f.max_price is not None and f.min_price > f.max_price:
+        raise BadUserInput("filter.minPrice must not be above filter.maxPrice")
+    return ProductQuery(
+        text=f.query,
+        category_handle=f.category_handle,
+        min_price=f.min_price,
+        max_price=f.max_price,
+        sort=SortKey(sort_key.value),
+        reverse=reverse,
+    )
+
+
+def check_first(first: int) -> None:
+    if not 1 <= first <= MAX_PAGE:
+        raise BadUserInput(f"first must be between 1 and {MAX_PAGE}")
+
+
+@strawberry.type
+class GoodsQuery:
+    @strawberry.field
+    async def shop(self, info: strawberry.Info) -> Shop:
+        return Shop.of(await info.context.shop())
+
+    @strawberry.field
+    async def products(
+        self,
+        info: strawberry.Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: ProductFilter | None = None,
+        sort_key: ProductSortKey | None = ProductSortKey.RELEVANCE,
+        reverse: bool | None = False,
+    ) -> ProductConnection:
+        # An explicit null means the default, as the contract's nullable arguments allow.
+        first = 20 if first is None else first
+        check_first(first)
+        query = product_query(filter, sort_key or ProductSortKey.RELEVANCE, bool(reverse))
+        try:
+            position = rules.decode_cursor(query, after) if after is not None else None
+        except rules.InvalidCursor as exc:
+            raise BadUserInput(f"after: {exc}") from exc
+        shop = await info.context.shop()
+        page = await info.context.adapters.goods.search_products(shop.id, query, first, position)
+        loaders = info.context.loaders
+        edges = []
+        for product, at in page.items:
+            loaders.product_by_id.prime((shop.id, product.id), product)
+            edges.append(ProductEdge(cursor=rules.encode_cursor(query, at), node=Product.of(product)))
+        return ProductConnection(
+            edges=edges,
+            nodes=[edge.node for edge in edges],
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            shop_id=shop.id,
+            query=query,
+        )
+
+    @strawberry.field
+    async def product(
+        self, info: strawberry.Info, handle: str | None = None, id: strawberry.ID | None = None
+    ) -> Product | None:
+        if (handle is None) == (id is None):
+            raise BadUserInput("give exactly one of handle or id")
+        shop = await info.context.shop()
+        if handle is not None:
+            found = await info.context.loaders.product_by_handle.load((shop.id, handle))
+            return Product.of(found) if found else None
+        parsed = parse_gid(str(id))
+        if parsed is None:
+            raise BadUserInput("id is not a jimu global id (gid://jimu/Product/<n>)")
+        if parsed[0] != "Product":
+            return None
+        found = await info.context.loaders.product_by_id.load((shop.id, parsed[1]))
+        return Product.of(found) if found else None
+
+    @strawberry.field
+    async def sku(self, info: strawberry.Info, code: str) -> Sku | None:
+        shop = await info.context.shop()
+        found = await info.context.loaders.sku_by_code.load((shop.id, code))
+        return Sku.of(found) if found else None
+
+    @strawberry.field
+    async def categories(self, info: strawberry.Info) -> list[Category]:
+        shop = await info.context.shop()
+        return [Category.of(c) for c in await info.context.adapters.goods.categories(shop.id)]
+
+    @strawberry.field
+    async def regions(self, info: strawberry.Info, parent_code: str | None = None) -> list[Region]:
+        await info.context.shop()
+        if parent_code is not None and not rules.is_region_code(parent_code):
+            raise BadUserInput("parentCode is not a region code (1 to 4 numeric segments, e.g. 19_1601)")
+        return [Region.of(r) for r in regions_under(parent_code)]
+
+    @strawberry.field
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, str(id))

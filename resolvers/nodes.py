@@ -1,0 +1,39 @@
+"""``node(id)``: any object with a global id, within the caller's shop."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.errors import BadUserInput
+from schema.common import Node, parse_gid
+from schema.goods import Category, Product, Sku
+from schema.shops import Shop, Shopper
+
+
+async def resolve_node(info: strawberry.Info, id_: str) -> Node | None:
+    parsed = parse_gid(id_)
+    if parsed is None:
+        raise BadUserInput("id is not a jimu global id (gid://jimu/<Type>/<n>)")
+    type_name, key = parsed
+    ctx = info.context
+    shop = await ctx.shop()
+    loaders = ctx.loaders
+    match type_name:
+        case "Shop":
+            return Shop.of(shop) if key == shop.id else None
+        case "Category":
+            category = await loaders.category_by_id.load((shop.id, key))
+            return Category.of(category) if category else None
+        case "Product":
+            product = await loaders.product_by_id.load((shop.id, key))
+            return Product.of(product) if product else None
+        case "Sku":
+            sku = await loaders.sku_by_id.load((shop.id, key))
+            return Sku.of(sku) if sku else None
+        case "Shopper":
+            # A shopper is visible to itself only.
+            if await ctx.shopper_id() != key:
+                return None
+            shopper = await loaders.shopper_by_id.load((shop.id, key))
+            return Shopper.of(shopper) if shopper else None
+    return None

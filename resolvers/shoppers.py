@@ -1,0 +1,47 @@
+"""Signing shoppers in, and the signed-in shopper."""
+
+from __future__ import annotations
+
+import strawberry
+
+from adapters.identity.port import IdentityRejected, IdentityUnavailable
+from resolvers.errors import ServiceUnavailable
+from schema.common import UserError, UserErrorCode
+from schema.shops import Shopper, ShopperLoginPayload
+
+MAX_CODE_LENGTH = 256
+
+
+@strawberry.type
+class ShopperQuery:
+    @strawberry.field(description="The signed-in shopper; null without a shopper token.")
+    async def me(self, info: strawberry.Info) -> Shopper | None:
+        shopper_id = await info.context.shopper_id()
+        if shopper_id is None:
+            return None
+        shop = await info.context.shop()
+        shopper = await info.context.loaders.shopper_by_id.load((shop.id, shopper_id))
+        return Shopper.of(shopper) if shopper else None
+
+
+@strawberry.type
+class ShopperMutation:
+    @strawberry.mutation(description="Exchange a mini-program login code for a shopper token.")
+    async def shopper_login(self, info: strawberry.Info, code: str) -> ShopperLoginPayload:
+        ctx = info.context
+        shop = await ctx.shop()
+        code = code.strip()
+        if not code or len(code) > MAX_CODE_LENGTH:
+            return _refused(f"code must be 1 to {MAX_CODE_LENGTH} characters")
+        try:
+            subject = await ctx.adapters.identity.subject_for(code)
+        except IdentityRejected as exc:
+            return _refused(str(exc))
+        except IdentityUnavailable as exc:
+            raise ServiceUnavailable(str(exc)) from exc
+        shopper = await ctx.adapters.shops.shopper_for_subject(shop.id, subject)
+        return ShopperLoginPayload(token=ctx.tokens.issue(shop.id, shopper.id), shopper=Shopper.of(shopper))
+
+
+def _refused(message: str) -> ShopperLoginPayload:
+    return ShopperLoginPayload(user_errors=[UserError(code=UserErrorCode.INVALID, field=["code"], message=message)])

@@ -1,0 +1,88 @@
+"""Types every capability shares: Node, Money, PageInfo, UserError."""
+
+from __future__ import annotations
+
+import enum
+import re
+from decimal import Decimal
+
+import strawberry
+
+from schema.scalars import Long
+
+_GID = re.compile(r"^gid://jimu/([A-Za-z]+)/([1-9]\d{0,17})$")
+
+
+def gid(type_name: str, id_: int) -> strawberry.ID:
+    return strawberry.ID(f"gid://jimu/{type_name}/{id_}")
+
+
+def parse_gid(value: str) -> tuple[str, int] | None:
+    """``("Product", 12)`` for ``gid://jimu/Product/12``; None when it is not a jimu id."""
+    match = _GID.match(value)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+@strawberry.interface(description="An object with a global id.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.enum
+class CurrencyCode(enum.Enum):
+    CNY = "CNY"
+
+
+@strawberry.type
+class Money:
+    amount: Decimal = strawberry.field(description='Major units as a decimal string, e.g. "130000.00".')
+    minor_units: Long = strawberry.field(
+        description="Integer minor units (fen): the value every computation uses."
+    )
+    currency_code: CurrencyCode
+
+    @classmethod
+    def of(cls, minor: int) -> Money:
+        return cls(amount=Decimal(minor).scaleb(-2), minor_units=Long(minor), currency_code=CurrencyCode.CNY)
+
+
+@strawberry.enum
+class UserErrorCode(enum.Enum):
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    PURCHASE_LIMIT_EXCEEDED = "PURCHASE_LIMIT_EXCEEDED"
+    COUPON_SOLD_OUT = "COUPON_SOLD_OUT"
+    COUPON_LIMIT_REACHED = "COUPON_LIMIT_REACHED"
+    COUPON_NOT_APPLICABLE = "COUPON_NOT_APPLICABLE"
+    COUPON_EXPIRED = "COUPON_EXPIRED"
+    COUPON_STACKING_CONFLICT = "COUPON_STACKING_CONFLICT"
+    CAMPAIGN_NOT_ACTIVE = "CAMPAIGN_NOT_ACTIVE"
+    PREREQUISITE_NOT_MET = "PREREQUISITE_NOT_MET"
+    SELF_ASSIST = "SELF_ASSIST"
+    ALREADY_ASSISTED = "ALREADY_ASSISTED"
+    ASSIST_DAILY_LIMIT = "ASSIST_DAILY_LIMIT"
+    ASSIST_COMPLETED = "ASSIST_COMPLETED"
+    DELIVERY_UNAVAILABLE = "DELIVERY_UNAVAILABLE"
+    SLOT_FULL = "SLOT_FULL"
+    PAYMENT_PLAN_REQUIRED = "PAYMENT_PLAN_REQUIRED"
+    PAYMENT_AMOUNT_MISMATCH = "PAYMENT_AMOUNT_MISMATCH"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    INVALID_STATE = "INVALID_STATE"
+
+
+@strawberry.type
+class UserError:
+    code: UserErrorCode
+    field: list[str] | None = strawberry.field(
+        description='Path to the input field at fault, e.g. ["lines", "0", "quantity"].'
+    )
+    message: str
