@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 DEV_SECRET = "jimu-development-secret-never-use-in-production"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./jimu.db"
 
 
 class SettingsError(ValueError):
@@ -15,7 +16,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    database_url: str = "sqlite+aiosqlite:///./jimu.db"
+    database_url: str = DEFAULT_DATABASE_URL
     env: Literal["development", "production"] = "development"
     secret: str = DEV_SECRET
     sandbox_pay_secret: str | None = "sandbox-secret"
@@ -43,7 +44,7 @@ class Settings:
         if bool(wechat_id) != bool(wechat_secret):
             raise SettingsError("JIMU_WECHAT_APP_ID and JIMU_WECHAT_APP_SECRET go together")
         return cls(
-            database_url=environ.get("JIMU_DATABASE_URL", cls.database_url),
+            database_url=environ.get("JIMU_DATABASE_URL") or DEFAULT_DATABASE_URL,
             env=env,  # type: ignore[arg-type]
             secret=secret,
             sandbox_pay_secret=environ.get("JIMU_SANDBOX_PAY_SECRET") or (None if production else "sandbox-secret"),

@@ -10,7 +10,7 @@ import strawberry
 
 from schema.scalars import Long
 
-_GID = re.compile(r"^gid://jimu/([A-Za-z]+)/([1-9]\d{0,17})$")
+_GID = re.compile(r"^gid://jimu/([A-Za-z]+)/([1-9][0-9]{0,17})$")
 
 
 def gid(type_name: str, id_: int) -> strawberry.ID:

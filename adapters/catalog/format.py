@@ -27,10 +27,10 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Fen = Annotated[int, Field(strict=True, ge=0, le=10**15)]
 Positive = Annotated[int, Field(strict=True, ge=1)]
-RegionRule = Annotated[str, StringConstraints(pattern=r"^(\*|\d{1,6}(_\d{1,6}){0,3})$")]
+RegionRule = Annotated[str, StringConstraints(pattern=r"^(\*|[0-9]{1,6}(_[0-9]{1,6}){0,3})$")]
 # "+30d", "-1d", "+2h", "+15m" from load time, or an ISO-8601 time with an offset.
-When = Annotated[str, StringConstraints(pattern=r"^([+-]\d{1,5}[dhm]|\d{4}-\d{2}-\d{2}T.+)$")]
-Window = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")]
+When = Annotated[str, StringConstraints(pattern=r"^([+-][0-9]{1,5}[dhm]|[0-9]{4}-[0-9]{2}-[0-9]{2}T.+)$")]
+Window = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$")]
 
 
 class _Entry(BaseModel):
@@ -184,7 +184,7 @@ def parse_catalog(data: Any, now: datetime) -> CatalogFile:
 
 def resolve_time(value: str, now: datetime) -> datetime:
     """A relative offset ("+30d", "-1d", "+2h") from ``now``, or an absolute ISO time."""
-    match = re.fullmatch(r"([+-])(\d+)([dhm])", value)
+    match = re.fullmatch(r"([+-])([0-9]+)([dhm])", value)
     if match:
         sign, amount, unit = match.groups()
         delta = timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: int(amount)})

@@ -12,7 +12,7 @@ from datetime import datetime
 from adapters.goods.port import Category, Position, Product, ProductQuery, SortKey
 
 MAX_QUERY_LENGTH = 100
-_REGION_CODE = re.compile(r"^\d{1,6}(?:_\d{1,6}){0,3}$")
+_REGION_CODE = re.compile(r"^[0-9]{1,6}(?:_[0-9]{1,6}){0,3}$")
 
 
 class InvalidCursor(ValueError):

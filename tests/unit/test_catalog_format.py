@@ -1,0 +1,116 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from adapters.catalog.format import CatalogInvalid, parse_catalog, resolve_time
+from gateway.demo import demo_files
+from tests.factories import catalog, load_json, product, sku
+
+NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+
+
+def problems(data) -> list[tuple[str, str]]:
+    with pytest.raises(CatalogInvalid) as caught:
+        parse_catalog(data, NOW)
+    return caught.value.problems
+
+
+def test_the_demo_files_are_valid():
+    for path in demo_files():
+        parsed = parse_catalog(load_json(path), NOW)
+        assert parsed.products
+
+
+def test_a_float_price_is_refused_with_its_path():
+    data = catalog(products=[product("p", skus=[sku("A", price=159.0)])])
+    assert problems(data) == [("products[0].skus[0].price", "Input should be a valid integer")]
+
+
+def test_every_structural_problem_is_reported_not_only_the_first():
+    # given
+    data = catalog(products=[product("p", skus=[sku("A", price=-1)]), product("Bad Handle")])
+    data["surprise"] = True
+    # when
+    paths = [path for path, _ in problems(data)]
+    # then
+    assert "products[0].skus[0].price" in paths
+    assert "products[1].handle" in paths
+    assert "surprise" in paths
+
+
+def test_references_and_duplicates_are_checked_across_the_file():
+    # given
+    data = catalog(
+        products=[
+            product("p", category="nowhere", skus=[sku("A", stock={"XX": 1})]),
+            product("p", skus=[sku("A")]),
+        ],
+        categories=[{"handle": "a", "name": "A", "parent": "b"}, {"handle": "b", "name": "B", "parent": "a"}],
+    )
+    # when
+    found = problems(data)
+    # then
+    assert ("products[0].category", "no category 'nowhere' in this file") in found
+    assert ("products[0].skus[0].stock.XX", "no warehouse 'XX' in this file") in found
+    assert ("products", "product handle 'p' appears more than once") in found
+    assert ("products", "SKU code 'A' appears more than once") in found
+    assert ("categories[0].parent", "categories form a cycle") in found
+
+
+def test_a_deposit_above_twenty_percent_of_the_price_is_refused():
+    # given: 20% of 10,000 is 2,000
+    policy = {"deposit": 2001, "creditedValue": 1000, "balanceDueHours": 72, "balanceMethods": ["ONLINE"]}
+    data = catalog(products=[product("w", skus=[sku("W", price=10_000, deposit=policy)])])
+    # then
+    assert problems(data) == [
+        ("products[0].skus[0].deposit.deposit", "a deposit may not exceed 20% of the price"),
+        ("products[0].skus[0].deposit.creditedValue", "creditedValue must be at least the deposit"),
+    ]
+
+
+def test_a_deposit_of_exactly_twenty_percent_is_allowed():
+    policy = {"deposit": 2000, "creditedValue": 2400, "balanceDueHours": 72, "balanceMethods": ["POS_ON_DELIVERY"]}
+    parse_catalog(catalog(products=[product("w", skus=[sku("W", price=10_000, deposit=policy)])]), NOW)
+
+
+def test_coupon_and_campaign_sections_are_validated_before_they_are_used():
+    # given
+    data = catalog(
+        products=[product("p", skus=[sku("A")])],
+        coupons=[
+            {"code": "C1", "title": "t", "kind": "AMOUNT_OFF", "percentOff": 5, "totalQuantity": 1, "validDays": 1},
+            {"code": "C2", "title": "t", "kind": "PERCENT_OFF", "percentOff": 5, "scope": "SKUS",
+             "skuCodes": ["NOPE"], "totalQuantity": 1, "claimStartsAt": "+2d", "claimEndsAt": "+1d"},
+        ],
+        campaigns=[{"code": "K", "title": "k", "requiredAssists": 5, "rewardTemplateCode": "MISSING",
+                    "startsAt": "-1d", "endsAt": "+1d"}],
+    )
+    # when
+    found = problems(data)
+    # then
+    assert ("coupons[0]", "AMOUNT_OFF needs discount and no percentOff") in found
+    assert ("coupons[1].skuCodes[0]", "no SKU 'NOPE' in this file") in found
+    assert ("coupons[1].claimEndsAt", "must come after the start") in found
+    assert ("coupons[1]", "a coupon needs validDays or validUntil") in found
+    assert ("campaigns[0].rewardTemplateCode", "no coupon 'MISSING' in this file") in found
+
+
+def test_scheduled_delivery_needs_slots_in_a_real_time_zone():
+    tiers = [
+        {"tier": "SCHEDULED", "title": "s", "fee": 0, "regions": ["1"]},
+        {"tier": "PREMIUM", "title": "p", "fee": 0, "regions": ["1"],
+         "slots": {"days": 1, "windows": ["12:00-10:00"], "capacity": 1, "timezone": "Mars/Olympus"}},
+    ]
+    found = problems(catalog(delivery={"tiers": tiers}))
+    assert ("delivery.tiers[0].slots", "SCHEDULED delivery needs slots") in found
+    assert ("delivery.tiers[1].slots.timezone", "unknown time zone 'Mars/Olympus'") in found
+    assert ("delivery.tiers[1].slots.windows[0]", "a window must end after it starts") in found
+
+
+def test_relative_times_count_from_the_load_time():
+    assert resolve_time("+30d", NOW) == NOW + timedelta(days=30)
+    assert resolve_time("-1d", NOW) == NOW - timedelta(days=1)
+    assert resolve_time("+2h", NOW) == NOW + timedelta(hours=2)
+    assert resolve_time("2026-06-18T09:00:00+08:00", NOW) == datetime(2026, 6 , 18, 1, tzinfo=timezone.utc)
+    with pytest.raises(ValueError, match="offset"):
+        resolve_time("2026-06-18T09:00:00", NOW)
