@@ -88,8 +88,9 @@ def import_(file: Annotated[Path, typer.Argument(help="A jimu.catalog/1 JSON fil
         report = asyncio.run(_import(settings, file, catalog))
     except ImportFailed as exc:
         table = Table(title=f"Nothing was imported: {len(exc.problems)} problem(s)")
-        for column in ("file", "path", "reason"):
-            table.add_column(column)
+        table.add_column("file", no_wrap=True)
+        table.add_column("path", no_wrap=True)  # whole, so it can be searched for in the file
+        table.add_column("reason")
         for row in exc.problems:
             table.add_row(*row)
         err.print(table)

@@ -84,6 +84,12 @@ class GraphQLView(GraphQL):
             response = request_error(exc.status_code, exc.reason)
         await response(scope, receive, send)
 
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return super().decode_json(data)
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, "the request body is not UTF-8 JSON") from exc
+
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(request, self._settings, self._adapters, self._keys, self._tokens)
 

@@ -1,0 +1,62 @@
+"""A page of products costs a constant number of SQL statements, whatever its size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+
+from adapters.catalog.format import parse_catalog
+from adapters.db import Database, utcnow
+from gateway.settings import Settings
+from gateway.wiring import Adapters
+from tests.conftest import api_client, make_gql
+from tests.factories import catalog, product, sku
+
+PAGE = """query($first: Int!) {
+  products(first: $first) {
+    nodes {
+      handle title priceRange { min { amount } }
+      category { name parent { name } }
+      skus { code price { amount } product { handle } }
+    }
+  }
+}"""
+
+
+async def statements_for(settings: Settings, adapters: Adapters, db: Database, first: int) -> int:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+            seen.append(statement)
+
+    async with api_client(settings, adapters) as client:
+        gql = make_gql(client)
+        await gql("{ shop { id } }", key="pk_test_big")  # warm the key cache, as a running server has
+        event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            body = await gql(PAGE, {"first": first}, key="pk_test_big")
+        finally:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    assert len(body["data"]["products"]["nodes"]) == first
+    assert all(len(n["skus"]) == 3 for n in body["data"]["products"]["nodes"])
+    return len(seen)
+
+
+async def test_twenty_and_fifty_products_cost_the_same_statements(settings: Settings, sql: Adapters, db: Database):
+    # given 60 products with 3 SKUs each across 6 categories under one parent
+    categories = [{"handle": "root", "name": "Root"}] + [
+        {"handle": f"c{i}", "name": f"C{i}", "parent": "root"} for i in range(6)
+    ]
+    products = [
+        product(f"p{i:02d}", category=f"c{i % 6}", skus=[sku(f"P{i:02d}-{j}", price=100 + i) for j in range(3)])
+        for i in range(60)
+    ]
+    data = catalog("big", products, categories=categories)
+    await sql.catalog.apply(parse_catalog(data, utcnow()), utcnow())
+    # when
+    twenty = await statements_for(settings, sql, db, 20)
+    fifty = await statements_for(settings, sql, db, 50)
+    # then: page, SKUs, categories, parent categories -- and nothing per product
+    assert twenty == fifty == 4
