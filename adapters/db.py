@@ -49,6 +49,11 @@ class Database:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
             yield session
 
+    async def rows(self, stmt: Any) -> list[Any]:
+        """Rows of one read-only statement, without the ORM's per-object bookkeeping."""
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(stmt)).all())
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -41,6 +42,12 @@ MAX_TOKENS = 5000
 @cache
 def build_schema() -> JimuSchema:
     """The schema; built on first use (not at import) and shared, as it holds no state."""
+    # The limiters' rule classes are made once: ValidationCache keys on the rule
+    # classes, and a limiter built per request makes new ones, so nothing would hit.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    ]
     return JimuSchema(
         query=merge_types("Query", (GoodsQuery, ShopperQuery)),
         mutation=merge_types("Mutation", (ShopperMutation,)),
@@ -50,8 +57,7 @@ def build_schema() -> JimuSchema:
             partial(ParserCache, maxsize=512),
             partial(ValidationCache, maxsize=512),
             partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-            partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+            partial(AddValidationRules, limit_rules),
             TagValidationErrors,
         ],
         config=StrawberryConfig(scalar_map=SCALARS),

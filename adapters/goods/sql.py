@@ -93,12 +93,12 @@ class SkuRow(SQLModel, table=True):
     deposit_balance_methods: list[str] | None = Field(default=None, sa_type=JSON)
 
 
-def category_from_row(row: CategoryRow) -> Category:
+def category_from_row(row: Any) -> Category:
     assert row.id is not None
     return Category(id=row.id, shop_id=row.shop_id, handle=row.handle, name=row.name, parent_id=row.parent_id)
 
 
-def product_from_row(row: ProductRow) -> Product:
+def product_from_row(row: Any) -> Product:
     assert row.id is not None
     return Product(
         id=row.id,
@@ -116,7 +116,7 @@ def product_from_row(row: ProductRow) -> Product:
     )
 
 
-def sku_from_row(row: SkuRow) -> Sku:
+def sku_from_row(row: Any) -> Sku:
     assert row.id is not None
     policy = None
     if row.deposit_amount is not None:
@@ -155,28 +155,28 @@ class SqlGoodsCatalog:
         self._db = db
 
     async def products_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Product | None]:
-        stmt = select(ProductRow).where(ProductRow.shop_id == shop_id, ProductRow.id.in_(ids))
+        stmt = select(ProductRow.__table__).where(ProductRow.shop_id == shop_id, ProductRow.id.in_(ids))
         rows = await self._all(stmt)
         return _in_key_order(ids, {r.id: product_from_row(r) for r in rows})
 
     async def products_by_handle(self, shop_id: int, handles: Sequence[str]) -> list[Product | None]:
-        stmt = select(ProductRow).where(ProductRow.shop_id == shop_id, ProductRow.handle.in_(handles))
+        stmt = select(ProductRow.__table__).where(ProductRow.shop_id == shop_id, ProductRow.handle.in_(handles))
         rows = await self._all(stmt)
         return _in_key_order(handles, {r.handle: product_from_row(r) for r in rows})
 
     async def skus_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Sku | None]:
-        stmt = select(SkuRow).where(SkuRow.shop_id == shop_id, SkuRow.id.in_(ids))
+        stmt = select(SkuRow.__table__).where(SkuRow.shop_id == shop_id, SkuRow.id.in_(ids))
         rows = await self._all(stmt)
         return _in_key_order(ids, {r.id: sku_from_row(r) for r in rows})
 
     async def skus_by_code(self, shop_id: int, codes: Sequence[str]) -> list[Sku | None]:
-        stmt = select(SkuRow).where(SkuRow.shop_id == shop_id, SkuRow.code.in_(codes))
+        stmt = select(SkuRow.__table__).where(SkuRow.shop_id == shop_id, SkuRow.code.in_(codes))
         rows = await self._all(stmt)
         return _in_key_order(codes, {r.code: sku_from_row(r) for r in rows})
 
     async def skus_by_product(self, shop_id: int, product_ids: Sequence[int]) -> list[list[Sku]]:
         stmt = (
-            select(SkuRow)
+            select(SkuRow.__table__)
             .where(SkuRow.shop_id == shop_id, SkuRow.product_id.in_(product_ids))
             .order_by(SkuRow.product_id, SkuRow.position, SkuRow.id)
         )
@@ -186,12 +186,12 @@ class SqlGoodsCatalog:
         return [grouped[pid] for pid in product_ids]
 
     async def categories_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Category | None]:
-        stmt = select(CategoryRow).where(CategoryRow.shop_id == shop_id, CategoryRow.id.in_(ids))
+        stmt = select(CategoryRow.__table__).where(CategoryRow.shop_id == shop_id, CategoryRow.id.in_(ids))
         rows = await self._all(stmt)
         return _in_key_order(ids, {r.id: category_from_row(r) for r in rows})
 
     async def categories(self, shop_id: int) -> list[Category]:
-        stmt = select(CategoryRow).where(CategoryRow.shop_id == shop_id).order_by(CategoryRow.id)
+        stmt = select(CategoryRow.__table__).where(CategoryRow.shop_id == shop_id).order_by(CategoryRow.id)
         return [category_from_row(r) for r in await self._all(stmt)]
 
     async def search_products(
@@ -199,34 +199,35 @@ class SqlGoodsCatalog:
     ) -> ProductPage:
         sort = self._sort_expression(query)
         descending = query.reverse
-        async with self._db.read() as session:
-            conditions = await self._conditions(session, shop_id, query)
-            if after is not None:
-                conditions.append(_after(sort, after, descending))
-            order = (sort.desc(), ProductRow.id.desc()) if descending else (sort.asc(), ProductRow.id.asc())
-            stmt = select(ProductRow, sort).where(*conditions).order_by(*order).limit(first + 1)
-            rows = (await session.execute(stmt)).all()
-        items = [(product_from_row(row), Position(value=value, id=row.id)) for row, value in rows[:first]]
+        conditions = await self._conditions(shop_id, query)
+        if after is not None:
+            conditions.append(_after(sort, after, descending))
+        order = (sort.desc(), ProductRow.id.desc()) if descending else (sort.asc(), ProductRow.id.asc())
+        stmt = (
+            select(ProductRow.__table__, sort.label("sort_value"))
+            .where(*conditions)
+            .order_by(*order)
+            .limit(first + 1)
+        )
+        rows = await self._db.rows(stmt)
+        items = [(product_from_row(row), Position(value=row.sort_value, id=row.id)) for row in rows[:first]]
         return ProductPage(items=items, has_next_page=len(rows) > first)
 
     async def count_products(self, shop_id: int, query: ProductQuery) -> int:
-        async with self._db.read() as session:
-            conditions = await self._conditions(session, shop_id, query)
-            stmt = select(func.count()).select_from(ProductRow).where(*conditions)
-            return int((await session.execute(stmt)).scalar_one())
+        conditions = await self._conditions(shop_id, query)
+        [(count,)] = await self._db.rows(select(func.count()).select_from(ProductRow.__table__).where(*conditions))
+        return int(count)
 
     async def _all(self, stmt: Any) -> list[Any]:
-        async with self._db.read() as session:
-            return list((await session.scalars(stmt)).all())
+        return await self._db.rows(stmt)
 
-    async def _conditions(self, session: Any, shop_id: int, query: ProductQuery) -> list[Any]:
+    async def _conditions(self, shop_id: int, query: ProductQuery) -> list[Any]:
         conditions: list[Any] = [ProductRow.shop_id == shop_id]
         text = rules.normalized_text(query)
         if text is not None:
             conditions.append(ProductRow.search_text.like(_like_pattern(text), escape="\\"))
         if query.category_handle is not None:
-            rows = (await session.scalars(select(CategoryRow).where(CategoryRow.shop_id == shop_id))).all()
-            ids = rules.category_subtree([category_from_row(r) for r in rows], query.category_handle)
+            ids = rules.category_subtree(await self.categories(shop_id), query.category_handle)
             conditions.append(ProductRow.category_id.in_(ids))
         if query.min_price is not None or query.max_price is not None:
             priced = [SkuRow.product_id == ProductRow.id]

@@ -135,3 +135,17 @@ async def test_unexpected_errors_are_coded_and_masked_in_production(
 async def test_other_methods_are_refused(client: httpx.AsyncClient):
     response = await client.put("/graphql", headers=KEY)
     assert response.status_code == 405
+
+
+def test_the_limit_rules_are_the_same_classes_on_every_request():
+    # ValidationCache keys on the rule classes: new classes per request would never hit.
+    from strawberry.extensions import AddValidationRules
+
+    from gateway.graphql import build_schema
+
+    def limit_rules():
+        made = [factory() for factory in build_schema().extensions]
+        return [rule for ext in made if isinstance(ext, AddValidationRules) for rule in ext.validation_rules]
+
+    first, second = limit_rules(), limit_rules()
+    assert len(first) == 2 and first == second
