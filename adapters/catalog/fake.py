@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from adapters.catalog.format import CatalogFile
 from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
 from adapters.catalog.rows import product_values, sku_values
 from adapters.goods.fake import FakeGoodsCatalog
-from adapters.goods.port import Category, DepositPolicy, Image, Product, Sku
+from adapters.goods.port import Category
+from adapters.goods.records import product_from_row, sku_from_row
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import KeyKind, Shop
 from adapters.shops.rules import hash_key
@@ -92,14 +94,18 @@ class FakeCatalogStore:
         for entry in c.products:
             old = products.get(entry.handle)
             values = product_values(entry, categories[entry.category] if entry.category else None)
-            product = _product(old.id if old else self.shops.next_id(), shop_id, entry.handle, values,
-                               old.created_at if old else now)
+            product = product_from_row(SimpleNamespace(
+                id=old.id if old else self.shops.next_id(), shop_id=shop_id, handle=entry.handle,
+                created_at=old.created_at if old else now, **values,
+            ))
             report.record("products", _outcome(old, product))
             self.goods.products[product.id] = product
             for position, sku_entry in enumerate(entry.skus):
                 old_sku = skus.get(sku_entry.code)
-                sku = _sku(old_sku.id if old_sku else self.shops.next_id(), shop_id, sku_entry.code,
-                           sku_values(sku_entry, product.id, position))
+                sku = sku_from_row(SimpleNamespace(
+                    id=old_sku.id if old_sku else self.shops.next_id(), shop_id=shop_id, code=sku_entry.code,
+                    **sku_values(sku_entry, product.id, position),
+                ))
                 report.record("skus", _outcome(old_sku, sku))
                 self.goods.skus[sku.id] = sku
             if progress is not None:
@@ -110,21 +116,3 @@ def _outcome(old: Any, new: Any) -> Outcome:
     if old is None:
         return "created"
     return "unchanged" if old == new else "updated"
-
-
-def _product(id_: int, shop_id: int, handle: str, v: dict[str, Any], created_at: datetime) -> Product:
-    return Product(
-        id=id_, shop_id=shop_id, handle=handle, title=v["title"], description=v["description"],
-        brand=v["brand"], category_id=v["category_id"], tags=tuple(v["tags"]),
-        images=tuple(Image(i["url"], i.get("altText")) for i in v["images"]),
-        min_price=v["min_price"], max_price=v["max_price"], created_at=created_at,
-    )
-
-
-def _sku(id_: int, shop_id: int, code: str, v: dict[str, Any]) -> Sku:
-    policy = None
-    if v["deposit_amount"] is not None:
-        policy = DepositPolicy(v["deposit_amount"], v["deposit_credited_value"],
-                               v["deposit_balance_due_hours"], tuple(v["deposit_balance_methods"]))
-    return Sku(id_, shop_id, v["product_id"], code, v["title"], tuple((n, val) for n, val in v["options"]),
-               v["price"], v["compare_at_price"], v["purchase_limit"], v["premium_delivery_eligible"], policy)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from adapters.goods.rules import is_region_code
+from adapters.goods.rules import REGION_CODE_PATTERN
 from adapters.shops.rules import HANDLE_PATTERN
 
 FORMAT = "jimu.catalog/1"
@@ -27,7 +27,8 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Fen = Annotated[int, Field(strict=True, ge=0, le=10**15)]
 Positive = Annotated[int, Field(strict=True, ge=1)]
-RegionRule = Annotated[str, StringConstraints(pattern=r"^(\*|[0-9]{1,6}(_[0-9]{1,6}){0,3})$")]
+# A rule is a region code, matching itself and everything below it, or "*" for everywhere.
+RegionRule = Annotated[str, StringConstraints(pattern=rf"^(\*|{REGION_CODE_PATTERN})$")]
 # "+30d", "-1d", "+2h", "+15m" from load time, or an ISO-8601 time with an offset.
 When = Annotated[str, StringConstraints(pattern=r"^([+-][0-9]{1,5}[dhm]|[0-9]{4}-[0-9]{2}-[0-9]{2}T.+)$")]
 Window = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$")]

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from adapters.goods import rules
-from adapters.goods.port import Category, Position, Product, ProductPage, ProductQuery, Sku
+from adapters.goods.port import (
+    Category,
+    Position,
+    Product,
+    ProductPage,
+    ProductQuery,
+    Sku,
+)
 
 _Owned = TypeVar("_Owned", Product, Sku, Category)
 

@@ -12,7 +12,8 @@ from datetime import datetime
 from adapters.goods.port import Category, Position, Product, ProductQuery, SortKey
 
 MAX_QUERY_LENGTH = 100
-_REGION_CODE = re.compile(r"^[0-9]{1,6}(?:_[0-9]{1,6}){0,3}$")
+REGION_CODE_PATTERN = r"[0-9]{1,6}(?:_[0-9]{1,6}){0,3}"
+_REGION_CODE = re.compile(f"^{REGION_CODE_PATTERN}$")
 
 
 class InvalidCursor(ValueError):

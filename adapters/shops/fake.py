@@ -6,7 +6,13 @@ import itertools
 from collections.abc import Sequence
 
 from adapters.db import utcnow
-from adapters.shops.port import DEFAULT_ONLINE_PAYMENT_CAP, KeyKind, Shop, Shopper, ShopExists
+from adapters.shops.port import (
+    DEFAULT_ONLINE_PAYMENT_CAP,
+    KeyKind,
+    Shop,
+    ShopExists,
+    Shopper,
+)
 
 
 class FakeShopStore:

@@ -14,8 +14,8 @@ from adapters.shops.port import (
     DEFAULT_ONLINE_PAYMENT_CAP,
     KeyKind,
     Shop,
-    Shopper,
     ShopExists,
+    Shopper,
 )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from adapters.identity.wechat import WechatIdentityProvider
 from gateway.settings import Settings
 from gateway.wiring import Adapters, sql_adapters
-from adapters.identity.wechat import WechatIdentityProvider
 from tests.conftest import Gql, api_client, codes, make_gql
 
 LOGIN = """mutation($code: String!) {

@@ -1,7 +1,7 @@
 """shops, goods and warehouses
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-25 02:49:40.205754
 """
 
@@ -12,7 +12,6 @@ import sqlmodel
 from alembic import op
 
 import adapters.db
-
 
 revision = '0001'
 down_revision = None
