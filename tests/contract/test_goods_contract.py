@@ -232,3 +232,15 @@ async def test_a_shop_handle_is_taken_once(adapters: Adapters):
         await adapters.shops.create_shop("solo", "Solo again", {KeyKind.PUBLISHABLE: hash_key("pk_solo_2")})
     assert await adapters.shops.shop_for_key(hash_key("pk_solo_2")) is None
     assert utcnow() > T0
+
+
+async def test_many_first_logins_of_one_subject_at_once_make_one_shopper(adapters: Adapters):
+    import asyncio
+
+    # given
+    await load_demo(adapters)
+    panda = await shop_id(adapters, "pk_demo_panda")
+    # when 20 sign-ins race, each on its own connection for the SQL store
+    shoppers = await asyncio.gather(*(adapters.shops.shopper_for_subject(panda, "dev:rush") for _ in range(20)))
+    # then
+    assert len({s.id for s in shoppers}) == 1
