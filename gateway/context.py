@@ -11,7 +11,7 @@ from gateway.auth import InvalidToken, KeyDirectory, ShopAccess, ShopperTokens
 from gateway.loaders import Loaders
 from gateway.settings import Settings
 from gateway.wiring import Adapters
-from resolvers.errors import Forbidden, Unauthenticated
+from schema.errors import Forbidden, Unauthenticated
 
 _UNSET = object()
 
@@ -35,7 +35,7 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders(self.adapters.goods, self.adapters.shops)
+        return Loaders(self.adapters.goods, self.adapters.shops, self.adapters.inventory)
 
     async def shop(self) -> Shop:
         """The shop named by ``X-Jimu-Key``; UNAUTHENTICATED without a valid key."""

@@ -1,7 +1,7 @@
 """Every GraphQL error leaves with an ``extensions.code``; unexpected ones are masked.
 
 Codes: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, SERVICE_UNAVAILABLE (from
-``resolvers.errors``), GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED (the
+``schema.errors``), GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED (the
 document), BAD_USER_INPUT (variables that do not coerce), INTERNAL_SERVER_ERROR
 (anything else: a bug, logged with its traceback, its message hidden outside
 development).
@@ -17,7 +17,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from resolvers.errors import ApiError
+from schema.errors import ApiError
 
 log = logging.getLogger("jimu.errors")
 

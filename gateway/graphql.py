@@ -29,6 +29,7 @@ from gateway.errors import JimuSchema, TagValidationErrors, coded
 from gateway.settings import Settings
 from gateway.wiring import Adapters
 from resolvers.goods import GoodsQuery
+from resolvers.inventory import InventoryMutation
 from resolvers.shoppers import ShopperMutation, ShopperQuery
 from schema.goods import Category, Product, Sku
 from schema.scalars import SCALARS
@@ -50,7 +51,7 @@ def build_schema() -> JimuSchema:
     ]
     return JimuSchema(
         query=merge_types("Query", (GoodsQuery, ShopperQuery)),
-        mutation=merge_types("Mutation", (ShopperMutation,)),
+        mutation=merge_types("Mutation", (ShopperMutation, InventoryMutation)),
         types=[Shop, Shopper, Category, Product, Sku],
         # Classes or factories, never instances: strawberry makes one per request.
         extensions=[

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 
 from adapters.goods.port import Category, GoodsCatalog, Product, Sku
+from adapters.inventory.port import Inventory
 from adapters.shops.port import Shopper, ShopStore
 
 K = TypeVar("K")
@@ -37,9 +38,10 @@ def per_shop(fetch: BatchFn[K, V]) -> Callable[[list[tuple[int, K]]], Awaitable[
 
 
 class Loaders:
-    def __init__(self, goods: GoodsCatalog, shops: ShopStore) -> None:
+    def __init__(self, goods: GoodsCatalog, shops: ShopStore, inventory: Inventory) -> None:
         self._goods = goods
         self._shops = shops
+        self._inventory = inventory
 
     @cached_property
     def product_by_id(self) -> DataLoader[tuple[int, int], Product | None]:
@@ -64,6 +66,11 @@ class Loaders:
     @cached_property
     def category_by_id(self) -> DataLoader[tuple[int, int], Category | None]:
         return _loader(self._goods.categories_by_id)
+
+    @cached_property
+    def available_by_sku(self) -> DataLoader[tuple[int, tuple[int, str | None]], int]:
+        """Units available for (sku_id, region): one inventory query for a whole page."""
+        return _loader(self._inventory.available)
 
     @cached_property
     def shopper_by_id(self) -> DataLoader[tuple[int, int], Shopper | None]:

@@ -17,6 +17,9 @@ from adapters.goods.sql import SqlGoodsCatalog
 from adapters.identity.dev import DevThenProvider
 from adapters.identity.port import IdentityProvider
 from adapters.identity.wechat import WechatIdentityProvider
+from adapters.inventory.fake import FakeInventory
+from adapters.inventory.port import Inventory
+from adapters.inventory.sql import SqlInventory
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import ShopStore
 from adapters.shops.sql import SqlShopStore
@@ -37,6 +40,7 @@ class Adapters:
     goods: GoodsCatalog
     catalog: CatalogStore
     identity: IdentityProvider
+    inventory: Inventory
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
     close: Callable[[], Awaitable[None]] = field(default=_nothing_to_close)
 
@@ -65,16 +69,18 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         goods=SqlGoodsCatalog(db),
         catalog=SqlCatalogStore(db),
         identity=identity_provider(settings, client),
+        inventory=SqlInventory(db),
         ping=db.ping,
         close=close,
     )
 
 
 def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -> Adapters:
-    shops, goods = FakeShopStore(), FakeGoodsCatalog()
+    shops, goods, inventory = FakeShopStore(), FakeGoodsCatalog(), FakeInventory()
     return Adapters(
         shops=shops,
         goods=goods,
-        catalog=FakeCatalogStore(shops, goods),
+        catalog=FakeCatalogStore(shops, goods, inventory),
         identity=identity_provider(settings, client or httpx.AsyncClient()),
+        inventory=inventory,
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import strawberry
 
 from adapters.goods import rules
 from adapters.goods.port import ProductQuery, SortKey
 from adapters.goods.regions import regions_under
-from resolvers.errors import BadUserInput
+from schema.errors import BadUserInput
 from resolvers.nodes import resolve_node
 from schema.common import Node, PageInfo, parse_gid
 from schema.goods import (
@@ -74,6 +76,12 @@ class GoodsQuery:
         except rules.InvalidCursor as exc:
             raise BadUserInput(f"after: {exc}") from exc
         shop = await info.context.shop()
+        region = filter.available_in_region if filter else None
+        if region is not None:
+            if not rules.is_region_code(region):
+                raise BadUserInput("filter.availableInRegion is not a region code (e.g. 1_72_2799_0)")
+            in_stock = await info.context.adapters.inventory.skus_in_stock(shop.id, region)
+            query = replace(query, sku_ids=frozenset(in_stock))
         page = await info.context.adapters.goods.search_products(shop.id, query, first, position)
         loaders = info.context.loaders
         edges = []

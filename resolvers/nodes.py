@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.errors import BadUserInput
+from schema.errors import BadUserInput
 from schema.common import Node, parse_gid
 from schema.goods import Category, Product, Sku
 from schema.shops import Shop, Shopper

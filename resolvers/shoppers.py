@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from adapters.identity.port import IdentityRejected, IdentityUnavailable
-from resolvers.errors import ServiceUnavailable
+from schema.errors import ServiceUnavailable
 from schema.common import UserError, UserErrorCode
 from schema.shops import Shopper, ShopperLoginPayload
 

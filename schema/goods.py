@@ -8,7 +8,11 @@ import strawberry
 
 from adapters.goods import port
 from adapters.goods.regions import Region as RegionRecord
+from adapters.goods.rules import is_region_code
+from adapters.inventory.rules import stock_status
+from schema.errors import BadUserInput
 from schema.common import Money, Node, PageInfo, gid
+from schema.inventory import Availability, StockStatus
 from schema.scalars import Long
 
 
@@ -129,6 +133,17 @@ class Sku(Node):
     deposit_policy: DepositPolicy | None
     shop_id: strawberry.Private[int]
     product_id: strawberry.Private[int]
+    sku_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description='Stock as seen from a region (area code such as "1_72_2799_0"); all warehouses when null.'
+    )
+    async def availability(self, info: strawberry.Info, region: str | None = None) -> Availability:
+        if region is not None and not is_region_code(region):
+            raise BadUserInput("region is not a region code (1 to 4 numeric segments, e.g. 1_72_2799_0)")
+        quantity = await info.context.loaders.available_by_sku.load((self.shop_id, (self.sku_id, region)))
+        status = stock_status(quantity, sold_on_deposit=self.deposit_policy is not None)
+        return Availability(status=StockStatus(status), quantity_available=max(quantity, 0))
 
     @strawberry.field
     async def product(self, info: strawberry.Info) -> Product:
@@ -150,6 +165,7 @@ class Sku(Node):
             deposit_policy=DepositPolicy.of(s.deposit_policy) if s.deposit_policy else None,
             shop_id=s.shop_id,
             product_id=s.product_id,
+            sku_id=s.id,
         )
 
 
@@ -179,6 +195,9 @@ class ProductFilter:
     category_handle: str | None = None
     min_price: Long | None = None
     max_price: Long | None = None
+    available_in_region: str | None = strawberry.field(
+        default=None, description="Only products with a SKU in stock in this region."
+    )
 
 
 @strawberry.enum

@@ -11,6 +11,7 @@ from adapters.catalog.format import CatalogFile
 from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
 from adapters.catalog.rows import product_values, sku_values
 from adapters.goods.fake import FakeGoodsCatalog
+from adapters.inventory.fake import FakeInventory
 from adapters.goods.port import Category
 from adapters.goods.records import product_from_row, sku_from_row
 from adapters.shops.fake import FakeShopStore
@@ -19,10 +20,10 @@ from adapters.shops.rules import hash_key
 
 
 class FakeCatalogStore:
-    def __init__(self, shops: FakeShopStore, goods: FakeGoodsCatalog) -> None:
+    def __init__(self, shops: FakeShopStore, goods: FakeGoodsCatalog, inventory: FakeInventory) -> None:
         self.shops = shops
         self.goods = goods
-        self.warehouses: dict[tuple[int, str], list[str]] = {}
+        self.inventory = inventory
 
     async def apply(
         self, catalog: CatalogFile, now: datetime, progress: Callable[[], None] | None = None
@@ -34,10 +35,11 @@ class FakeCatalogStore:
         categories = self._categories(catalog, shop.id, report)
         for entry in catalog.warehouses:
             key = (shop.id, entry.code)
-            outcome = _outcome(self.warehouses.get(key), list(entry.regions))
-            self.warehouses[key] = list(entry.regions)
+            outcome = _outcome(self.inventory.warehouses.get(key), list(entry.regions))
+            self.inventory.warehouses[key] = list(entry.regions)
             report.record("warehouses", outcome)
         self._products(catalog, shop.id, categories, now, report, progress)
+        self._stock(catalog, shop.id, report)
         return report
 
     def _shop(self, c: CatalogFile, report: ImportReport) -> Shop:
@@ -110,6 +112,16 @@ class FakeCatalogStore:
                 self.goods.skus[sku.id] = sku
             if progress is not None:
                 progress()
+
+
+    def _stock(self, c: CatalogFile, shop_id: int, report: ImportReport) -> None:
+        sku_ids = {s.code: s.id for s in self.goods.skus.values() if s.shop_id == shop_id}
+        for entry in c.products:
+            for sku in entry.skus:
+                for code, quantity in sku.stock.items():
+                    known = (shop_id, sku_ids[sku.code], code) in self.inventory.stock
+                    changed = self.inventory.put_available(shop_id, sku_ids[sku.code], code, quantity)
+                    report.record("stock", "unchanged" if not changed else "updated" if known else "created")
 
 
 def _outcome(old: Any, new: Any) -> Outcome:

@@ -15,7 +15,7 @@ from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
 from adapters.catalog.rows import product_values, sku_values
 from adapters.db import Database
 from adapters.goods.sql import CategoryRow, ProductRow, SkuRow
-from adapters.inventory.sql import WarehouseRow
+from adapters.inventory.sql import StockRow, WarehouseRow, put_available
 from adapters.shops.port import KeyKind
 from adapters.shops.rules import hash_key
 from adapters.shops.sql import ShopKeyRow, ShopRow
@@ -36,8 +36,9 @@ class SqlCatalogStore:
             assert shop.id is not None
             await self._keys(session, catalog, shop.id, report)
             categories = await self._categories(session, catalog, shop.id, report)
-            await self._warehouses(session, catalog, shop.id, report)
-            await self._products(session, catalog, shop.id, categories, now, report, progress)
+            warehouses = await self._warehouses(session, catalog, shop.id, report)
+            skus = await self._products(session, catalog, shop.id, categories, now, report, progress)
+            await self._stock(session, catalog, shop.id, warehouses, skus, report)
         return report
 
     async def _shop(self, session: AsyncSession, c: CatalogFile, report: ImportReport) -> ShopRow:
@@ -81,14 +82,37 @@ class SqlCatalogStore:
             report.record("categories", outcomes[entry.handle] if moved == "unchanged" else moved)
         return {handle: row.id for handle, row in {**existing, **rows}.items() if row.id is not None}
 
-    async def _warehouses(self, session: AsyncSession, c: CatalogFile, shop_id: int, report: ImportReport) -> None:
+    async def _warehouses(
+        self, session: AsyncSession, c: CatalogFile, shop_id: int, report: ImportReport
+    ) -> dict[str, int]:
         existing = await _by(session, WarehouseRow, shop_id, "code")
+        rows = {}
         for entry in c.warehouses:
-            _, outcome = _upsert(
+            rows[entry.code], outcome = _upsert(
                 session, existing.get(entry.code), WarehouseRow,
                 {"shop_id": shop_id, "code": entry.code}, {"regions": list(entry.regions)},
             )
             report.record("warehouses", outcome)
+        await session.flush()
+        return {code: row.id for code, row in rows.items() if row.id is not None}
+
+    async def _stock(
+        self,
+        session: AsyncSession,
+        c: CatalogFile,
+        shop_id: int,
+        warehouses: dict[str, int],
+        skus: dict[str, int],
+        report: ImportReport,
+    ) -> None:
+        rows = (await session.scalars(select(StockRow).where(StockRow.shop_id == shop_id))).all()
+        known = {(row.sku_id, row.warehouse_id) for row in rows}
+        for entry in c.products:
+            for sku in entry.skus:
+                for code, quantity in sku.stock.items():
+                    key = (skus[sku.code], warehouses[code])
+                    changed = await put_available(session, self._db, shop_id, *key, quantity)
+                    report.record("stock", "unchanged" if not changed else "updated" if key in known else "created")
 
     async def _products(
         self,
@@ -99,9 +123,10 @@ class SqlCatalogStore:
         now: datetime,
         report: ImportReport,
         progress: Callable[[], None] | None,
-    ) -> None:
+    ) -> dict[str, int]:
         products = await _by(session, ProductRow, shop_id, "handle")
         skus = await _by(session, SkuRow, shop_id, "code")
+        written: dict[str, SkuRow] = {}
         for entry in c.products:
             category_id = categories[entry.category] if entry.category else None
             product, outcome = _upsert(
@@ -115,13 +140,15 @@ class SqlCatalogStore:
             await session.flush()
             assert product.id is not None
             for position, sku in enumerate(entry.skus):
-                _, sku_outcome = _upsert(
+                written[sku.code], sku_outcome = _upsert(
                     session, skus.get(sku.code), SkuRow,
                     {"shop_id": shop_id, "code": sku.code}, sku_values(sku, product.id, position),
                 )
                 report.record("skus", sku_outcome)
             if progress is not None:
                 progress()
+        await session.flush()
+        return {code: row.id for code, row in written.items() if row.id is not None}
 
 
 async def _by(session: AsyncSession, model: type[_Row], shop_id: int, key: str) -> dict[str, _Row]:

@@ -84,6 +84,10 @@ class FakeGoodsCatalog:
                 continue
             if not self._priced_within(product, query):
                 continue
+            if query.sku_ids is not None and not any(
+                s.id in query.sku_ids for s in self.skus.values() if s.product_id == product.id
+            ):
+                continue
             found.append(product)
         return found
 

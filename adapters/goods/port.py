@@ -85,6 +85,8 @@ class ProductQuery:
     category_handle: str | None = None
     min_price: int | None = None
     max_price: int | None = None
+    # Only products with one of these SKUs (inventory's answer to "in stock in region X").
+    sku_ids: frozenset[int] | None = None
     sort: SortKey = SortKey.RELEVANCE
     reverse: bool = False
 

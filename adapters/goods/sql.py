@@ -187,6 +187,8 @@ class SqlGoodsCatalog:
             if query.max_price is not None:
                 priced.append(SkuRow.price <= query.max_price)
             conditions.append(exists().where(*priced))
+        if query.sku_ids is not None:
+            conditions.append(exists().where(SkuRow.product_id == ProductRow.id, SkuRow.id.in_(sorted(query.sku_ids))))
         return conditions
 
     def _sort_expression(self, query: ProductQuery) -> Any:

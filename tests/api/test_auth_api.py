@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 
 from adapters.identity.wechat import WechatIdentityProvider
@@ -67,7 +69,7 @@ async def test_a_code_that_is_refused_is_a_user_error(gql: Gql):
 def with_wechat(sql: Adapters, settings: Settings, handler) -> Adapters:
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     wechat = WechatIdentityProvider("wx-app", "wx-secret", client)
-    return Adapters(shops=sql.shops, goods=sql.goods, catalog=sql.catalog, identity=wechat)
+    return replace(sql, identity=wechat)
 
 
 async def test_production_signs_in_through_wechat_only(demo: Adapters, settings: Settings):
