@@ -1,0 +1,80 @@
+"""Work run in separate processes: each opens its own engine and connections."""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from datetime import datetime, timedelta
+from typing import Any
+
+from adapters.db import Database, utcnow
+from adapters.inventory.port import OutOfStock, WantedLine
+from adapters.inventory.sql import SqlInventory
+
+
+def entry(name: str, *args: Any) -> None:
+    """Process target: run the named work; an exception goes onto ``out`` as text, not lost."""
+    out = args[-1]
+    try:
+        WORK[name](*args)
+    except BaseException:  # the parent must hear of any failure, not wait for it
+        out.put(("error", traceback.format_exc()))
+
+
+async def _ready(db: Database, barrier: Any) -> None:
+    assert await db.ping()  # connect before the start line, so the race is the requests'
+    await asyncio.to_thread(barrier.wait)
+
+
+def _reserve_one_each(url: str, shop_id: int, sku_id: int, refs: list[str], barrier: Any, out: Any) -> None:
+    async def run() -> list[str]:
+        db = Database(url)
+        inventory = SqlInventory(db)
+        await _ready(db, barrier)
+
+        async def one(ref: str) -> str:
+            try:
+                await inventory.reserve(shop_id, ref, None, "1", [WantedLine(sku_id, 1)], utcnow() + timedelta(hours=1))
+                return "reserved"
+            except OutOfStock:
+                return "out of stock"
+
+        try:
+            return list(await asyncio.gather(*(one(ref) for ref in refs)))
+        finally:
+            await db.dispose()
+
+    out.put(asyncio.run(run()))
+
+
+def _commit_all(url: str, shop_id: int, reservation_ids: list[int], barrier: Any, out: Any) -> None:
+    async def run() -> list[int]:
+        db = Database(url)
+        inventory = SqlInventory(db)
+        await _ready(db, barrier)
+        try:
+            won = await asyncio.gather(*(inventory.commit(shop_id, r) for r in reservation_ids))
+            return [r for r, ok in zip(reservation_ids, won, strict=True) if ok]
+        finally:
+            await db.dispose()
+
+    out.put(("commit", asyncio.run(run())))
+
+
+def _sweep(url: str, now: datetime, barrier: Any, out: Any) -> None:
+    async def run() -> list[int]:
+        db = Database(url)
+        inventory = SqlInventory(db)
+        await _ready(db, barrier)
+        expired: list[int] = []
+        try:
+            for _ in range(20):  # several small sweeps, as a periodic sweeper would
+                expired += [r.id for r in await inventory.expire_due(now, limit=3)]
+            return expired
+        finally:
+            await db.dispose()
+
+    out.put(("sweep", asyncio.run(run())))
+
+
+WORK = {"reserve_one_each": _reserve_one_each, "commit_all": _commit_all, "sweep": _sweep}
