@@ -18,7 +18,11 @@ PAGE = """query($first: Int!) {
     nodes {
       handle title priceRange { min { amount } }
       category { name parent { name } }
-      skus { code price { amount } product { handle } }
+      skus {
+        code price { amount } product { handle }
+        here: availability(region: "1") { status quantityAvailable }
+        everywhere: availability { status }
+      }
     }
   }
 }"""
@@ -41,6 +45,9 @@ async def statements_for(settings: Settings, adapters: Adapters, db: Database, f
             event.remove(db.engine.sync_engine, "before_cursor_execute", record)
     assert len(body["data"]["products"]["nodes"]) == first
     assert all(len(n["skus"]) == 3 for n in body["data"]["products"]["nodes"])
+    first_skus = body["data"]["products"]["nodes"][0]["skus"]
+    assert [s["here"]["quantityAvailable"] for s in first_skus] == [0, 1, 2]
+    assert [s["everywhere"]["status"] for s in first_skus] == ["IN_STOCK"] * 3
     return len(seen)
 
 
@@ -50,13 +57,15 @@ async def test_twenty_and_fifty_products_cost_the_same_statements(settings: Sett
         {"handle": f"c{i}", "name": f"C{i}", "parent": "root"} for i in range(6)
     ]
     products = [
-        product(f"p{i:02d}", category=f"c{i % 6}", skus=[sku(f"P{i:02d}-{j}", price=100 + i) for j in range(3)])
+        product(f"p{i:02d}", category=f"c{i % 6}",
+            skus=[sku(f"P{i:02d}-{j}", price=100 + i, stock={"N": j, "S": 10}) for j in range(3)])
         for i in range(60)
     ]
-    data = catalog("big", products, categories=categories)
+    warehouses = [{"code": "N", "regions": ["1"]}, {"code": "S", "regions": ["19"]}]
+    data = catalog("big", products, categories=categories, warehouses=warehouses)
     await sql.catalog.apply(parse_catalog(data, utcnow()), utcnow())
     # when
     twenty = await statements_for(settings, sql, db, 20)
     fifty = await statements_for(settings, sql, db, 50)
-    # then: page, SKUs, categories, parent categories -- and nothing per product
-    assert twenty == fifty == 4
+    # then: page, SKUs, stock, categories, parent categories -- and nothing per product or region
+    assert twenty == fifty == 5
