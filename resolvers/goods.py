@@ -9,9 +9,9 @@ import strawberry
 from adapters.goods import rules
 from adapters.goods.port import ProductQuery, SortKey
 from adapters.goods.regions import regions_under
-from schema.errors import BadUserInput
 from resolvers.nodes import resolve_node
 from schema.common import Node, PageInfo, parse_gid
+from schema.errors import BadUserInput
 from schema.goods import (
     Category,
     Product,

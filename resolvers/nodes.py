@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.errors import BadUserInput
 from schema.common import Node, parse_gid
+from schema.errors import BadUserInput
 from schema.goods import Category, Product, Sku
 from schema.shops import Shop, Shopper
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from adapters.identity.port import IdentityRejected, IdentityUnavailable
-from schema.errors import ServiceUnavailable
 from schema.common import UserError, UserErrorCode
+from schema.errors import ServiceUnavailable
 from schema.shops import Shopper, ShopperLoginPayload
 
 MAX_CODE_LENGTH = 256

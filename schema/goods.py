@@ -10,8 +10,8 @@ from adapters.goods import port
 from adapters.goods.regions import Region as RegionRecord
 from adapters.goods.rules import is_region_code
 from adapters.inventory.rules import stock_status
-from schema.errors import BadUserInput
 from schema.common import Money, Node, PageInfo, gid
+from schema.errors import BadUserInput
 from schema.inventory import Availability, StockStatus
 from schema.scalars import Long
 

@@ -11,9 +11,9 @@ from adapters.catalog.format import CatalogFile
 from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
 from adapters.catalog.rows import product_values, sku_values
 from adapters.goods.fake import FakeGoodsCatalog
-from adapters.inventory.fake import FakeInventory
 from adapters.goods.port import Category
 from adapters.goods.records import product_from_row, sku_from_row
+from adapters.inventory.fake import FakeInventory
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import KeyKind, Shop
 from adapters.shops.rules import hash_key

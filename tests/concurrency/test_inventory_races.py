@@ -35,10 +35,12 @@ async def shop_with(sql: Adapters, stock: int) -> tuple[int, int]:
     return shop[0].id, hot.id
 
 
-def run_all(targets: list[tuple], timeout: float = 120) -> list:
+def run_all(targets: list[tuple], timeout: float = 120, **options) -> list:
     out = spawn.Queue()
     barrier = spawn.Barrier(len(targets))
-    processes = [spawn.Process(target=workers.entry, args=(name, *args, barrier, out)) for name, args in targets]
+    processes = [
+        spawn.Process(target=workers.entry, args=(name, *args, barrier, out), kwargs=options) for name, args in targets
+    ]
     for process in processes:
         process.start()
     results = []
@@ -113,3 +115,17 @@ async def test_several_sweepers_expire_each_reservation_once(database_url: str, 
     assert len(expired) == 40 and len(set(expired)) == 40
     [level] = await sql.inventory.levels(shop_id, sku_id)
     assert (level.reserved, level.available) == (0, 40)
+
+
+async def test_one_shopper_racing_twenty_orders_gets_the_limit_and_no_more(database_url: str, sql: Adapters):
+    # given plenty of stock but a limit of one per shopper
+    shop_id, sku_id = await shop_with(sql, stock=100)
+    refs = [f"greedy-{i}" for i in range(20)]
+    # when the same shopper reserves 20 times at once from 4 processes
+    batches = [refs[i::PROCESSES] for i in range(PROCESSES)]
+    results = run_all([("reserve_one_each", (database_url, shop_id, sku_id, b)) for b in batches], shopper_id=42, limit=1)
+    # then
+    outcomes = Counter(outcome for batch in results for outcome in batch)
+    assert outcomes == {"reserved": 1, "over the limit": 19}
+    [level] = await sql.inventory.levels(shop_id, sku_id)
+    assert (level.reserved, level.available) == (1, 99)

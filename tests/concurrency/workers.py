@@ -8,15 +8,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.db import Database, utcnow
-from adapters.inventory.port import OutOfStock, WantedLine
+from adapters.inventory.port import OutOfStock, PurchaseLimitExceeded, WantedLine
 from adapters.inventory.sql import SqlInventory
 
 
-def entry(name: str, *args: Any) -> None:
+def entry(name: str, *args: Any, **options: Any) -> None:
     """Process target: run the named work; an exception goes onto ``out`` as text, not lost."""
     out = args[-1]
     try:
-        WORK[name](*args)
+        WORK[name](*args, **options)
     except BaseException:  # the parent must hear of any failure, not wait for it
         out.put(("error", traceback.format_exc()))
 
@@ -26,7 +26,16 @@ async def _ready(db: Database, barrier: Any) -> None:
     await asyncio.to_thread(barrier.wait)
 
 
-def _reserve_one_each(url: str, shop_id: int, sku_id: int, refs: list[str], barrier: Any, out: Any) -> None:
+def _reserve_one_each(
+    url: str,
+    shop_id: int,
+    sku_id: int,
+    refs: list[str],
+    barrier: Any,
+    out: Any,
+    shopper_id: int | None = None,
+    limit: int | None = None,
+) -> None:
     async def run() -> list[str]:
         db = Database(url)
         inventory = SqlInventory(db)
@@ -34,10 +43,13 @@ def _reserve_one_each(url: str, shop_id: int, sku_id: int, refs: list[str], barr
 
         async def one(ref: str) -> str:
             try:
-                await inventory.reserve(shop_id, ref, None, "1", [WantedLine(sku_id, 1)], utcnow() + timedelta(hours=1))
+                line = WantedLine(sku_id, 1, limit)
+                await inventory.reserve(shop_id, ref, shopper_id, "1", [line], utcnow() + timedelta(hours=1))
                 return "reserved"
             except OutOfStock:
                 return "out of stock"
+            except PurchaseLimitExceeded:
+                return "over the limit"
 
         try:
             return list(await asyncio.gather(*(one(ref) for ref in refs)))

@@ -15,11 +15,23 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from adapters.catalog.format import parse_catalog
 from adapters.db import Database, utcnow
-from adapters.inventory.port import OutOfStock, PurchaseLimitExceeded, ReservationState, WantedLine
+from adapters.inventory.port import (
+    OutOfStock,
+    PurchaseLimitExceeded,
+    ReservationState,
+    WantedLine,
+)
 from adapters.shops.rules import hash_key
 from gateway.settings import Settings
 from gateway.wiring import Adapters, fake_adapters, sql_adapters
