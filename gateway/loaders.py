@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
+from adapters.db import utcnow
+from adapters.delivery.port import Delivery, Quote, QuoteLine
 from adapters.goods.port import Category, GoodsCatalog, Product, Sku
 from adapters.inventory.port import Inventory
 from adapters.shops.port import Shopper, ShopStore
@@ -38,10 +40,11 @@ def per_shop(fetch: BatchFn[K, V]) -> Callable[[list[tuple[int, K]]], Awaitable[
 
 
 class Loaders:
-    def __init__(self, goods: GoodsCatalog, shops: ShopStore, inventory: Inventory) -> None:
+    def __init__(self, goods: GoodsCatalog, shops: ShopStore, inventory: Inventory, delivery: Delivery) -> None:
         self._goods = goods
         self._shops = shops
         self._inventory = inventory
+        self._delivery = delivery
 
     @cached_property
     def product_by_id(self) -> DataLoader[tuple[int, int], Product | None]:
@@ -71,6 +74,15 @@ class Loaders:
     def available_by_sku(self) -> DataLoader[tuple[int, tuple[int, str | None]], int]:
         """Units available for (sku_id, region): one inventory query for a whole page."""
         return _loader(self._inventory.available)
+
+    @cached_property
+    def delivery_options(self) -> DataLoader[tuple[int, tuple[str, tuple[QuoteLine, ...]]], list[Quote]]:
+        """Delivery quotes for (region, lines): one tier and one slot query for a whole page."""
+
+        async def quote(shop_id: int, keys: Sequence[tuple[str, tuple[QuoteLine, ...]]]) -> list[list[Quote]]:
+            return await self._delivery.quote(shop_id, keys, utcnow())
+
+        return _loader(quote)
 
     @cached_property
     def shopper_by_id(self) -> DataLoader[tuple[int, int], Shopper | None]:

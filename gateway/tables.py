@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import adapters.delivery.sql
 import adapters.goods.sql
 import adapters.inventory.sql
 import adapters.shops.sql  # noqa: F401

@@ -11,6 +11,9 @@ from adapters.catalog.fake import FakeCatalogStore
 from adapters.catalog.port import CatalogStore
 from adapters.catalog.sql import SqlCatalogStore
 from adapters.db import Database
+from adapters.delivery.fake import FakeDelivery
+from adapters.delivery.port import Delivery
+from adapters.delivery.sql import SqlDelivery
 from adapters.goods.fake import FakeGoodsCatalog
 from adapters.goods.port import GoodsCatalog
 from adapters.goods.sql import SqlGoodsCatalog
@@ -41,6 +44,7 @@ class Adapters:
     catalog: CatalogStore
     identity: IdentityProvider
     inventory: Inventory
+    delivery: Delivery
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
     close: Callable[[], Awaitable[None]] = field(default=_nothing_to_close)
 
@@ -70,17 +74,19 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         catalog=SqlCatalogStore(db),
         identity=identity_provider(settings, client),
         inventory=SqlInventory(db),
+        delivery=SqlDelivery(db),
         ping=db.ping,
         close=close,
     )
 
 
 def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -> Adapters:
-    shops, goods, inventory = FakeShopStore(), FakeGoodsCatalog(), FakeInventory()
+    shops, goods, inventory, delivery = FakeShopStore(), FakeGoodsCatalog(), FakeInventory(), FakeDelivery()
     return Adapters(
         shops=shops,
         goods=goods,
-        catalog=FakeCatalogStore(shops, goods, inventory),
+        catalog=FakeCatalogStore(shops, goods, inventory, delivery),
         identity=identity_provider(settings, client or httpx.AsyncClient()),
         inventory=inventory,
+        delivery=delivery,
     )

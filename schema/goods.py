@@ -6,14 +6,19 @@ import enum
 
 import strawberry
 
+from adapters.delivery.port import QuoteLine
 from adapters.goods import port
 from adapters.goods.regions import Region as RegionRecord
 from adapters.goods.rules import is_region_code
 from adapters.inventory.rules import stock_status
 from schema.common import Money, Node, PageInfo, gid
+from schema.delivery import DeliveryOption
 from schema.errors import BadUserInput
 from schema.inventory import Availability, StockStatus
 from schema.scalars import Long
+
+
+MAX_QUOTE_QUANTITY = 10_000
 
 
 @strawberry.type
@@ -144,6 +149,16 @@ class Sku(Node):
         quantity = await info.context.loaders.available_by_sku.load((self.shop_id, (self.sku_id, region)))
         status = stock_status(quantity, sold_on_deposit=self.deposit_policy is not None)
         return Availability(status=StockStatus(status), quantity_available=max(quantity, 0))
+
+    @strawberry.field
+    async def delivery_options(self, info: strawberry.Info, region: str, quantity: int = 1) -> list[DeliveryOption]:
+        if not is_region_code(region):
+            raise BadUserInput("region is not a region code (1 to 4 numeric segments, e.g. 19_1601)")
+        if not 1 <= quantity <= MAX_QUOTE_QUANTITY:
+            raise BadUserInput(f"quantity must be between 1 and {MAX_QUOTE_QUANTITY}")
+        line = QuoteLine(self.sku_id, self.price.minor_units, quantity, self.premium_delivery_eligible)
+        quotes = await info.context.loaders.delivery_options.load((self.shop_id, (region, (line,))))
+        return [DeliveryOption.of(q) for q in quotes]
 
     @strawberry.field
     async def product(self, info: strawberry.Info) -> Product:

@@ -9,7 +9,8 @@ from typing import Any
 
 from adapters.catalog.format import CatalogFile
 from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
-from adapters.catalog.rows import product_values, sku_values
+from adapters.catalog.rows import product_values, sku_values, tier_config
+from adapters.delivery.fake import FakeDelivery
 from adapters.goods.fake import FakeGoodsCatalog
 from adapters.goods.port import Category
 from adapters.goods.records import product_from_row, sku_from_row
@@ -20,10 +21,13 @@ from adapters.shops.rules import hash_key
 
 
 class FakeCatalogStore:
-    def __init__(self, shops: FakeShopStore, goods: FakeGoodsCatalog, inventory: FakeInventory) -> None:
+    def __init__(
+        self, shops: FakeShopStore, goods: FakeGoodsCatalog, inventory: FakeInventory, delivery: FakeDelivery
+    ) -> None:
         self.shops = shops
         self.goods = goods
         self.inventory = inventory
+        self.delivery = delivery
 
     async def apply(
         self, catalog: CatalogFile, now: datetime, progress: Callable[[], None] | None = None
@@ -40,6 +44,10 @@ class FakeCatalogStore:
             report.record("warehouses", outcome)
         self._products(catalog, shop.id, categories, now, report, progress)
         self._stock(catalog, shop.id, report)
+        for entry in catalog.delivery.tiers:
+            config = tier_config(entry)
+            report.record("delivery tiers", _outcome(self.delivery.tiers.get((shop.id, config.tier)), config))
+            self.delivery.tiers[(shop.id, config.tier)] = config
         return report
 
     def _shop(self, c: CatalogFile, report: ImportReport) -> Shop:

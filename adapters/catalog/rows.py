@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.catalog.format import ProductEntry, SkuEntry
+from adapters.catalog.format import DeliveryTierEntry, ProductEntry, SkuEntry
+from adapters.delivery.port import SlotPlan, Tier, TierConfig
 from adapters.goods.rules import fold, search_text
 
 
@@ -40,3 +41,18 @@ def sku_values(entry: SkuEntry, product_id: int, position: int) -> dict[str, Any
         "deposit_balance_due_hours": deposit.balanceDueHours if deposit else None,
         "deposit_balance_methods": list(deposit.balanceMethods) if deposit else None,
     }
+
+
+def tier_config(entry: DeliveryTierEntry) -> TierConfig:
+    plan = entry.slots
+    return TierConfig(
+        tier=Tier(entry.tier),
+        title=entry.title,
+        fee=entry.fee,
+        free_above=entry.freeAbove,
+        regions=tuple(entry.regions),
+        remote_surcharge=tuple(sorted(entry.remoteSurcharge.items())),
+        features=tuple(entry.features),
+        requires_eligible_sku=entry.requiresEligibleSku,
+        slots=None if plan is None else SlotPlan(plan.days, tuple(plan.windows), plan.capacity, plan.timezone),
+    )

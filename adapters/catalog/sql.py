@@ -12,8 +12,9 @@ from sqlmodel import SQLModel
 
 from adapters.catalog.format import CatalogFile
 from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
-from adapters.catalog.rows import product_values, sku_values
+from adapters.catalog.rows import product_values, sku_values, tier_config
 from adapters.db import Database
+from adapters.delivery.sql import DeliveryTierRow, tier_values
 from adapters.goods.sql import CategoryRow, ProductRow, SkuRow
 from adapters.inventory.sql import StockRow, WarehouseRow, put_available
 from adapters.shops.port import KeyKind
@@ -39,6 +40,7 @@ class SqlCatalogStore:
             warehouses = await self._warehouses(session, catalog, shop.id, report)
             skus = await self._products(session, catalog, shop.id, categories, now, report, progress)
             await self._stock(session, catalog, shop.id, warehouses, skus, report)
+            await self._delivery(session, catalog, shop.id, report)
         return report
 
     async def _shop(self, session: AsyncSession, c: CatalogFile, report: ImportReport) -> ShopRow:
@@ -149,6 +151,16 @@ class SqlCatalogStore:
                 progress()
         await session.flush()
         return {code: row.id for code, row in written.items() if row.id is not None}
+
+
+    async def _delivery(self, session: AsyncSession, c: CatalogFile, shop_id: int, report: ImportReport) -> None:
+        existing = await _by(session, DeliveryTierRow, shop_id, "tier")
+        for entry in c.delivery.tiers:
+            _, outcome = _upsert(
+                session, existing.get(entry.tier), DeliveryTierRow,
+                {"shop_id": shop_id, "tier": entry.tier}, tier_values(tier_config(entry)),
+            )
+            report.record("delivery tiers", outcome)
 
 
 async def _by(session: AsyncSession, model: type[_Row], shop_id: int, key: str) -> dict[str, _Row]:
