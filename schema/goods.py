@@ -17,7 +17,6 @@ from schema.errors import BadUserInput
 from schema.inventory import Availability, StockStatus
 from schema.scalars import Long
 
-
 MAX_QUOTE_QUANTITY = 10_000
 
 

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from adapters.delivery.port import EventKind, InvalidTransition, QuoteLine, SlotPlan, Tier, TierConfig
+from adapters.delivery.port import (
+    EventKind,
+    InvalidTransition,
+    QuoteLine,
+    SlotPlan,
+    Tier,
+    TierConfig,
+)
 from adapters.inventory.rules import serves
 
 ID_CHECK = "ID_CHECK"

@@ -22,6 +22,7 @@ PAGE = """query($first: Int!) {
         code price { amount } product { handle }
         here: availability(region: "1") { status quantityAvailable }
         everywhere: availability { status }
+        deliveryOptions(region: "19") { tier fee { amount } slots { remainingCapacity } }
       }
     }
   }
@@ -37,7 +38,8 @@ async def statements_for(settings: Settings, adapters: Adapters, db: Database, f
 
     async with api_client(settings, adapters) as client:
         gql = make_gql(client)
-        await gql("{ shop { id } }", key="pk_test_big")  # warm the key cache, as a running server has
+        # Warm up as a running server is: the key cached, today's slots made (2 statements, once a day).
+        await gql(PAGE, {"first": first}, key="pk_test_big")
         event.listen(db.engine.sync_engine, "before_cursor_execute", record)
         try:
             body = await gql(PAGE, {"first": first}, key="pk_test_big")
@@ -48,6 +50,7 @@ async def statements_for(settings: Settings, adapters: Adapters, db: Database, f
     first_skus = body["data"]["products"]["nodes"][0]["skus"]
     assert [s["here"]["quantityAvailable"] for s in first_skus] == [0, 1, 2]
     assert [s["everywhere"]["status"] for s in first_skus] == ["IN_STOCK"] * 3
+    assert [o["tier"] for o in first_skus[0]["deliveryOptions"]] == ["STANDARD", "SCHEDULED"]
     return len(seen)
 
 
@@ -62,10 +65,13 @@ async def test_twenty_and_fifty_products_cost_the_same_statements(settings: Sett
         for i in range(60)
     ]
     warehouses = [{"code": "N", "regions": ["1"]}, {"code": "S", "regions": ["19"]}]
-    data = catalog("big", products, categories=categories, warehouses=warehouses)
+    tiers = [{"tier": "STANDARD", "title": "S", "fee": 600, "freeAbove": 10_000, "regions": ["*"]},
+             {"tier": "SCHEDULED", "title": "T", "fee": 500, "regions": ["19"],
+              "slots": {"days": 2, "windows": ["09:00-11:00", "19:00-21:00"], "capacity": 5, "timezone": "Asia/Shanghai"}}]
+    data = catalog("big", products, categories=categories, warehouses=warehouses, delivery={"tiers": tiers})
     await sql.catalog.apply(parse_catalog(data, utcnow()), utcnow())
     # when
     twenty = await statements_for(settings, sql, db, 20)
     fifty = await statements_for(settings, sql, db, 50)
-    # then: page, SKUs, stock, categories, parent categories -- and nothing per product or region
-    assert twenty == fifty == 5
+    # then: page, SKUs, stock, delivery tiers, slots, categories, parent categories -- nothing per product
+    assert twenty == fifty == 7

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.db import Database, utcnow
+from adapters.delivery.port import SlotFull
+from adapters.delivery.sql import SqlDelivery
 from adapters.inventory.port import OutOfStock, PurchaseLimitExceeded, WantedLine
 from adapters.inventory.sql import SqlInventory
 
@@ -89,4 +91,25 @@ def _sweep(url: str, now: datetime, barrier: Any, out: Any) -> None:
     out.put(("sweep", asyncio.run(run())))
 
 
-WORK = {"reserve_one_each": _reserve_one_each, "commit_all": _commit_all, "sweep": _sweep}
+def _book_slot(url: str, shop_id: int, slot_id: int, refs: list[str], barrier: Any, out: Any) -> None:
+    async def run() -> list[str]:
+        db = Database(url)
+        delivery = SqlDelivery(db)
+        await _ready(db, barrier)
+
+        async def one(ref: str) -> str:
+            try:
+                await delivery.book_slot(shop_id, slot_id, ref, utcnow())
+                return "booked"
+            except SlotFull:
+                return "full"
+
+        try:
+            return list(await asyncio.gather(*(one(ref) for ref in refs)))
+        finally:
+            await db.dispose()
+
+    out.put(asyncio.run(run()))
+
+
+WORK = {"book_slot": _book_slot, "reserve_one_each": _reserve_one_each, "commit_all": _commit_all, "sweep": _sweep}
