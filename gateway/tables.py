@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import adapters.coupons.sql
 import adapters.delivery.sql
 import adapters.goods.sql
 import adapters.inventory.sql
+import adapters.members.sql
 import adapters.shops.sql  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -10,6 +10,9 @@ import httpx
 from adapters.catalog.fake import FakeCatalogStore
 from adapters.catalog.port import CatalogStore
 from adapters.catalog.sql import SqlCatalogStore
+from adapters.coupons.fake import FakeCoupons
+from adapters.coupons.port import Coupons
+from adapters.coupons.sql import SqlCoupons
 from adapters.db import Database
 from adapters.delivery.fake import FakeDelivery
 from adapters.delivery.port import Delivery
@@ -23,6 +26,9 @@ from adapters.identity.wechat import WechatIdentityProvider
 from adapters.inventory.fake import FakeInventory
 from adapters.inventory.port import Inventory
 from adapters.inventory.sql import SqlInventory
+from adapters.members.fake import FakeMembers
+from adapters.members.port import Members
+from adapters.members.sql import SqlMembers
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import ShopStore
 from adapters.shops.sql import SqlShopStore
@@ -45,6 +51,8 @@ class Adapters:
     identity: IdentityProvider
     inventory: Inventory
     delivery: Delivery
+    coupons: Coupons
+    members: Members
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
     close: Callable[[], Awaitable[None]] = field(default=_nothing_to_close)
 
@@ -75,6 +83,8 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         identity=identity_provider(settings, client),
         inventory=SqlInventory(db),
         delivery=SqlDelivery(db),
+        coupons=SqlCoupons(db),
+        members=SqlMembers(db),
         ping=db.ping,
         close=close,
     )
@@ -82,11 +92,15 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
 
 def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -> Adapters:
     shops, goods, inventory, delivery = FakeShopStore(), FakeGoodsCatalog(), FakeInventory(), FakeDelivery()
+    coupons = FakeCoupons()
+    members = FakeMembers(coupons)
     return Adapters(
         shops=shops,
         goods=goods,
-        catalog=FakeCatalogStore(shops, goods, inventory, delivery),
+        catalog=FakeCatalogStore(shops, goods, inventory, delivery, members),
         identity=identity_provider(settings, client or httpx.AsyncClient()),
         inventory=inventory,
         delivery=delivery,
+        coupons=coupons,
+        members=members,
     )

@@ -9,12 +9,19 @@ from typing import Any
 
 from adapters.catalog.format import CatalogFile
 from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
-from adapters.catalog.rows import product_values, sku_values, tier_config
+from adapters.catalog.rows import (
+    campaign_spec,
+    product_values,
+    sku_values,
+    template_spec,
+    tier_config,
+)
 from adapters.delivery.fake import FakeDelivery
 from adapters.goods.fake import FakeGoodsCatalog
 from adapters.goods.port import Category
 from adapters.goods.records import product_from_row, sku_from_row
 from adapters.inventory.fake import FakeInventory
+from adapters.members.fake import FakeMembers
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import KeyKind, Shop
 from adapters.shops.rules import hash_key
@@ -22,12 +29,19 @@ from adapters.shops.rules import hash_key
 
 class FakeCatalogStore:
     def __init__(
-        self, shops: FakeShopStore, goods: FakeGoodsCatalog, inventory: FakeInventory, delivery: FakeDelivery
+        self,
+        shops: FakeShopStore,
+        goods: FakeGoodsCatalog,
+        inventory: FakeInventory,
+        delivery: FakeDelivery,
+        members: FakeMembers,
     ) -> None:
         self.shops = shops
         self.goods = goods
         self.inventory = inventory
         self.delivery = delivery
+        self.members = members
+        self.coupons = members.coupons
 
     async def apply(
         self, catalog: CatalogFile, now: datetime, progress: Callable[[], None] | None = None
@@ -48,6 +62,7 @@ class FakeCatalogStore:
             config = tier_config(entry)
             report.record("delivery tiers", _outcome(self.delivery.tiers.get((shop.id, config.tier)), config))
             self.delivery.tiers[(shop.id, config.tier)] = config
+        self._coupons_and_campaigns(catalog, shop.id, categories, now, report)
         return report
 
     def _shop(self, c: CatalogFile, report: ImportReport) -> Shop:
@@ -130,6 +145,26 @@ class FakeCatalogStore:
                     known = (shop_id, sku_ids[sku.code], code) in self.inventory.stock
                     changed = self.inventory.put_available(shop_id, sku_ids[sku.code], code, quantity)
                     report.record("stock", "unchanged" if not changed else "updated" if known else "created")
+
+
+    def _coupons_and_campaigns(
+        self, c: CatalogFile, shop_id: int, categories: dict[str, int], now: datetime, report: ImportReport
+    ) -> None:
+        sku_ids = {s.code: s.id for s in self.goods.skus.values() if s.shop_id == shop_id}
+        templates = {t.spec.code: t for t in self.coupons.templates.values() if t.shop_id == shop_id}
+        for entry in c.coupons:
+            old = templates.get(entry.code)
+            spec = template_spec(entry, now, sku_ids, categories, old.spec if old else None)
+            template, changed = self.coupons.put_template(shop_id, spec)
+            templates[entry.code] = template
+            report.record("coupon templates", "created" if old is None else "updated" if changed else "unchanged")
+        template_ids = {code: t.id for code, t in templates.items()}
+        campaigns = {cm.spec.code: cm for cm in self.members.campaigns.values() if cm.shop_id == shop_id}
+        for entry in c.campaigns:
+            old_campaign = campaigns.get(entry.code)
+            spec = campaign_spec(entry, now, template_ids, old_campaign.spec if old_campaign else None)
+            _, changed = self.members.put_campaign(shop_id, spec)
+            report.record("campaigns", "created" if old_campaign is None else "updated" if changed else "unchanged")
 
 
 def _outcome(old: Any, new: Any) -> Outcome:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from adapters.catalog.format import DeliveryTierEntry, ProductEntry, SkuEntry
+from adapters.catalog.format import (
+    CampaignEntry,
+    CouponEntry,
+    DeliveryTierEntry,
+    ProductEntry,
+    SkuEntry,
+    resolve_time,
+)
+from adapters.coupons.port import CouponKind, Scope, StackingGroup, TemplateSpec
 from adapters.delivery.port import SlotPlan, Tier, TierConfig
 from adapters.goods.rules import fold, search_text
+from adapters.members.port import CampaignSpec
 
 
 def product_values(entry: ProductEntry, category_id: int | None) -> dict[str, Any]:
@@ -55,4 +65,58 @@ def tier_config(entry: DeliveryTierEntry) -> TierConfig:
         features=tuple(entry.features),
         requires_eligible_sku=entry.requiresEligibleSku,
         slots=None if plan is None else SlotPlan(plan.days, tuple(plan.windows), plan.capacity, plan.timezone),
+    )
+
+
+def _when(value: str | None, now: datetime, kept: datetime | None) -> datetime | None:
+    """A file time; a relative one ("+30d") counts from the first load, so it is kept once stored."""
+    if value is None:
+        return None
+    if value[0] in "+-" and kept is not None:
+        return kept
+    return resolve_time(value, now)
+
+
+def template_spec(
+    entry: CouponEntry, now: datetime, sku_ids: dict[str, int], category_ids: dict[str, int], old: TemplateSpec | None
+) -> TemplateSpec:
+    return TemplateSpec(
+        code=entry.code,
+        title=entry.title,
+        kind=CouponKind(entry.kind),
+        threshold=entry.threshold,
+        discount=entry.discount,
+        percent_off=entry.percentOff,
+        scope=Scope(entry.scope),
+        sku_ids=tuple(sku_ids[code] for code in entry.skuCodes or ()),
+        category_id=category_ids[entry.categoryHandle] if entry.categoryHandle else None,
+        stacking_group=StackingGroup(entry.stackingGroup),
+        total_quantity=entry.totalQuantity,
+        per_shopper_limit=entry.perShopperLimit,
+        claim_starts_at=_when(entry.claimStartsAt, now, old.claim_starts_at if old else None),
+        claim_ends_at=_when(entry.claimEndsAt, now, old.claim_ends_at if old else None),
+        valid_days=entry.validDays,
+        valid_from=_when(entry.validFrom, now, old.valid_from if old else None),
+        valid_until=_when(entry.validUntil, now, old.valid_until if old else None),
+        hidden=entry.hidden,
+    )
+
+
+def campaign_spec(
+    entry: CampaignEntry, now: datetime, template_ids: dict[str, int], old: CampaignSpec | None
+) -> CampaignSpec:
+    starts_at = _when(entry.startsAt, now, old.starts_at if old else None)
+    ends_at = _when(entry.endsAt, now, old.ends_at if old else None)
+    assert starts_at is not None and ends_at is not None
+    return CampaignSpec(
+        code=entry.code,
+        title=entry.title,
+        required_assists=entry.requiredAssists,
+        reward_template_id=template_ids[entry.rewardTemplateCode],
+        assister_template_id=template_ids[entry.assisterRewardTemplateCode] if entry.assisterRewardTemplateCode else None,
+        requires_follow=entry.requiresFollow,
+        requires_membership=entry.requiresMembership,
+        helper_daily_limit=entry.helperDailyLimit,
+        starts_at=starts_at,
+        ends_at=ends_at,
     )

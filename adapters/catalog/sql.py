@@ -12,11 +12,19 @@ from sqlmodel import SQLModel
 
 from adapters.catalog.format import CatalogFile
 from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
-from adapters.catalog.rows import product_values, sku_values, tier_config
+from adapters.catalog.rows import (
+    campaign_spec,
+    product_values,
+    sku_values,
+    template_spec,
+    tier_config,
+)
+from adapters.coupons.sql import CouponTemplateRow, template_from_row, template_values
 from adapters.db import Database
 from adapters.delivery.sql import DeliveryTierRow, tier_values
 from adapters.goods.sql import CategoryRow, ProductRow, SkuRow
 from adapters.inventory.sql import StockRow, WarehouseRow, put_available
+from adapters.members.sql import CampaignRow, campaign_from_row, campaign_values
 from adapters.shops.port import KeyKind
 from adapters.shops.rules import hash_key
 from adapters.shops.sql import ShopKeyRow, ShopRow
@@ -41,6 +49,8 @@ class SqlCatalogStore:
             skus = await self._products(session, catalog, shop.id, categories, now, report, progress)
             await self._stock(session, catalog, shop.id, warehouses, skus, report)
             await self._delivery(session, catalog, shop.id, report)
+            templates = await self._coupons(session, catalog, shop.id, skus, categories, now, report)
+            await self._campaigns(session, catalog, shop.id, templates, now, report)
         return report
 
     async def _shop(self, session: AsyncSession, c: CatalogFile, report: ImportReport) -> ShopRow:
@@ -161,6 +171,42 @@ class SqlCatalogStore:
                 {"shop_id": shop_id, "tier": entry.tier}, tier_values(tier_config(entry)),
             )
             report.record("delivery tiers", outcome)
+
+
+    async def _coupons(
+        self,
+        session: AsyncSession,
+        c: CatalogFile,
+        shop_id: int,
+        skus: dict[str, int],
+        categories: dict[str, int],
+        now: datetime,
+        report: ImportReport,
+    ) -> dict[str, int]:
+        existing = await _by(session, CouponTemplateRow, shop_id, "code")
+        rows = {}
+        for entry in c.coupons:
+            old = existing.get(entry.code)
+            spec = template_spec(entry, now, skus, categories, template_from_row(old).spec if old else None)
+            rows[entry.code], outcome = _upsert(
+                session, old, CouponTemplateRow, {"shop_id": shop_id, "code": entry.code, "issued": 0},
+                template_values(spec),
+            )
+            report.record("coupon templates", outcome)
+        await session.flush()
+        return {code: row.id for code, row in {**existing, **rows}.items() if row.id is not None}
+
+    async def _campaigns(
+        self, session: AsyncSession, c: CatalogFile, shop_id: int, templates: dict[str, int], now: datetime,
+        report: ImportReport,
+    ) -> None:
+        existing = await _by(session, CampaignRow, shop_id, "code")
+        for entry in c.campaigns:
+            old = existing.get(entry.code)
+            spec = campaign_spec(entry, now, templates, campaign_from_row(old).spec if old else None)
+            _, outcome = _upsert(session, old, CampaignRow, {"shop_id": shop_id, "code": entry.code},
+                                 campaign_values(spec))
+            report.record("campaigns", outcome)
 
 
 async def _by(session: AsyncSession, model: type[_Row], shop_id: int, key: str) -> dict[str, _Row]:

@@ -1,0 +1,173 @@
+"""Coupons: templates, claims that never over-issue, and the coupons shoppers hold.
+
+A template's ``issued`` counter and each shopper's per-template tally change by
+one conditional UPDATE each, in one transaction, so no interleaving issues more
+than ``total_quantity`` or more than ``per_shopper_limit`` to one shopper. A
+coupon moves AVAILABLE -> LOCKED (checkout) -> REDEEMED (first payment), and
+back to AVAILABLE when its order is cancelled; it shows EXPIRED once its
+validity has passed while AVAILABLE.
+
+Errors (each names its UserErrorCode)::
+
+    CouponError
+    ├── NotFound          NOT_FOUND: no such template (hidden ones cannot be claimed directly)
+    ├── NotYetClaimable   CAMPAIGN_NOT_ACTIVE: the claim window has not opened
+    ├── ClaimClosed       COUPON_EXPIRED: the claim window has closed
+    ├── SoldOut           COUPON_SOLD_OUT
+    ├── LimitReached      COUPON_LIMIT_REACHED
+    └── NotUsable         COUPON_NOT_APPLICABLE / COUPON_EXPIRED / COUPON_STACKING_CONFLICT
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class CouponKind(enum.Enum):
+    AMOUNT_OFF = "AMOUNT_OFF"
+    PERCENT_OFF = "PERCENT_OFF"
+
+
+class Scope(enum.Enum):
+    SHOP = "SHOP"
+    SKUS = "SKUS"
+    CATEGORY = "CATEGORY"
+
+
+class StackingGroup(enum.Enum):
+    SHOP = "SHOP"
+    PLATFORM = "PLATFORM"
+
+
+class CouponState(enum.Enum):
+    AVAILABLE = "AVAILABLE"
+    LOCKED = "LOCKED"
+    REDEEMED = "REDEEMED"
+    EXPIRED = "EXPIRED"
+
+
+class Source(enum.Enum):
+    """How a coupon was obtained: a claim obeys visibility and the claim window, a grant does not."""
+
+    CLAIM = "CLAIM"
+    GRANT = "GRANT"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSpec:
+    """A template as a merchant or a catalog file describes it (validated already)."""
+
+    code: str
+    title: str
+    kind: CouponKind
+    threshold: int
+    discount: int | None
+    percent_off: int | None
+    scope: Scope
+    sku_ids: tuple[int, ...]
+    category_id: int | None
+    stacking_group: StackingGroup
+    total_quantity: int
+    per_shopper_limit: int
+    claim_starts_at: datetime | None
+    claim_ends_at: datetime | None
+    valid_days: int | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    hidden: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    id: int
+    shop_id: int
+    spec: TemplateSpec
+    issued: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.spec.total_quantity - self.issued, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Coupon:
+    id: int
+    shop_id: int
+    template_id: int
+    shopper_id: int
+    state: CouponState
+    valid_from: datetime
+    valid_until: datetime
+    order_ref: str | None
+
+
+class CouponError(Exception):
+    code = "INVALID"
+
+
+class NotFound(CouponError):
+    code = "NOT_FOUND"
+
+
+class NotYetClaimable(CouponError):
+    code = "CAMPAIGN_NOT_ACTIVE"
+
+
+class ClaimClosed(CouponError):
+    code = "COUPON_EXPIRED"
+
+
+class SoldOut(CouponError):
+    code = "COUPON_SOLD_OUT"
+
+
+class LimitReached(CouponError):
+    code = "COUPON_LIMIT_REACHED"
+
+
+class NotUsable(CouponError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TemplateExists(CouponError):
+    code = "INVALID"
+
+
+class Coupons(Protocol):
+    async def create_template(self, shop_id: int, spec: TemplateSpec) -> Template:
+        """Raises TemplateExists when the code is taken in this shop."""
+        ...
+
+    async def templates_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Template | None]: ...
+
+    async def templates_by_code(self, shop_id: int, codes: Sequence[str]) -> list[Template | None]: ...
+
+    async def claimable(self, shop_id: int, now: datetime) -> list[Template]:
+        """Public templates whose claim window is open now and which are not sold out."""
+        ...
+
+    async def claim(self, shop_id: int, template_id: int, shopper_id: int, now: datetime, source: Source) -> Coupon:
+        """Issue one coupon in one atomic step, or raise the CouponError that says why not."""
+        ...
+
+    async def coupons_by_id(self, shop_id: int, ids: Sequence[int], now: datetime) -> list[Coupon | None]: ...
+
+    async def coupons_of(self, shop_id: int, shopper_id: int, now: datetime) -> list[Coupon]: ...
+
+    async def lock(self, shop_id: int, shopper_id: int, coupon_ids: Sequence[int], order_ref: str, now: datetime) -> None:
+        """AVAILABLE -> LOCKED for every coupon, or none (NotUsable)."""
+        ...
+
+    async def redeem(self, shop_id: int, order_ref: str) -> int:
+        """LOCKED -> REDEEMED for the order's coupons; how many moved."""
+        ...
+
+    async def release(self, shop_id: int, order_ref: str) -> int:
+        """LOCKED or REDEEMED -> AVAILABLE for a cancelled order's coupons; how many moved."""
+        ...

@@ -1,0 +1,113 @@
+"""Pure coupon rules: validity, claim windows, eligibility, discounts and stacking."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from adapters.coupons.port import (
+    ClaimClosed,
+    Coupon,
+    CouponKind,
+    CouponState,
+    NotUsable,
+    NotYetClaimable,
+    Scope,
+    StackingGroup,
+    Template,
+    TemplateSpec,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    """A cart line as coupons see it: the SKU, its category and the categories above, and its subtotal."""
+
+    sku_id: int
+    category_ids: frozenset[int]
+    subtotal: int
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    coupon_id: int
+    discount: int
+
+
+def check_claim_window(spec: TemplateSpec, now: datetime) -> None:
+    if spec.claim_starts_at is not None and now < spec.claim_starts_at:
+        raise NotYetClaimable("claiming opens later")
+    if spec.claim_ends_at is not None and now >= spec.claim_ends_at:
+        raise ClaimClosed("claiming has closed")
+
+
+def validity(spec: TemplateSpec, claimed_at: datetime) -> tuple[datetime, datetime]:
+    """Fixed dates, or ``valid_days`` from the claim (used when valid_until is unset)."""
+    valid_from = spec.valid_from or claimed_at
+    if spec.valid_until is not None:
+        return valid_from, spec.valid_until
+    assert spec.valid_days is not None, "a template has valid_until or valid_days"
+    return valid_from, claimed_at + timedelta(days=spec.valid_days)
+
+
+def shown_state(coupon: Coupon, now: datetime) -> CouponState:
+    if coupon.state is CouponState.AVAILABLE and now >= coupon.valid_until:
+        return CouponState.EXPIRED
+    return coupon.state
+
+
+def eligible_subtotal(spec: TemplateSpec, lines: Sequence[PricedLine]) -> int:
+    match spec.scope:
+        case Scope.SHOP:
+            return sum(line.subtotal for line in lines)
+        case Scope.SKUS:
+            return sum(line.subtotal for line in lines if line.sku_id in spec.sku_ids)
+        case Scope.CATEGORY:
+            return sum(line.subtotal for line in lines if spec.category_id in line.category_ids)
+
+
+def discount_for(spec: TemplateSpec, eligible: int) -> int:
+    """What the coupon takes off an eligible subtotal: never more than that subtotal."""
+    if spec.kind is CouponKind.AMOUNT_OFF:
+        amount = spec.discount or 0
+    else:
+        amount = eligible * (spec.percent_off or 0) // 100  # rounded down to the fen
+    return min(amount, eligible)
+
+
+def apply(
+    coupons: Sequence[tuple[Coupon, Template]], lines: Sequence[PricedLine], now: datetime
+) -> list[Applied]:
+    """The discount of each coupon on these lines; raises NotUsable for the first that does not apply.
+
+    At most one coupon per stacking group (one SHOP, one PLATFORM); each needs the
+    threshold met by the lines it covers, and to be valid now. The discounts
+    together never exceed the lines' subtotal.
+    """
+    groups: set[StackingGroup] = set()
+    applied, left = [], sum(line.subtotal for line in lines)
+    for coupon, template in coupons:
+        spec = template.spec
+        if spec.stacking_group in groups:
+            raise NotUsable("COUPON_STACKING_CONFLICT", f"only one {spec.stacking_group.value} coupon per order")
+        groups.add(spec.stacking_group)
+        if not coupon.valid_from <= now < coupon.valid_until:
+            raise NotUsable("COUPON_EXPIRED", f"{spec.title} is not valid now")
+        eligible = eligible_subtotal(spec, lines)
+        if eligible == 0 or eligible < spec.threshold:
+            raise NotUsable("COUPON_NOT_APPLICABLE", f"{spec.title} needs {spec.threshold} fen of eligible goods")
+        discount = min(discount_for(spec, eligible), left)
+        left -= discount
+        applied.append(Applied(coupon.id, discount))
+    return applied
+
+
+def applies_to_product(spec: TemplateSpec, sku_ids: Sequence[int], category_ids: frozenset[int]) -> bool:
+    match spec.scope:
+        case Scope.SHOP:
+            return True
+        case Scope.SKUS:
+            return any(sku_id in spec.sku_ids for sku_id in sku_ids)
+        case Scope.CATEGORY:
+            return spec.category_id in category_ids

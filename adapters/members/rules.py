@@ -1,0 +1,55 @@
+"""Pure rules of assist campaigns."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from adapters.members.port import (
+    CAMPAIGN_TIMEZONE,
+    Assist,
+    AssistError,
+    AssistState,
+    Campaign,
+    Membership,
+)
+
+
+def helper_day(now: datetime) -> date:
+    return now.astimezone(ZoneInfo(CAMPAIGN_TIMEZONE)).date()
+
+
+def check_active(campaign: Campaign, now: datetime) -> None:
+    if not campaign.spec.starts_at <= now < campaign.spec.ends_at:
+        raise AssistError("CAMPAIGN_NOT_ACTIVE", "the campaign is not running now")
+
+
+def check_prerequisites(campaign: Campaign, membership: Membership) -> None:
+    missing = []
+    if campaign.spec.requires_follow and not membership.following:
+        missing.append("follow the shop")
+    if campaign.spec.requires_membership and not membership.member:
+        missing.append("join the membership")
+    if missing:
+        raise AssistError("PREREQUISITE_NOT_MET", "first " + " and ".join(missing))
+
+
+def shown_state(assist: Assist, ends_at: datetime, now: datetime) -> AssistState:
+    if assist.state is AssistState.OPEN and now >= ends_at:
+        return AssistState.EXPIRED
+    return assist.state
+
+
+def rules_text(campaign: Campaign, reward_title: str, assister_title: str | None) -> str:
+    """The rules as shown to shoppers, in Chinese: assists needed, deadline, prerequisites, rewards."""
+    spec = campaign.spec
+    deadline = spec.ends_at.astimezone(ZoneInfo(CAMPAIGN_TIMEZONE)).strftime("%Y-%m-%d %H:%M")
+    parts = [f"邀请 {spec.required_assists} 位好友助力，即可获得「{reward_title}」（数量有限，发完即止）。"]
+    parts.append(f"活动截止：{deadline}（北京时间）。")
+    needs = [n for n, on in (("关注店铺", spec.requires_follow), ("成为会员", spec.requires_membership)) if on]
+    if needs:
+        parts.append(f"发起条件：{'并'.join(needs)}。")
+    parts.append(f"每位好友对同一发起人只能助力一次，每天最多助力 {spec.helper_daily_limit} 次，不能为自己助力。")
+    if assister_title:
+        parts.append(f"助力的好友可获得「{assister_title}」一张（每个活动限一张，先到先得）。")
+    return "".join(parts)
