@@ -35,7 +35,7 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders(self.adapters.goods, self.adapters.shops, self.adapters.inventory, self.adapters.delivery)
+        return Loaders(self.adapters)
 
     async def shop(self) -> Shop:
         """The shop named by ``X-Jimu-Key``; UNAUTHENTICATED without a valid key."""

@@ -28,10 +28,14 @@ from gateway.context import Context
 from gateway.errors import JimuSchema, TagValidationErrors, coded
 from gateway.settings import Settings
 from gateway.wiring import Adapters
+from resolvers.coupons import CouponMutation
 from resolvers.goods import GoodsQuery
 from resolvers.inventory import InventoryMutation
+from resolvers.members import MembersMutation, MembersQuery
 from resolvers.shoppers import ShopperMutation, ShopperQuery
+from schema.coupons import Coupon, CouponTemplate
 from schema.goods import Category, Product, Sku
+from schema.members import Assist, AssistCampaign
 from schema.scalars import SCALARS
 from schema.shops import Shop, Shopper
 
@@ -50,9 +54,9 @@ def build_schema() -> JimuSchema:
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
     ]
     return JimuSchema(
-        query=merge_types("Query", (GoodsQuery, ShopperQuery)),
-        mutation=merge_types("Mutation", (ShopperMutation, InventoryMutation)),
-        types=[Shop, Shopper, Category, Product, Sku],
+        query=merge_types("Query", (GoodsQuery, ShopperQuery, MembersQuery)),
+        mutation=merge_types("Mutation", (ShopperMutation, InventoryMutation, CouponMutation, MembersMutation)),
+        types=[Shop, Shopper, Category, Product, Sku, CouponTemplate, Coupon, AssistCampaign, Assist],
         # Classes or factories, never instances: strawberry makes one per request.
         extensions=[
             partial(ParserCache, maxsize=512),

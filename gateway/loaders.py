@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiodataloader import DataLoader
 
+from adapters.coupons.port import Coupon, Template
 from adapters.db import utcnow
-from adapters.delivery.port import Delivery, Quote, QuoteLine
-from adapters.goods.port import Category, GoodsCatalog, Product, Sku
-from adapters.inventory.port import Inventory
-from adapters.shops.port import Shopper, ShopStore
+from adapters.delivery.port import Quote, QuoteLine
+from adapters.goods.port import Category, Product, Sku
+from adapters.members.port import Campaign, Membership
+from adapters.shops.port import Shopper
+
+if TYPE_CHECKING:
+    from gateway.wiring import Adapters
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -40,11 +44,13 @@ def per_shop(fetch: BatchFn[K, V]) -> Callable[[list[tuple[int, K]]], Awaitable[
 
 
 class Loaders:
-    def __init__(self, goods: GoodsCatalog, shops: ShopStore, inventory: Inventory, delivery: Delivery) -> None:
-        self._goods = goods
-        self._shops = shops
-        self._inventory = inventory
-        self._delivery = delivery
+    def __init__(self, adapters: Adapters) -> None:
+        self._goods = adapters.goods
+        self._shops = adapters.shops
+        self._inventory = adapters.inventory
+        self._delivery = adapters.delivery
+        self._coupons = adapters.coupons
+        self._members = adapters.members
 
     @cached_property
     def product_by_id(self) -> DataLoader[tuple[int, int], Product | None]:
@@ -83,6 +89,43 @@ class Loaders:
             return await self._delivery.quote(shop_id, keys, utcnow())
 
         return _loader(quote)
+
+    @cached_property
+    def template_by_id(self) -> DataLoader[tuple[int, int], Template | None]:
+        return _loader(self._coupons.templates_by_id)
+
+    @cached_property
+    def coupon_by_id(self) -> DataLoader[tuple[int, int], Coupon | None]:
+        async def coupons(shop_id: int, ids: Sequence[int]) -> list[Coupon | None]:
+            return await self._coupons.coupons_by_id(shop_id, ids, utcnow())
+
+        return _loader(coupons)
+
+    @cached_property
+    def claimable_templates(self) -> DataLoader[tuple[int, None], list[Template]]:
+        """The shop's claimable public templates, read once per request for every product."""
+
+        async def claimable(shop_id: int, keys: Sequence[None]) -> list[list[Template]]:
+            found = await self._coupons.claimable(shop_id, utcnow())
+            return [found for _ in keys]
+
+        return _loader(claimable)
+
+    @cached_property
+    def shop_categories(self) -> DataLoader[tuple[int, None], list[Category]]:
+        async def categories(shop_id: int, keys: Sequence[None]) -> list[list[Category]]:
+            found = await self._goods.categories(shop_id)
+            return [found for _ in keys]
+
+        return _loader(categories)
+
+    @cached_property
+    def membership(self) -> DataLoader[tuple[int, int], Membership]:
+        return _loader(self._members.memberships)
+
+    @cached_property
+    def campaign_by_id(self) -> DataLoader[tuple[int, int], Campaign | None]:
+        return _loader(self._members.campaigns_by_id)
 
     @cached_property
     def shopper_by_id(self) -> DataLoader[tuple[int, int], Shopper | None]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
+from adapters.db import utcnow
 from schema.common import Node, parse_gid
+from schema.coupons import Coupon, CouponTemplate
 from schema.errors import BadUserInput
 from schema.goods import Category, Product, Sku
+from schema.members import Assist, AssistCampaign
 from schema.shops import Shop, Shopper
 
 
@@ -36,4 +39,19 @@ async def resolve_node(info: strawberry.Info, id_: str) -> Node | None:
                 return None
             shopper = await loaders.shopper_by_id.load((shop.id, key))
             return Shopper.of(shopper) if shopper else None
+        case "CouponTemplate":
+            template = await loaders.template_by_id.load((shop.id, key))
+            return CouponTemplate.of(template) if template and not template.spec.hidden else None
+        case "AssistCampaign":
+            campaign = await loaders.campaign_by_id.load((shop.id, key))
+            return AssistCampaign.of(campaign) if campaign else None
+        case "Assist":
+            [assist] = await ctx.adapters.members.assists_by_id(shop.id, [key], utcnow())
+            return Assist.of(assist) if assist else None
+        case "Coupon":
+            # A coupon is visible to the shopper who holds it only.
+            coupon = await loaders.coupon_by_id.load((shop.id, key))
+            if coupon is None or coupon.shopper_id != await ctx.shopper_id():
+                return None
+            return Coupon.of(coupon)
     return None

@@ -9,9 +9,11 @@ import strawberry
 from adapters.delivery.port import QuoteLine
 from adapters.goods import port
 from adapters.goods.regions import Region as RegionRecord
-from adapters.goods.rules import is_region_code
+from adapters.coupons.rules import applies_to_product
+from adapters.goods.rules import category_chain, is_region_code
 from adapters.inventory.rules import stock_status
 from schema.common import Money, Node, PageInfo, gid
+from schema.coupons import CouponTemplate
 from schema.delivery import DeliveryOption
 from schema.errors import BadUserInput
 from schema.inventory import Availability, StockStatus
@@ -103,6 +105,17 @@ class Product(Node):
             return None
         found = await info.context.loaders.category_by_id.load((self.shop_id, self.category_id))
         return Category.of(found) if found else None
+
+    @strawberry.field(description="Coupon templates a shopper can claim now that apply to this product.")
+    async def coupons(self, info: strawberry.Info) -> list[CouponTemplate]:
+        loaders = info.context.loaders
+        templates = await loaders.claimable_templates.load((self.shop_id, None))
+        if not templates:
+            return []
+        skus = await loaders.skus_by_product.load((self.shop_id, self.product_id))
+        chain = category_chain(await loaders.shop_categories.load((self.shop_id, None)), self.category_id)
+        sku_ids = [s.id for s in skus]
+        return [CouponTemplate.of(t) for t in templates if applies_to_product(t.spec, sku_ids, chain)]
 
     @strawberry.field
     async def skus(self, info: strawberry.Info) -> list[Sku]:

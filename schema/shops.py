@@ -6,7 +6,10 @@ import strawberry
 
 from adapters.shops.port import Shop as ShopRecord
 from adapters.shops.port import Shopper as ShopperRecord
+from adapters.db import utcnow
 from schema.common import Money, Node, UserError, gid
+from schema.coupons import Coupon, CouponState
+from schema.members import Assist
 
 
 @strawberry.type
@@ -29,9 +32,35 @@ class Shop(Node):
 
 @strawberry.type
 class Shopper(Node):
+    shop_id: strawberry.Private[int]
+    shopper_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def following(self, info: strawberry.Info) -> bool:
+        return (await info.context.loaders.membership.load((self.shop_id, self.shopper_id))).following
+
+    @strawberry.field
+    async def member(self, info: strawberry.Info) -> bool:
+        return (await info.context.loaders.membership.load((self.shop_id, self.shopper_id))).member
+
+    @strawberry.field
+    async def coupons(self, info: strawberry.Info, state: CouponState | None = None) -> list[Coupon]:
+        held = await info.context.adapters.coupons.coupons_of(self.shop_id, self.shopper_id, utcnow())
+        return [Coupon.of(c) for c in held if state is None or c.state.value == state.value]
+
+    @strawberry.field
+    async def assists(self, info: strawberry.Info) -> list[Assist]:
+        return [Assist.of(a) for a in await info.context.adapters.members.assists_of(self.shop_id, self.shopper_id, utcnow())]
+
     @classmethod
     def of(cls, shopper: ShopperRecord) -> Shopper:
-        return cls(id=gid("Shopper", shopper.id))
+        return cls(id=gid("Shopper", shopper.id), shop_id=shopper.shop_id, shopper_id=shopper.id)
+
+
+@strawberry.type
+class ShopperPayload:
+    shopper: Shopper | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type

@@ -94,6 +94,16 @@ def category_subtree(categories: Iterable[Category], handle: str) -> set[int]:
     return found
 
 
+def category_chain(categories: Iterable[Category], category_id: int | None) -> frozenset[int]:
+    """The category and every category above it."""
+    parents = {c.id: c.parent_id for c in categories}
+    chain: set[int] = set()
+    while category_id is not None and category_id not in chain:
+        chain.add(category_id)
+        category_id = parents.get(category_id)
+    return frozenset(chain)
+
+
 def is_region_code(code: str) -> bool:
     """1 to 4 numeric segments joined by ``_``, e.g. ``"1_72_2799_0"``."""
     return bool(_REGION_CODE.match(code))

@@ -1,0 +1,119 @@
+"""Claiming coupons, and creating templates (merchant)."""
+
+from __future__ import annotations
+
+import re
+
+import strawberry
+
+from adapters.coupons.port import (
+    CouponError,
+    CouponKind,
+    Scope,
+    Source,
+    StackingGroup,
+    TemplateExists,
+    TemplateSpec,
+)
+from adapters.db import utcnow
+from resolvers.shopper_auth import signed_in
+from schema.common import UserError, UserErrorCode, parse_gid
+from schema.coupons import Coupon, CouponClaimPayload, CouponTemplate, CouponTemplateInput, CouponTemplatePayload
+
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+MAX_QUANTITY = 10_000_000
+
+
+def _error(code: str, field: list[str], message: str) -> UserError:
+    return UserError(code=UserErrorCode(code), field=field, message=message)
+
+
+@strawberry.type
+class CouponMutation:
+    @strawberry.mutation
+    async def coupon_claim(self, info: strawberry.Info, template_id: strawberry.ID) -> CouponClaimPayload:
+        shop, shopper_id = await signed_in(info)
+        parsed = parse_gid(str(template_id))
+        if parsed is None or parsed[0] != "CouponTemplate":
+            return CouponClaimPayload(user_errors=[_error("INVALID", ["templateId"], "not a coupon template id")])
+        try:
+            coupon = await info.context.adapters.coupons.claim(shop.id, parsed[1], shopper_id, utcnow(), Source.CLAIM)
+        except CouponError as exc:
+            return CouponClaimPayload(user_errors=[_error(exc.code, ["templateId"], str(exc))])
+        return CouponClaimPayload(coupon=Coupon.of(coupon))
+
+    @strawberry.mutation(description="Create a coupon template (secret key).")
+    async def coupon_template_create(self, info: strawberry.Info, input: CouponTemplateInput) -> CouponTemplatePayload:
+        shop = await info.context.merchant_shop()
+        errors, spec = await _spec(info, shop.id, input)
+        if errors or spec is None:
+            return CouponTemplatePayload(user_errors=errors)
+        try:
+            template = await info.context.adapters.coupons.create_template(shop.id, spec)
+        except TemplateExists as exc:
+            return CouponTemplatePayload(user_errors=[_error("INVALID", ["input", "code"], str(exc))])
+        return CouponTemplatePayload(template=CouponTemplate.of(template))
+
+
+async def _spec(info: strawberry.Info, shop_id: int, i: CouponTemplateInput) -> tuple[list[UserError], TemplateSpec | None]:
+    errors: list[UserError] = []
+
+    def bad(field: str, message: str, code: str = "INVALID") -> None:
+        errors.append(_error(code, ["input", field], message))
+
+    if not CODE.match(i.code):
+        bad("code", "use 1-64 letters, digits, - and _")
+    if not i.title.strip() or len(i.title) > 200:
+        bad("title", "give 1 to 200 characters")
+    if i.threshold < 0:
+        bad("threshold", "must not be negative")
+    if i.kind.value == "AMOUNT_OFF":
+        if i.discount is None or i.discount <= 0:
+            bad("discount", "AMOUNT_OFF needs a positive discount")
+        if i.percent_off is not None:
+            bad("percentOff", "AMOUNT_OFF takes no percentOff")
+    else:
+        if i.percent_off is None or not 1 <= i.percent_off <= 99:
+            bad("percentOff", "PERCENT_OFF needs percentOff from 1 to 99")
+        if i.discount is not None:
+            bad("discount", "PERCENT_OFF takes no discount")
+    if not 1 <= i.total_quantity <= MAX_QUANTITY:
+        bad("totalQuantity", f"must be from 1 to {MAX_QUANTITY}")
+    if not 1 <= i.per_shopper_limit <= MAX_QUANTITY:
+        bad("perShopperLimit", "must be at least 1")
+    if i.claim_starts_at and i.claim_ends_at and i.claim_starts_at >= i.claim_ends_at:
+        bad("claimEndsAt", "must come after claimStartsAt")
+    if i.valid_until is None and (i.valid_days is None or i.valid_days < 1):
+        bad("validDays", "give validDays of at least 1, or validUntil")
+    if i.valid_from and i.valid_until and i.valid_from >= i.valid_until:
+        bad("validUntil", "must come after validFrom")
+    for field, value in (("claimStartsAt", i.claim_starts_at), ("claimEndsAt", i.claim_ends_at),
+                         ("validFrom", i.valid_from), ("validUntil", i.valid_until)):
+        if value is not None and value.tzinfo is None:
+            bad(field, "a time needs an offset, e.g. 2026-06-18T09:00:00+08:00")
+    sku_ids: tuple[int, ...] = ()
+    category_id = None
+    if i.scope.value == "SKUS":
+        codes = i.sku_codes or []
+        if not codes:
+            bad("skuCodes", "scope SKUS needs skuCodes")
+        found = await info.context.adapters.goods.skus_by_code(shop_id, codes)
+        for n, (code, sku) in enumerate(zip(codes, found, strict=True)):
+            if sku is None:
+                errors.append(_error("NOT_FOUND", ["input", "skuCodes", str(n)], f"no SKU {code!r} in this shop"))
+        sku_ids = tuple(s.id for s in found if s is not None)
+    if i.scope.value == "CATEGORY":
+        categories = {c.handle: c.id for c in await info.context.adapters.goods.categories(shop_id)}
+        if i.category_handle not in categories:
+            bad("categoryHandle", "scope CATEGORY needs a category of this shop", code="NOT_FOUND")
+        category_id = categories.get(i.category_handle or "")
+    if errors:
+        return errors, None
+    return [], TemplateSpec(
+        code=i.code, title=i.title.strip(), kind=CouponKind(i.kind.value), threshold=i.threshold,
+        discount=i.discount, percent_off=i.percent_off, scope=Scope(i.scope.value), sku_ids=sku_ids,
+        category_id=category_id, stacking_group=StackingGroup(i.stacking_group.value),
+        total_quantity=i.total_quantity, per_shopper_limit=i.per_shopper_limit,
+        claim_starts_at=i.claim_starts_at, claim_ends_at=i.claim_ends_at, valid_days=i.valid_days,
+        valid_from=i.valid_from, valid_until=i.valid_until, hidden=i.hidden,
+    )
