@@ -7,11 +7,15 @@ import traceback
 from datetime import datetime, timedelta
 from typing import Any
 
+from adapters.coupons.port import CouponError, Source
+from adapters.coupons.sql import SqlCoupons
 from adapters.db import Database, utcnow
 from adapters.delivery.port import SlotFull
 from adapters.delivery.sql import SqlDelivery
 from adapters.inventory.port import OutOfStock, PurchaseLimitExceeded, WantedLine
 from adapters.inventory.sql import SqlInventory
+from adapters.members.port import AssistError
+from adapters.members.sql import SqlMembers
 
 
 def entry(name: str, *args: Any, **options: Any) -> None:
@@ -112,4 +116,46 @@ def _book_slot(url: str, shop_id: int, slot_id: int, refs: list[str], barrier: A
     out.put(asyncio.run(run()))
 
 
-WORK = {"book_slot": _book_slot, "reserve_one_each": _reserve_one_each, "commit_all": _commit_all, "sweep": _sweep}
+def _claim(url: str, shop_id: int, template_id: int, shoppers: list[int], barrier: Any, out: Any) -> None:
+    async def run() -> list[tuple[int, str]]:
+        db = Database(url)
+        coupons = SqlCoupons(db)
+        await _ready(db, barrier)
+
+        async def one(shopper_id: int) -> tuple[int, str]:
+            try:
+                await coupons.claim(shop_id, template_id, shopper_id, utcnow(), Source.CLAIM)
+                return shopper_id, "claimed"
+            except CouponError as exc:
+                return shopper_id, exc.code
+
+        try:
+            return list(await asyncio.gather(*(one(s) for s in shoppers)))
+        finally:
+            await db.dispose()
+
+    out.put(asyncio.run(run()))
+
+
+def _help(url: str, shop_id: int, assist_id: int, helpers: list[int], barrier: Any, out: Any) -> None:
+    async def run() -> list[str]:
+        db = Database(url)
+        members = SqlMembers(db)
+        await _ready(db, barrier)
+
+        async def one(helper_id: int) -> str:
+            try:
+                await members.help_assist(shop_id, assist_id, helper_id, utcnow())
+                return "helped"
+            except AssistError as exc:
+                return exc.code
+
+        try:
+            return list(await asyncio.gather(*(one(h) for h in helpers)))
+        finally:
+            await db.dispose()
+
+    out.put(asyncio.run(run()))
+
+
+WORK = {"claim": _claim, "help": _help, "book_slot": _book_slot, "reserve_one_each": _reserve_one_each, "commit_all": _commit_all, "sweep": _sweep}
