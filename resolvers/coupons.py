@@ -18,7 +18,13 @@ from adapters.coupons.port import (
 from adapters.db import utcnow
 from resolvers.shopper_auth import signed_in
 from schema.common import UserError, UserErrorCode, parse_gid
-from schema.coupons import Coupon, CouponClaimPayload, CouponTemplate, CouponTemplateInput, CouponTemplatePayload
+from schema.coupons import (
+    Coupon,
+    CouponClaimPayload,
+    CouponTemplate,
+    CouponTemplateInput,
+    CouponTemplatePayload,
+)
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 MAX_QUANTITY = 10_000_000

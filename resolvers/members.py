@@ -9,7 +9,13 @@ from adapters.members.port import AssistError, CampaignExists, CampaignSpec
 from resolvers.coupons import CODE, _error
 from resolvers.shopper_auth import signed_in
 from schema.common import UserError, parse_gid
-from schema.members import Assist, AssistCampaign, AssistCampaignInput, AssistCampaignPayload, AssistPayload
+from schema.members import (
+    Assist,
+    AssistCampaign,
+    AssistCampaignInput,
+    AssistCampaignPayload,
+    AssistPayload,
+)
 from schema.shops import Shopper, ShopperPayload
 
 

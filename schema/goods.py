@@ -6,10 +6,10 @@ import enum
 
 import strawberry
 
+from adapters.coupons.rules import applies_to_product
 from adapters.delivery.port import QuoteLine
 from adapters.goods import port
 from adapters.goods.regions import Region as RegionRecord
-from adapters.coupons.rules import applies_to_product
 from adapters.goods.rules import category_chain, is_region_code
 from adapters.inventory.rules import stock_status
 from schema.common import Money, Node, PageInfo, gid

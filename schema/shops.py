@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from adapters.db import utcnow
 from adapters.shops.port import Shop as ShopRecord
 from adapters.shops.port import Shopper as ShopperRecord
-from adapters.db import utcnow
 from schema.common import Money, Node, UserError, gid
 from schema.coupons import Coupon, CouponState
 from schema.members import Assist

@@ -70,7 +70,8 @@ async def test_the_whole_panda_assist_story(gql: Gql):
             for c in me["coupons"]] == [("BIG-A", "AVAILABLE", "150.00", "299.00")]
     helper = (await gql(ME, token=friends[7]))["data"]["me"]
     assert [c["template"]["code"] for c in helper["coupons"]] == ["SAMPLE-FREE"]
-    counts = (await gql('{ node(id: "%s") { ... on Assist { assistCount state } } }' % assist["id"]))["data"]["node"]
+    node = "query($id: ID!) { node(id: $id) { ... on Assist { assistCount state } } }"
+    counts = (await gql(node, {"id": assist["id"]}))["data"]["node"]
     assert counts == {"assistCount": 50, "state": "GRANTED"}
 
 
