@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import strawberry
 
 from adapters.coupons.port import (
@@ -17,7 +15,8 @@ from adapters.coupons.port import (
 )
 from adapters.db import utcnow
 from resolvers.shopper_auth import signed_in
-from schema.common import UserError, UserErrorCode, parse_gid
+from resolvers.user_errors import CODE_PATTERN, user_error
+from schema.common import UserError, parse_gid
 from schema.coupons import (
     Coupon,
     CouponClaimPayload,
@@ -26,12 +25,7 @@ from schema.coupons import (
     CouponTemplatePayload,
 )
 
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 MAX_QUANTITY = 10_000_000
-
-
-def _error(code: str, field: list[str], message: str) -> UserError:
-    return UserError(code=UserErrorCode(code), field=field, message=message)
 
 
 @strawberry.type
@@ -41,11 +35,11 @@ class CouponMutation:
         shop, shopper_id = await signed_in(info)
         parsed = parse_gid(str(template_id))
         if parsed is None or parsed[0] != "CouponTemplate":
-            return CouponClaimPayload(user_errors=[_error("INVALID", ["templateId"], "not a coupon template id")])
+            return CouponClaimPayload(user_errors=[user_error("INVALID", ["templateId"], "not a coupon template id")])
         try:
             coupon = await info.context.adapters.coupons.claim(shop.id, parsed[1], shopper_id, utcnow(), Source.CLAIM)
         except CouponError as exc:
-            return CouponClaimPayload(user_errors=[_error(exc.code, ["templateId"], str(exc))])
+            return CouponClaimPayload(user_errors=[user_error(exc.code, ["templateId"], str(exc))])
         return CouponClaimPayload(coupon=Coupon.of(coupon))
 
     @strawberry.mutation(description="Create a coupon template (secret key).")
@@ -57,7 +51,7 @@ class CouponMutation:
         try:
             template = await info.context.adapters.coupons.create_template(shop.id, spec)
         except TemplateExists as exc:
-            return CouponTemplatePayload(user_errors=[_error("INVALID", ["input", "code"], str(exc))])
+            return CouponTemplatePayload(user_errors=[user_error("INVALID", ["input", "code"], str(exc))])
         return CouponTemplatePayload(template=CouponTemplate.of(template))
 
 
@@ -65,9 +59,9 @@ async def _spec(info: strawberry.Info, shop_id: int, i: CouponTemplateInput) -> 
     errors: list[UserError] = []
 
     def bad(field: str, message: str, code: str = "INVALID") -> None:
-        errors.append(_error(code, ["input", field], message))
+        errors.append(user_error(code, ["input", field], message))
 
-    if not CODE.match(i.code):
+    if not CODE_PATTERN.match(i.code):
         bad("code", "use 1-64 letters, digits, - and _")
     if not i.title.strip() or len(i.title) > 200:
         bad("title", "give 1 to 200 characters")
@@ -106,7 +100,7 @@ async def _spec(info: strawberry.Info, shop_id: int, i: CouponTemplateInput) -> 
         found = await info.context.adapters.goods.skus_by_code(shop_id, codes)
         for n, (code, sku) in enumerate(zip(codes, found, strict=True)):
             if sku is None:
-                errors.append(_error("NOT_FOUND", ["input", "skuCodes", str(n)], f"no SKU {code!r} in this shop"))
+                errors.append(user_error("NOT_FOUND", ["input", "skuCodes", str(n)], f"no SKU {code!r} in this shop"))
         sku_ids = tuple(s.id for s in found if s is not None)
     if i.scope.value == "CATEGORY":
         categories = {c.handle: c.id for c in await info.context.adapters.goods.categories(shop_id)}

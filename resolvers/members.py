@@ -6,8 +6,8 @@ import strawberry
 
 from adapters.db import utcnow
 from adapters.members.port import AssistError, CampaignExists, CampaignSpec
-from resolvers.coupons import CODE, _error
 from resolvers.shopper_auth import signed_in
+from resolvers.user_errors import CODE_PATTERN, user_error
 from schema.common import UserError, parse_gid
 from schema.members import (
     Assist,
@@ -62,11 +62,11 @@ class MembersMutation:
         members = info.context.adapters.members
         [campaign] = await members.campaigns_by_code(shop.id, [campaign_code])
         if campaign is None:
-            return AssistPayload(user_errors=[_error("NOT_FOUND", ["campaignCode"], "no such campaign")])
+            return AssistPayload(user_errors=[user_error("NOT_FOUND", ["campaignCode"], "no such campaign")])
         try:
             assist = await members.start_assist(shop.id, campaign.id, shopper_id, utcnow())
         except AssistError as exc:
-            return AssistPayload(user_errors=[_error(exc.code, ["campaignCode"], str(exc))])
+            return AssistPayload(user_errors=[user_error(exc.code, ["campaignCode"], str(exc))])
         return AssistPayload(assist=Assist.of(assist))
 
     @strawberry.mutation
@@ -74,11 +74,11 @@ class MembersMutation:
         shop, shopper_id = await signed_in(info)
         parsed = parse_gid(str(assist_id))
         if parsed is None or parsed[0] != "Assist":
-            return AssistPayload(user_errors=[_error("NOT_FOUND", ["assistId"], "no such assist")])
+            return AssistPayload(user_errors=[user_error("NOT_FOUND", ["assistId"], "no such assist")])
         try:
             assist = await info.context.adapters.members.help_assist(shop.id, parsed[1], shopper_id, utcnow())
         except AssistError as exc:
-            return AssistPayload(user_errors=[_error(exc.code, ["assistId"], str(exc))])
+            return AssistPayload(user_errors=[user_error(exc.code, ["assistId"], str(exc))])
         return AssistPayload(assist=Assist.of(assist))
 
     @strawberry.mutation(description="Create an assist campaign (secret key).")
@@ -87,9 +87,9 @@ class MembersMutation:
         errors: list[UserError] = []
 
         def bad(field: str, message: str, code: str = "INVALID") -> None:
-            errors.append(_error(code, ["input", field], message))
+            errors.append(user_error(code, ["input", field], message))
 
-        if not CODE.match(input.code):
+        if not CODE_PATTERN.match(input.code):
             bad("code", "use 1-64 letters, digits, - and _")
         if not input.title.strip() or len(input.title) > 200:
             bad("title", "give 1 to 200 characters")
@@ -119,5 +119,5 @@ class MembersMutation:
         try:
             campaign = await info.context.adapters.members.create_campaign(shop.id, spec)
         except CampaignExists as exc:
-            return AssistCampaignPayload(user_errors=[_error("INVALID", ["input", "code"], str(exc))])
+            return AssistCampaignPayload(user_errors=[user_error("INVALID", ["input", "code"], str(exc))])
         return AssistCampaignPayload(campaign=AssistCampaign.of(campaign))

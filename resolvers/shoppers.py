@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from adapters.identity.port import IdentityRejected, IdentityUnavailable
-from schema.common import UserError, UserErrorCode
+from resolvers.user_errors import user_error
 from schema.errors import ServiceUnavailable
 from schema.shops import Shopper, ShopperLoginPayload
 
@@ -44,4 +44,4 @@ class ShopperMutation:
 
 
 def _refused(message: str) -> ShopperLoginPayload:
-    return ShopperLoginPayload(user_errors=[UserError(code=UserErrorCode.INVALID, field=["code"], message=message)])
+    return ShopperLoginPayload(user_errors=[user_error("INVALID", ["code"], message)])
