@@ -1,9 +1,14 @@
-"""Work run in separate processes: each opens its own engine and connections."""
+"""Work run in separate processes: each opens its own engine and connections.
+
+Every worker races ``one(port, item)`` for each of its items, all at once,
+after the others have connected and reached the barrier.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import traceback
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,135 +32,100 @@ def entry(name: str, *args: Any, **options: Any) -> None:
         out.put(("error", traceback.format_exc()))
 
 
-async def _ready(db: Database, barrier: Any) -> None:
-    assert await db.ping()  # connect before the start line, so the race is the requests'
-    await asyncio.to_thread(barrier.wait)
+def _race(
+    url: str,
+    barrier: Any,
+    make: Callable[[Database], Any],
+    one: Callable[[Any, Any], Awaitable[Any]],
+    items: Sequence[Any],
+) -> list[Any]:
+    async def run() -> list[Any]:
+        db = Database(url)
+        port = make(db)
+        assert await db.ping()  # connect before the start line, so the race is the requests'
+        await asyncio.to_thread(barrier.wait)
+        try:
+            return list(await asyncio.gather(*(one(port, item) for item in items)))
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
 
 
 def _reserve_one_each(
-    url: str,
-    shop_id: int,
-    sku_id: int,
-    refs: list[str],
-    barrier: Any,
-    out: Any,
-    shopper_id: int | None = None,
-    limit: int | None = None,
+    url: str, shop_id: int, sku_id: int, refs: list[str], barrier: Any, out: Any,
+    shopper_id: int | None = None, limit: int | None = None,
 ) -> None:
-    async def run() -> list[str]:
-        db = Database(url)
-        inventory = SqlInventory(db)
-        await _ready(db, barrier)
-
-        async def one(ref: str) -> str:
-            try:
-                line = WantedLine(sku_id, 1, limit)
-                await inventory.reserve(shop_id, ref, shopper_id, "1", [line], utcnow() + timedelta(hours=1))
-                return "reserved"
-            except OutOfStock:
-                return "out of stock"
-            except PurchaseLimitExceeded:
-                return "over the limit"
-
+    async def one(inventory: SqlInventory, ref: str) -> str:
         try:
-            return list(await asyncio.gather(*(one(ref) for ref in refs)))
-        finally:
-            await db.dispose()
+            line = WantedLine(sku_id, 1, limit)
+            await inventory.reserve(shop_id, ref, shopper_id, "1", [line], utcnow() + timedelta(hours=1))
+            return "reserved"
+        except OutOfStock:
+            return "out of stock"
+        except PurchaseLimitExceeded:
+            return "over the limit"
 
-    out.put(asyncio.run(run()))
+    out.put(_race(url, barrier, SqlInventory, one, refs))
 
 
 def _commit_all(url: str, shop_id: int, reservation_ids: list[int], barrier: Any, out: Any) -> None:
-    async def run() -> list[int]:
-        db = Database(url)
-        inventory = SqlInventory(db)
-        await _ready(db, barrier)
-        try:
-            won = await asyncio.gather(*(inventory.commit(shop_id, r) for r in reservation_ids))
-            return [r for r, ok in zip(reservation_ids, won, strict=True) if ok]
-        finally:
-            await db.dispose()
+    async def one(inventory: SqlInventory, reservation_id: int) -> int | None:
+        return reservation_id if await inventory.commit(shop_id, reservation_id) else None
 
-    out.put(("commit", asyncio.run(run())))
+    won = _race(url, barrier, SqlInventory, one, reservation_ids)
+    out.put(("commit", [r for r in won if r is not None]))
 
 
 def _sweep(url: str, now: datetime, barrier: Any, out: Any) -> None:
-    async def run() -> list[int]:
-        db = Database(url)
-        inventory = SqlInventory(db)
-        await _ready(db, barrier)
+    async def sweeps(inventory: SqlInventory, _: int) -> list[int]:
         expired: list[int] = []
-        try:
-            for _ in range(20):  # several small sweeps, as a periodic sweeper would
-                expired += [r.id for r in await inventory.expire_due(now, limit=3)]
-            return expired
-        finally:
-            await db.dispose()
+        for _ in range(20):  # several small sweeps, as a periodic sweeper would
+            expired += [r.id for r in await inventory.expire_due(now, limit=3)]
+        return expired
 
-    out.put(("sweep", asyncio.run(run())))
+    [expired] = _race(url, barrier, SqlInventory, sweeps, [0])
+    out.put(("sweep", expired))
 
 
 def _book_slot(url: str, shop_id: int, slot_id: int, refs: list[str], barrier: Any, out: Any) -> None:
-    async def run() -> list[str]:
-        db = Database(url)
-        delivery = SqlDelivery(db)
-        await _ready(db, barrier)
-
-        async def one(ref: str) -> str:
-            try:
-                await delivery.book_slot(shop_id, slot_id, ref, utcnow())
-                return "booked"
-            except SlotFull:
-                return "full"
-
+    async def one(delivery: SqlDelivery, ref: str) -> str:
         try:
-            return list(await asyncio.gather(*(one(ref) for ref in refs)))
-        finally:
-            await db.dispose()
+            await delivery.book_slot(shop_id, slot_id, ref, utcnow())
+            return "booked"
+        except SlotFull:
+            return "full"
 
-    out.put(asyncio.run(run()))
+    out.put(_race(url, barrier, SqlDelivery, one, refs))
 
 
 def _claim(url: str, shop_id: int, template_id: int, shoppers: list[int], barrier: Any, out: Any) -> None:
-    async def run() -> list[tuple[int, str]]:
-        db = Database(url)
-        coupons = SqlCoupons(db)
-        await _ready(db, barrier)
-
-        async def one(shopper_id: int) -> tuple[int, str]:
-            try:
-                await coupons.claim(shop_id, template_id, shopper_id, utcnow(), Source.CLAIM)
-                return shopper_id, "claimed"
-            except CouponError as exc:
-                return shopper_id, exc.code
-
+    async def one(coupons: SqlCoupons, shopper_id: int) -> tuple[int, str]:
         try:
-            return list(await asyncio.gather(*(one(s) for s in shoppers)))
-        finally:
-            await db.dispose()
+            await coupons.claim(shop_id, template_id, shopper_id, utcnow(), Source.CLAIM)
+            return shopper_id, "claimed"
+        except CouponError as exc:
+            return shopper_id, exc.code
 
-    out.put(asyncio.run(run()))
+    out.put(_race(url, barrier, SqlCoupons, one, shoppers))
 
 
 def _help(url: str, shop_id: int, assist_id: int, helpers: list[int], barrier: Any, out: Any) -> None:
-    async def run() -> list[str]:
-        db = Database(url)
-        members = SqlMembers(db)
-        await _ready(db, barrier)
-
-        async def one(helper_id: int) -> str:
-            try:
-                await members.help_assist(shop_id, assist_id, helper_id, utcnow())
-                return "helped"
-            except AssistError as exc:
-                return exc.code
-
+    async def one(members: SqlMembers, helper_id: int) -> str:
         try:
-            return list(await asyncio.gather(*(one(h) for h in helpers)))
-        finally:
-            await db.dispose()
+            await members.help_assist(shop_id, assist_id, helper_id, utcnow())
+            return "helped"
+        except AssistError as exc:
+            return exc.code
 
-    out.put(asyncio.run(run()))
+    out.put(_race(url, barrier, SqlMembers, one, helpers))
 
 
-WORK = {"claim": _claim, "help": _help, "book_slot": _book_slot, "reserve_one_each": _reserve_one_each, "commit_all": _commit_all, "sweep": _sweep}
+WORK = {
+    "reserve_one_each": _reserve_one_each,
+    "commit_all": _commit_all,
+    "sweep": _sweep,
+    "book_slot": _book_slot,
+    "claim": _claim,
+    "help": _help,
+}
