@@ -33,6 +33,9 @@ OPERATIONS = {
         skus { code price { amount } compareAtPrice { amount } } } } }""",
     "search, 10 products": '{ products(first: 10, filter: { query: "bench" }, sortKey: PRICE) '
     "{ totalCount nodes { handle skus { code } } } }",
+    "20 products + stock + delivery": """{ products(first: 20) { nodes { handle
+        skus { code availability(region: "1") { status quantityAvailable }
+               deliveryOptions(region: "1") { tier fee { amount } } } } } }""",
 }
 HEADERS = {"X-Jimu-Key": "pk_bench_shop", "content-type": "application/json"}
 
@@ -41,6 +44,8 @@ def bench_catalog() -> dict:
     return {
         "format": "jimu.catalog/1",
         "shop": {"handle": "bench-shop", "name": "Bench", "keys": {"publishable": "pk_bench_shop"}},
+        "warehouses": [{"code": "BJ", "regions": ["1"]}],
+        "delivery": {"tiers": [{"tier": "STANDARD", "title": "S", "fee": 600, "freeAbove": 9900, "regions": ["*"]}]},
         "categories": [{"handle": "root", "name": "Root"}]
         + [{"handle": f"c{i}", "name": f"Category {i}", "parent": "root"} for i in range(6)],
         "products": [
@@ -51,7 +56,7 @@ def bench_catalog() -> dict:
                 "category": f"c{i % 6}",
                 "tags": ["bench"],
                 "skus": [{"code": f"P{i:02d}-{j}", "title": f"v{j}", "price": 1000 + i * 10 + j,
-                          "compareAtPrice": 2000} for j in range(3)],
+                          "compareAtPrice": 2000, "stock": {"BJ": 10 * j}} for j in range(3)],
             }
             for i in range(60)
         ],
