@@ -13,6 +13,7 @@ from adapters.coupons.port import (
     TemplateExists,
     TemplateSpec,
 )
+from adapters.coupons.rules import template_problems
 from adapters.db import utcnow
 from resolvers.shopper_auth import signed_in
 from resolvers.user_errors import CODE_PATTERN, user_error
@@ -24,8 +25,6 @@ from schema.coupons import (
     CouponTemplateInput,
     CouponTemplatePayload,
 )
-
-MAX_QUANTITY = 10_000_000
 
 
 @strawberry.type
@@ -65,32 +64,13 @@ async def _spec(info: strawberry.Info, shop_id: int, i: CouponTemplateInput) -> 
         bad("code", "use 1-64 letters, digits, - and _")
     if not i.title.strip() or len(i.title) > 200:
         bad("title", "give 1 to 200 characters")
-    if i.threshold < 0:
-        bad("threshold", "must not be negative")
-    if i.kind.value == "AMOUNT_OFF":
-        if i.discount is None or i.discount <= 0:
-            bad("discount", "AMOUNT_OFF needs a positive discount")
-        if i.percent_off is not None:
-            bad("percentOff", "AMOUNT_OFF takes no percentOff")
-    else:
-        if i.percent_off is None or not 1 <= i.percent_off <= 99:
-            bad("percentOff", "PERCENT_OFF needs percentOff from 1 to 99")
-        if i.discount is not None:
-            bad("discount", "PERCENT_OFF takes no discount")
-    if not 1 <= i.total_quantity <= MAX_QUANTITY:
-        bad("totalQuantity", f"must be from 1 to {MAX_QUANTITY}")
-    if not 1 <= i.per_shopper_limit <= MAX_QUANTITY:
-        bad("perShopperLimit", "must be at least 1")
-    if i.claim_starts_at and i.claim_ends_at and i.claim_starts_at >= i.claim_ends_at:
-        bad("claimEndsAt", "must come after claimStartsAt")
-    if i.valid_until is None and (i.valid_days is None or i.valid_days < 1):
-        bad("validDays", "give validDays of at least 1, or validUntil")
-    if i.valid_from and i.valid_until and i.valid_from >= i.valid_until:
-        bad("validUntil", "must come after validFrom")
-    for field, value in (("claimStartsAt", i.claim_starts_at), ("claimEndsAt", i.claim_ends_at),
-                         ("validFrom", i.valid_from), ("validUntil", i.valid_until)):
-        if value is not None and value.tzinfo is None:
-            bad(field, "a time needs an offset, e.g. 2026-06-18T09:00:00+08:00")
+    for field, message in template_problems(
+        kind=i.kind.value, threshold=i.threshold, discount=i.discount, percent_off=i.percent_off,
+        total_quantity=i.total_quantity, per_shopper_limit=i.per_shopper_limit,
+        claim_starts_at=i.claim_starts_at, claim_ends_at=i.claim_ends_at, valid_days=i.valid_days,
+        valid_from=i.valid_from, valid_until=i.valid_until,
+    ):
+        bad(field, message)
     sku_ids: tuple[int, ...] = ()
     category_id = None
     if i.scope.value == "SKUS":

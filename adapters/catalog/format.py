@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from adapters.coupons.rules import template_problems
 from adapters.goods.rules import REGION_CODE_PATTERN
 from adapters.shops.rules import HANDLE_PATTERN
 
@@ -282,10 +283,15 @@ def _coupon_checks(
         yield "coupons", f"coupon code {dup!r} appears more than once"
     for i, coupon in enumerate(c.coupons):
         at = f"coupons[{i}]"
-        if coupon.kind == "AMOUNT_OFF" and (coupon.discount is None or coupon.percentOff is not None):
-            yield at, "AMOUNT_OFF needs discount and no percentOff"
-        if coupon.kind == "PERCENT_OFF" and (coupon.percentOff is None or coupon.discount is not None):
-            yield at, "PERCENT_OFF needs percentOff and no discount"
+        times = {name: _time_or_none(getattr(coupon, name), now)
+                 for name in ("claimStartsAt", "claimEndsAt", "validFrom", "validUntil")}
+        for field, reason in template_problems(
+            kind=coupon.kind, threshold=coupon.threshold, discount=coupon.discount, percent_off=coupon.percentOff,
+            total_quantity=coupon.totalQuantity, per_shopper_limit=coupon.perShopperLimit,
+            claim_starts_at=times["claimStartsAt"], claim_ends_at=times["claimEndsAt"],
+            valid_days=coupon.validDays, valid_from=times["validFrom"], valid_until=times["validUntil"],
+        ):
+            yield f"{at}.{field}", reason
         if coupon.scope == "SKUS":
             if not coupon.skuCodes:
                 yield f"{at}.skuCodes", "scope SKUS needs skuCodes"
@@ -294,10 +300,9 @@ def _coupon_checks(
                     yield f"{at}.skuCodes[{j}]", f"no SKU {code!r} in this file"
         if coupon.scope == "CATEGORY" and coupon.categoryHandle not in category_handles:
             yield f"{at}.categoryHandle", "scope CATEGORY needs a category of this file"
-        if coupon.validDays is None and coupon.validUntil is None:
-            yield at, "a coupon needs validDays or validUntil"
-        yield from _ordered(coupon.claimStartsAt, coupon.claimEndsAt, f"{at}.claimEndsAt", now)
-        yield from _ordered(coupon.validFrom, coupon.validUntil, f"{at}.validUntil", now)
+        for name, when in times.items():
+            if getattr(coupon, name) is not None and when is None:
+                yield f"{at}.{name}", "a time needs an offset, e.g. 2026-06-18T09:00:00+08:00"
     for dup in _duplicates(campaign.code for campaign in c.campaigns):
         yield "campaigns", f"campaign code {dup!r} appears more than once"
     for i, campaign in enumerate(c.campaigns):
@@ -307,6 +312,14 @@ def _coupon_checks(
         if campaign.assisterRewardTemplateCode not in (None, *coupon_codes):
             yield f"{at}.assisterRewardTemplateCode", "no such coupon in this file"
         yield from _ordered(campaign.startsAt, campaign.endsAt, f"{at}.endsAt", now)
+
+
+def _time_or_none(value: str | None, now: datetime) -> datetime | None:
+    """The time, or None when absent or not a time (reported where it matters)."""
+    try:
+        return resolve_time(value, now) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _ordered(start: str | None, end: str | None, at: str, now: datetime) -> Iterator[tuple[str, str]]:

@@ -35,6 +35,60 @@ class Applied:
     discount: int
 
 
+MAX_QUANTITY = 10_000_000
+
+
+def template_problems(
+    *,
+    kind: str,
+    threshold: int,
+    discount: int | None,
+    percent_off: int | None,
+    total_quantity: int,
+    per_shopper_limit: int,
+    claim_starts_at: datetime | None,
+    claim_ends_at: datetime | None,
+    valid_days: int | None,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
+) -> list[tuple[str, str]]:
+    """Every fault of a template's values, as (field, reason); fields named as in the API and the file."""
+    problems = []
+    if threshold < 0:
+        problems.append(("threshold", "must not be negative"))
+    if kind == CouponKind.AMOUNT_OFF.value:
+        if discount is None or discount <= 0:
+            problems.append(("discount", "AMOUNT_OFF needs a positive discount"))
+        if percent_off is not None:
+            problems.append(("percentOff", "AMOUNT_OFF takes no percentOff"))
+    else:
+        if percent_off is None or not 1 <= percent_off <= 99:
+            problems.append(("percentOff", "PERCENT_OFF needs percentOff from 1 to 99"))
+        if discount is not None:
+            problems.append(("discount", "PERCENT_OFF takes no discount"))
+    if not 1 <= total_quantity <= MAX_QUANTITY:
+        problems.append(("totalQuantity", f"must be from 1 to {MAX_QUANTITY}"))
+    if not 1 <= per_shopper_limit <= MAX_QUANTITY:
+        problems.append(("perShopperLimit", "must be at least 1"))
+    if valid_until is None and (valid_days is None or valid_days < 1):
+        problems.append(("validDays", "give validDays of at least 1, or validUntil"))
+    for name, value in (("claimStartsAt", claim_starts_at), ("claimEndsAt", claim_ends_at),
+                        ("validFrom", valid_from), ("validUntil", valid_until)):
+        if value is not None and value.tzinfo is None:
+            problems.append((name, "a time needs an offset, e.g. 2026-06-18T09:00:00+08:00"))
+    if _before(claim_ends_at, claim_starts_at):
+        problems.append(("claimEndsAt", "must come after claimStartsAt"))
+    if _before(valid_until, valid_from):
+        problems.append(("validUntil", "must come after validFrom"))
+    return problems
+
+
+def _before(end: datetime | None, start: datetime | None) -> bool:
+    if end is None or start is None or end.tzinfo is None or start.tzinfo is None:
+        return False
+    return end <= start
+
+
 def check_claim_window(spec: TemplateSpec, now: datetime) -> None:
     if spec.claim_starts_at is not None and now < spec.claim_starts_at:
         raise NotYetClaimable("claiming opens later")

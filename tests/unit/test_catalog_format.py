@@ -88,10 +88,11 @@ def test_coupon_and_campaign_sections_are_validated_before_they_are_used():
     # when
     found = problems(data)
     # then
-    assert ("coupons[0]", "AMOUNT_OFF needs discount and no percentOff") in found
+    assert ("coupons[0].discount", "AMOUNT_OFF needs a positive discount") in found
+    assert ("coupons[0].percentOff", "AMOUNT_OFF takes no percentOff") in found
     assert ("coupons[1].skuCodes[0]", "no SKU 'NOPE' in this file") in found
-    assert ("coupons[1].claimEndsAt", "must come after the start") in found
-    assert ("coupons[1]", "a coupon needs validDays or validUntil") in found
+    assert ("coupons[1].claimEndsAt", "must come after claimStartsAt") in found
+    assert ("coupons[1].validDays", "give validDays of at least 1, or validUntil") in found
     assert ("campaigns[0].rewardTemplateCode", "no coupon 'MISSING' in this file") in found
 
 
@@ -114,3 +115,12 @@ def test_relative_times_count_from_the_load_time():
     assert resolve_time("2026-06-18T09:00:00+08:00", NOW) == datetime(2026, 6 , 18, 1, tzinfo=timezone.utc)
     with pytest.raises(ValueError, match="offset"):
         resolve_time("2026-06-18T09:00:00", NOW)
+
+
+def test_a_coupon_time_without_an_offset_is_refused_where_it_stands():
+    coupon = {"code": "C", "title": "t", "kind": "AMOUNT_OFF", "discount": 1, "totalQuantity": 1,
+              "validUntil": "2026-07-01T00:00:00"}
+    assert problems(catalog(coupons=[coupon])) == [
+        ("coupons[0].validDays", "give validDays of at least 1, or validUntil"),
+        ("coupons[0].validUntil", "a time needs an offset, e.g. 2026-06-18T09:00:00+08:00"),
+    ]
