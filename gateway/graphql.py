@@ -92,7 +92,9 @@ class GraphQLView(GraphQL):
         try:
             response = await self.run(Request(scope, receive))
         except HTTPException as exc:
-            response = request_error(exc.status_code, exc.reason)
+            # A body GraphQL cannot read (a form post, say) is 415, as HTTP has it.
+            status = 415 if exc.reason == "Unsupported content type" else exc.status_code
+            response = request_error(status, exc.reason)
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:

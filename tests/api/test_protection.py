@@ -26,7 +26,7 @@ KEY = {"X-Jimu-Key": "pk_demo_panda"}
 )
 async def test_posts_a_browser_form_could_send_are_refused(client: httpx.AsyncClient, content_type, body):
     response = await client.post("/graphql", content=body, headers={**KEY, "content-type": content_type})
-    assert response.status_code == 400
+    assert response.status_code == 415
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
