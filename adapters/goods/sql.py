@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    any_,
+    bindparam,
     case,
     cast,
     exists,
@@ -22,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
 from adapters.db import Database, UtcDateTime, utcnow
@@ -188,8 +192,17 @@ class SqlGoodsCatalog:
                 priced.append(SkuRow.price <= query.max_price)
             conditions.append(exists().where(*priced))
         if query.sku_ids is not None:
-            conditions.append(exists().where(SkuRow.product_id == ProductRow.id, SkuRow.id.in_(sorted(query.sku_ids))))
+            conditions.append(exists().where(SkuRow.product_id == ProductRow.id, self._one_of(SkuRow.id, query.sku_ids)))
         return conditions
+
+    def _one_of(self, column: Any, ids: frozenset[int]) -> Any:
+        """``column IN ids`` with the ids bound as one parameter: a big shop's set can pass
+        the drivers' limit on parameters (32,767 for asyncpg)."""
+        values = sorted(ids)
+        if self._db.dialect == "postgresql":
+            return column == any_(bindparam("ids", values, type_=postgresql.ARRAY(Integer), unique=True))
+        each = func.json_each(bindparam("ids", json.dumps(values), unique=True)).table_valued("value")
+        return column.in_(select(each.c.value))
 
     def _sort_expression(self, query: ProductQuery) -> Any:
         match query.sort:

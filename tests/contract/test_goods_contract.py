@@ -244,3 +244,12 @@ async def test_many_first_logins_of_one_subject_at_once_make_one_shopper(adapter
     shoppers = await asyncio.gather(*(adapters.shops.shopper_for_subject(panda, "dev:rush") for _ in range(20)))
     # then
     assert len({s.id for s in shoppers}) == 1
+
+
+async def test_a_filter_by_tens_of_thousands_of_sku_ids_still_answers(adapters: Adapters, grid: int):
+    # A big shop's "in stock in this region" can name more SKUs than a driver takes parameters.
+    [a_diaper] = await adapters.goods.skus_by_code(grid, ["A-DIAPER-0"])
+    many = frozenset(range(10_000_000, 10_040_000)) | {a_diaper.id}
+    query = ProductQuery(sku_ids=many)
+    assert await walk(adapters, grid, query, 10) == ["a-diaper"]
+    assert await adapters.goods.count_products(grid, query) == 1
