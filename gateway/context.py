@@ -6,11 +6,12 @@ from functools import cached_property
 
 from starlette.requests import Request
 
+from adapters.orders.checkout import Checkout
 from adapters.shops.port import KeyKind, Shop
 from gateway.auth import InvalidToken, KeyDirectory, ShopAccess, ShopperTokens
 from gateway.loaders import Loaders
 from gateway.settings import Settings
-from gateway.wiring import Adapters
+from gateway.wiring import Adapters, checkout_for
 from schema.errors import Forbidden, Unauthenticated
 
 _UNSET = object()
@@ -36,6 +37,10 @@ class Context:
     @cached_property
     def loaders(self) -> Loaders:
         return Loaders(self.adapters)
+
+    @cached_property
+    def checkout(self) -> Checkout:
+        return checkout_for(self.adapters, self.settings)
 
     async def shop(self) -> Shop:
         """The shop named by ``X-Jimu-Key``; UNAUTHENTICATED without a valid key."""
@@ -73,3 +78,4 @@ class Context:
                 except InvalidToken as exc:
                     raise Unauthenticated(str(exc)) from exc
         return self._shopper_id  # type: ignore[return-value]
+

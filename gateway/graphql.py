@@ -28,14 +28,19 @@ from gateway.context import Context
 from gateway.errors import JimuSchema, TagValidationErrors, coded
 from gateway.settings import Settings
 from gateway.wiring import Adapters
+from resolvers.carts import CartMutation, CartQuery
 from resolvers.coupons import CouponMutation
 from resolvers.goods import GoodsQuery
 from resolvers.inventory import InventoryMutation
 from resolvers.members import MembersMutation, MembersQuery
+from resolvers.merchant import MerchantMutation, MerchantQuery
+from resolvers.orders import OrderMutation, OrderQuery
 from resolvers.shoppers import ShopperMutation, ShopperQuery
 from schema.coupons import Coupon, CouponTemplate
 from schema.goods import Category, Product, Sku
 from schema.members import Assist, AssistCampaign
+from schema.orders import Cart, Order
+from schema.payments import Payment
 from schema.scalars import SCALARS
 from schema.shops import Shop, Shopper
 
@@ -54,9 +59,13 @@ def build_schema() -> JimuSchema:
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
     ]
     return JimuSchema(
-        query=merge_types("Query", (GoodsQuery, ShopperQuery, MembersQuery)),
-        mutation=merge_types("Mutation", (ShopperMutation, InventoryMutation, CouponMutation, MembersMutation)),
-        types=[Shop, Shopper, Category, Product, Sku, CouponTemplate, Coupon, AssistCampaign, Assist],
+        query=merge_types("Query", (GoodsQuery, CartQuery, ShopperQuery, OrderQuery, MembersQuery, MerchantQuery)),
+        mutation=merge_types(
+            "Mutation",
+            (ShopperMutation, CouponMutation, MembersMutation, CartMutation, OrderMutation, InventoryMutation,
+             MerchantMutation),
+        ),
+        types=[Shop, Shopper, Category, Product, Sku, CouponTemplate, Coupon, AssistCampaign, Assist, Cart, Order, Payment],
         # Classes or factories, never instances: strawberry makes one per request.
         extensions=[
             partial(ParserCache, maxsize=512),

@@ -15,7 +15,7 @@ from aiodataloader import DataLoader
 
 from adapters.coupons.port import Coupon, Template
 from adapters.db import utcnow
-from adapters.delivery.port import Quote, QuoteLine
+from adapters.delivery.port import DeliveryRecord, Quote, QuoteLine
 from adapters.goods.port import Category, Product, Sku
 from adapters.members.port import Campaign, Membership
 from adapters.shops.port import Shopper
@@ -89,6 +89,15 @@ class Loaders:
             return await self._delivery.quote(shop_id, keys, utcnow())
 
         return _loader(quote)
+
+    @cached_property
+    def delivery_record(self) -> DataLoader[tuple[int, str], DeliveryRecord | None]:
+        """Each order's delivery record, by order number."""
+
+        async def records(shop_id: int, numbers: Sequence[str]) -> list[DeliveryRecord | None]:
+            return [await self._delivery.record(shop_id, number) for number in numbers]
+
+        return _loader(records)
 
     @cached_property
     def template_by_id(self) -> DataLoader[tuple[int, int], Template | None]:

@@ -9,6 +9,7 @@ import adapters.delivery.sql
 import adapters.goods.sql
 import adapters.inventory.sql
 import adapters.members.sql
+import adapters.orders.sql
 import adapters.shops.sql  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 
@@ -29,6 +30,11 @@ from adapters.inventory.sql import SqlInventory
 from adapters.members.fake import FakeMembers
 from adapters.members.port import Members
 from adapters.members.sql import SqlMembers
+from adapters.orders.checkout import Checkout
+from adapters.orders.fake import FakeOrders
+from adapters.orders.port import Orders
+from adapters.orders.pricing import CartPricer
+from adapters.orders.sql import SqlOrders
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import ShopStore
 from adapters.shops.sql import SqlShopStore
@@ -53,6 +59,7 @@ class Adapters:
     delivery: Delivery
     coupons: Coupons
     members: Members
+    orders: Orders
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
     close: Callable[[], Awaitable[None]] = field(default=_nothing_to_close)
 
@@ -85,6 +92,7 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         delivery=SqlDelivery(db),
         coupons=SqlCoupons(db),
         members=SqlMembers(db),
+        orders=SqlOrders(db),
         ping=db.ping,
         close=close,
     )
@@ -103,4 +111,12 @@ def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -
         delivery=delivery,
         coupons=coupons,
         members=members,
+        orders=FakeOrders(),
     )
+
+
+def checkout_for(adapters: Adapters, settings: Settings) -> Checkout:
+    """Checkout, cancellation and the sweep, over the given adapters."""
+    pricer = CartPricer(adapters.goods, adapters.inventory, adapters.delivery, adapters.coupons)
+    return Checkout(adapters.orders, adapters.inventory, adapters.coupons, adapters.delivery, pricer,
+                    timedelta(seconds=settings.reservation_ttl_seconds))

@@ -10,7 +10,7 @@ from adapters.goods import rules
 from adapters.goods.port import ProductQuery, SortKey
 from adapters.goods.regions import regions_under
 from resolvers.nodes import resolve_node
-from schema.common import Node, PageInfo, parse_gid
+from schema.common import Node, PageInfo, check_first, parse_gid
 from schema.errors import BadUserInput
 from schema.goods import (
     Category,
@@ -23,8 +23,6 @@ from schema.goods import (
     Sku,
 )
 from schema.shops import Shop
-
-MAX_PAGE = 100
 
 
 def product_query(filter: ProductFilter | None, sort_key: ProductSortKey, reverse: bool) -> ProductQuery:
@@ -44,11 +42,6 @@ def product_query(filter: ProductFilter | None, sort_key: ProductSortKey, revers
         sort=SortKey(sort_key.value),
         reverse=reverse,
     )
-
-
-def check_first(first: int) -> None:
-    if not 1 <= first <= MAX_PAGE:
-        raise BadUserInput(f"first must be between 1 and {MAX_PAGE}")
 
 
 @strawberry.type

@@ -10,6 +10,7 @@ from schema.coupons import Coupon, CouponTemplate
 from schema.errors import BadUserInput
 from schema.goods import Category, Product, Sku
 from schema.members import Assist, AssistCampaign
+from schema.orders import Cart, Order
 from schema.shops import Shop, Shopper
 
 
@@ -54,4 +55,22 @@ async def resolve_node(info: strawberry.Info, id_: str) -> Node | None:
             if coupon is None or coupon.shopper_id != await ctx.shopper_id():
                 return None
             return Coupon.of(coupon)
+        case "Cart" | "Order":
+            return await _own(info, type_name, key)
     return None
+
+
+async def _own(info: strawberry.Info, type_name: str, key: int) -> Node | None:
+    """A cart or an order, for the shopper it belongs to only."""
+    ctx = info.context
+    shop, shopper_id = await ctx.shop(), await ctx.shopper_id()
+    if shopper_id is None:
+        return None
+    if type_name == "Cart":
+        [cart] = await ctx.adapters.orders.carts_by_id(shop.id, [key])
+        if cart is None or cart.shopper_id != shopper_id:
+            return None
+        return Cart.of(await ctx.checkout.pricer.price(cart, shop.online_payment_cap, utcnow()))
+    page = await ctx.adapters.orders.orders_page(shop.id, shopper_id, None, 1, key + 1)
+    found = page.orders[0] if page.orders and page.orders[0].id == key else None
+    return Order.of(found) if found else None

@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import strawberry
 
+from schema.errors import BadUserInput
 from schema.scalars import Long
 
+MAX_PAGE = 100
 _GID = re.compile(r"^gid://jimu/([A-Za-z]+)/([1-9][0-9]{0,17})$")
 
 
@@ -21,6 +23,12 @@ def parse_gid(value: str) -> tuple[str, int] | None:
     """``("Product", 12)`` for ``gid://jimu/Product/12``; None when it is not a jimu id."""
     match = _GID.match(value)
     return (match.group(1), int(match.group(2))) if match else None
+
+
+def check_first(first: int) -> None:
+    """A connection's page size: 1 to MAX_PAGE, else BAD_USER_INPUT."""
+    if not 1 <= first <= MAX_PAGE:
+        raise BadUserInput(f"first must be between 1 and {MAX_PAGE}")
 
 
 @strawberry.interface(description="An object with a global id.")

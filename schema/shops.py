@@ -10,6 +10,7 @@ from adapters.shops.port import Shopper as ShopperRecord
 from schema.common import Money, Node, UserError, gid
 from schema.coupons import Coupon, CouponState
 from schema.members import Assist
+from schema.orders import OrderConnection, order_connection
 
 
 @strawberry.type
@@ -51,6 +52,10 @@ class Shopper(Node):
     @strawberry.field
     async def assists(self, info: strawberry.Info) -> list[Assist]:
         return [Assist.of(a) for a in await info.context.adapters.members.assists_of(self.shop_id, self.shopper_id, utcnow())]
+
+    @strawberry.field
+    async def orders(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> OrderConnection:
+        return await order_connection(info, self.shop_id, self.shopper_id, None, first, after)
 
     @classmethod
     def of(cls, shopper: ShopperRecord) -> Shopper:

@@ -158,6 +158,9 @@ class FakeInventory:
         found = self.reservations.get(reservation_id)
         return found if found is not None and found.shop_id == shop_id else None
 
+    async def reservation_by_ref(self, shop_id: int, ref: str) -> Reservation | None:
+        return next((r for r in self.reservations.values() if r.shop_id == shop_id and r.ref == ref), None)
+
     def _give_back(self, reservation: Reservation) -> None:
         for held in reservation.lines:
             counts = self.stock[(reservation.shop_id, held.sku_id, held.warehouse_code)]

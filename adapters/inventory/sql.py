@@ -338,6 +338,10 @@ class SqlInventory:
         async with self._db.read() as session:
             return await self._load(session, shop_id, reservation_id)
 
+    async def reservation_by_ref(self, shop_id: int, ref: str) -> Reservation | None:
+        async with self._db.read() as session:
+            return await self._by_ref(session, shop_id, ref)
+
     async def _move(
         self,
         session: AsyncSession,

@@ -1,0 +1,123 @@
+"""Pure cart and order rules: line edits, cost arithmetic, order numbers, attribution."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from adapters.goods.port import Sku
+from adapters.orders.port import Cart, CartLine, Cost, OrderLine, PaymentPlan
+
+MAX_LINES = 100
+MAX_QUANTITY = 9_999
+CHANNEL = re.compile(r"^[A-Za-z0-9_]{1,80}$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces: UUIDs and the like
+MAX_SCENE = 99_999  # WeChat scene values are four-digit today
+
+
+class InvalidAttribution(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with a cart, as a cart warning or a checkout userError says it."""
+
+    code: str
+    message: str
+    # The cart input at fault, as the mutation that sets it names it.
+    field: tuple[str, ...] | None = None
+
+
+def add_lines(cart: Cart, additions: Sequence[tuple[int, int]]) -> tuple[CartLine, ...]:
+    """The cart's lines with (sku_id, quantity) added; a SKU already in the cart grows its line."""
+    lines = list(cart.lines)
+    for sku_id, quantity in additions:
+        at = next((n for n, line in enumerate(lines) if line.sku_id == sku_id), None)
+        if at is None:
+            lines.append(CartLine(None, sku_id, quantity))
+        else:
+            lines[at] = CartLine(lines[at].id, sku_id, lines[at].quantity + quantity)
+    return tuple(lines)
+
+
+def order_lines(lines: Sequence[CartLine], skus: dict[int, Sku], plan: PaymentPlan) -> tuple[OrderLine, ...]:
+    """Lines priced from the SKUs as they are now; deposit terms only under a DEPOSIT plan."""
+    priced = []
+    for line in lines:
+        sku = skus[line.sku_id]
+        policy = sku.deposit_policy if plan is PaymentPlan.DEPOSIT else None
+        priced.append(OrderLine(
+            sku_id=sku.id, quantity=line.quantity, unit_price=sku.price,
+            deposit=policy.deposit if policy else 0, credited_value=policy.credited_value if policy else 0,
+        ))
+    return tuple(priced)
+
+
+def cost(lines: Sequence[OrderLine], discount: int, delivery_fee: int, plan: PaymentPlan) -> Cost:
+    """total = subtotal - discount + delivery fee - deposit credit; due now: all of it, or the deposits.
+
+    The deposit credit is what deposits count for beyond what was paid
+    (creditedValue - deposit, per unit). Nothing is ever negative: a total
+    cannot go below zero, and the deposits due now never exceed the total.
+    """
+    subtotal = sum(line.subtotal for line in lines)
+    credit = sum((line.credited_value - line.deposit) * line.quantity for line in lines)
+    credit = 0 if plan is PaymentPlan.FULL else max(credit, 0)
+    total = max(subtotal - discount + delivery_fee - credit, 0)
+    if plan is PaymentPlan.FULL:
+        due_now = total
+    else:
+        due_now = min(sum(line.deposit * line.quantity for line in lines), total)
+    return Cost(subtotal=subtotal, discount=discount, delivery_fee=delivery_fee, deposit_credit=credit,
+                total=total, due_now=due_now)
+
+
+def plan_problems(cart: Cart, skus: dict[int, Sku], due_now: int, cap: int) -> list[Problem]:
+    """Whether the payment plan can be paid: the wallet cap under FULL, deposit terms under DEPOSIT."""
+    if cart.plan is PaymentPlan.FULL:
+        if due_now > cap:
+            return [Problem("PAYMENT_PLAN_REQUIRED",
+                            f"{due_now / 100:.2f} is more than can be paid online at once ({cap / 100:.2f}): "
+                            "choose a DEPOSIT plan")]
+        return []
+    problems = []
+    for line in cart.lines:
+        sku = skus.get(line.sku_id)
+        if sku is None:
+            continue
+        policy = sku.deposit_policy
+        if policy is None:
+            problems.append(Problem("INVALID", f"{sku.code} cannot be bought on a deposit", ("plan",)))
+        elif cart.balance_method is not None and cart.balance_method.value not in policy.balance_methods:
+            problems.append(Problem("INVALID", f"{sku.code} takes its balance by "
+                                               f"{' or '.join(policy.balance_methods)}, not {cart.balance_method.value}",
+                                    ("balanceMethod",)))
+    if cart.balance_method is None:
+        problems.append(Problem("INVALID", "a DEPOSIT plan needs a balance method (ONLINE or POS_ON_DELIVERY)",
+                                ("balanceMethod",)))
+    return problems
+
+
+def new_order_number(now: datetime) -> str:
+    """The day, then 16 random digits: unique in practice, and not guessable from another number."""
+    return f"{now:%y%m%d}{secrets.randbelow(10**16):016d}"
+
+
+def attribution(scene: str | None, channel: str | None) -> tuple[int | None, str | None]:
+    """The X-Jimu-Scene and X-Jimu-Channel headers as recorded on an order; raises InvalidAttribution."""
+    scene_value = None
+    if scene is not None and scene.strip():
+        text = scene.strip()
+        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_SCENE:
+            raise InvalidAttribution(f"X-Jimu-Scene must be a WeChat scene value from 1 to {MAX_SCENE}")
+        scene_value = int(text)
+    channel_value = None
+    if channel is not None and channel.strip():
+        if not CHANNEL.match(channel.strip()):
+            raise InvalidAttribution("X-Jimu-Channel must be 1 to 80 of A-Z, a-z, 0-9 and _")
+        channel_value = channel.strip()
+    return scene_value, channel_value

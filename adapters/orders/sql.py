@@ -1,0 +1,412 @@
+"""SQL implementation of carts and orders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Index,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from adapters.db import Database, UtcDateTime, utcnow
+from adapters.orders.port import (
+    BalanceMethod,
+    Begun,
+    Cart,
+    CartChanged,
+    CartClosed,
+    CartLine,
+    Cost,
+    Fulfillment,
+    IdempotencyConflict,
+    Order,
+    OrderDraft,
+    OrderLine,
+    OrderPage,
+    OrderState,
+    PaymentPlan,
+    PaymentStatus,
+    SalesGroup,
+    SalesRow,
+)
+
+VISIBLE = (OrderState.OPEN.value, OrderState.COMPLETED.value, OrderState.CANCELLED.value)
+
+
+class CartRow(SQLModel, table=True):
+    __tablename__ = "cart"
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shop.id")
+    shopper_id: int = Field(foreign_key="shopper.id", index=True)
+    version: int = 1
+    region: str | None = Field(default=None, max_length=32)
+    tier: str | None = Field(default=None, max_length=16)
+    slot_id: int | None = None
+    coupon_ids: list[int] = Field(default_factory=list, sa_type=JSON)
+    plan: str = Field(default=PaymentPlan.FULL.value, max_length=16)
+    balance_method: str | None = Field(default=None, max_length=16)
+    order_number: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class CartLineRow(SQLModel, table=True):
+    __tablename__ = "cart_line"
+    __table_args__ = (UniqueConstraint("cart_id", "sku_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cart_id: int = Field(foreign_key="cart.id", ondelete="CASCADE")
+    sku_id: int
+    quantity: int
+
+
+class OrderRow(SQLModel, table=True):
+    __tablename__ = "orders"  # "order" is an SQL keyword
+    __table_args__ = (
+        UniqueConstraint("shop_id", "shopper_id", "idempotency_key"),
+        Index("ix_orders_sweep", "state", "payment_status", "expires_at"),
+        Index("ix_orders_shopper", "shop_id", "shopper_id", "id"),
+        Index("ix_orders_shop_state", "shop_id", "state", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shop.id")
+    shopper_id: int = Field(foreign_key="shopper.id")
+    number: str = Field(max_length=32, unique=True)
+    cart_id: int = Field(foreign_key="cart.id")
+    idempotency_key: str | None = Field(default=None, max_length=128)  # freed when the checkout fails
+    state: str = Field(max_length=16)
+    payment_status: str = Field(max_length=24)
+    fulfillment: str = Field(default=Fulfillment.UNFULFILLED.value, max_length=16)
+    released: bool = True
+    plan: str = Field(max_length=16)
+    balance_method: str | None = Field(default=None, max_length=16)
+    lines: list[dict[str, int]] = Field(default_factory=list, sa_type=JSON)
+    coupon_ids: list[int] = Field(default_factory=list, sa_type=JSON)
+    subtotal: int = Field(sa_type=BigInteger)
+    discount: int = Field(sa_type=BigInteger)
+    delivery_fee: int = Field(sa_type=BigInteger)
+    deposit_credit: int = Field(sa_type=BigInteger)
+    total: int = Field(sa_type=BigInteger)
+    due_now: int = Field(sa_type=BigInteger)
+    region: str = Field(max_length=32)
+    tier: str = Field(max_length=16)
+    slot_id: int | None = None
+    scene: int | None = None
+    channel: str | None = Field(default=None, max_length=80)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+_CART = CartRow.__table__
+_LINE = CartLineRow.__table__
+_ORD = OrderRow.__table__
+
+
+def _order(row: Any) -> Order:
+    draft = OrderDraft(
+        shop_id=row.shop_id, shopper_id=row.shopper_id, cart_id=row.cart_id, idempotency_key=row.idempotency_key or "",
+        number=row.number, lines=tuple(OrderLine(**line) for line in row.lines),
+        cost=Cost(subtotal=row.subtotal, discount=row.discount, delivery_fee=row.delivery_fee,
+                  deposit_credit=row.deposit_credit, total=row.total, due_now=row.due_now),
+        plan=PaymentPlan(row.plan), balance_method=BalanceMethod(row.balance_method) if row.balance_method else None,
+        coupon_ids=tuple(row.coupon_ids), region=row.region, tier=row.tier, slot_id=row.slot_id,
+        scene=row.scene, channel=row.channel, created_at=row.created_at, expires_at=row.expires_at,
+    )
+    return Order(id=row.id, draft=draft, state=OrderState(row.state), payment_status=PaymentStatus(row.payment_status),
+                 fulfillment=Fulfillment(row.fulfillment), released=row.released, cancelled_at=row.cancelled_at)
+
+
+def _draft_values(draft: OrderDraft) -> dict[str, Any]:
+    cost = draft.cost
+    return dict(
+        shop_id=draft.shop_id, shopper_id=draft.shopper_id, number=draft.number, cart_id=draft.cart_id,
+        idempotency_key=draft.idempotency_key, state=OrderState.PENDING.value,
+        payment_status=PaymentStatus.UNPAID.value, fulfillment=Fulfillment.UNFULFILLED.value, released=False,
+        plan=draft.plan.value, balance_method=draft.balance_method.value if draft.balance_method else None,
+        lines=[{"sku_id": ln.sku_id, "quantity": ln.quantity, "unit_price": ln.unit_price, "deposit": ln.deposit,
+                "credited_value": ln.credited_value} for ln in draft.lines],
+        coupon_ids=list(draft.coupon_ids), subtotal=cost.subtotal, discount=cost.discount,
+        delivery_fee=cost.delivery_fee, deposit_credit=cost.deposit_credit, total=cost.total, due_now=cost.due_now,
+        region=draft.region, tier=draft.tier, slot_id=draft.slot_id, scene=draft.scene, channel=draft.channel,
+        created_at=draft.created_at, expires_at=draft.expires_at,
+    )
+
+
+class SqlOrders:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ---------------------------------------------------------------- carts
+
+    async def create_cart(self, shop_id: int, shopper_id: int) -> Cart:
+        now = utcnow()
+        async with self._db.write() as session:
+            cart_id = (
+                await session.execute(
+                    _CART.insert()
+                    .values(shop_id=shop_id, shopper_id=shopper_id, version=1, coupon_ids=[],
+                            plan=PaymentPlan.FULL.value, created_at=now, updated_at=now)
+                    .returning(_CART.c.id)
+                )
+            ).scalar_one()
+        return Cart(id=cart_id, shop_id=shop_id, shopper_id=shopper_id, version=1)
+
+    async def carts_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Cart | None]:
+        async with self._db.read() as session:
+            rows = (await session.execute(select(_CART).where(_CART.c.shop_id == shop_id, _CART.c.id.in_(list(ids))))).all()
+            lines: dict[int, list[CartLine]] = {}
+            stmt = select(_LINE).where(_LINE.c.cart_id.in_([r.id for r in rows])).order_by(_LINE.c.id)
+            for line in (await session.execute(stmt)).all():
+                lines.setdefault(line.cart_id, []).append(CartLine(line.id, line.sku_id, line.quantity))
+        found = {row.id: _cart(row, lines.get(row.id, [])) for row in rows}
+        return [found.get(i) for i in ids]
+
+    async def save_cart(self, cart: Cart) -> Cart:
+        async with self._db.write() as session:
+            row = (
+                await session.execute(
+                    select(_CART.c.version, _CART.c.order_number)
+                    .where(_CART.c.id == cart.id, _CART.c.shop_id == cart.shop_id)
+                    .with_for_update()
+                )
+            ).first()
+            if row is None or row.version != cart.version:
+                raise CartChanged("the cart changed since it was read")
+            if row.order_number is not None:
+                raise CartClosed(row.order_number)
+            await session.execute(
+                update(_CART)
+                .where(_CART.c.id == cart.id)
+                .values(version=cart.version + 1, region=cart.region, tier=cart.tier, slot_id=cart.slot_id,
+                        coupon_ids=list(cart.coupon_ids), plan=cart.plan.value,
+                        balance_method=cart.balance_method.value if cart.balance_method else None,
+                        updated_at=utcnow())
+            )
+            kept = {line.id: line for line in cart.lines if line.id is not None}
+            await session.execute(delete(_LINE).where(_LINE.c.cart_id == cart.id, _LINE.c.id.not_in(list(kept))))
+            for line in kept.values():
+                await session.execute(update(_LINE).where(_LINE.c.id == line.id).values(quantity=line.quantity))
+            new = [{"cart_id": cart.id, "sku_id": ln.sku_id, "quantity": ln.quantity} for ln in cart.lines if ln.id is None]
+            if new:
+                await session.execute(_LINE.insert(), new)
+        [saved] = await self.carts_by_id(cart.shop_id, [cart.id])
+        assert saved is not None
+        return saved
+
+    # ---------------------------------------------------------------- checkout
+
+    async def begin(self, draft: OrderDraft) -> Begun:
+        try:
+            async with self._db.write() as session:
+                existing = await self._by_key(session, draft.shop_id, draft.shopper_id, draft.idempotency_key)
+                if existing is not None:
+                    return _same_cart(existing, draft)
+                claimed = await session.execute(
+                    update(_CART)
+                    .where(_CART.c.id == draft.cart_id, _CART.c.shop_id == draft.shop_id,
+                           _CART.c.order_number.is_(None))
+                    .values(order_number=draft.number, version=_CART.c.version + 1)
+                )
+                if claimed.rowcount != 1:
+                    # Taken meanwhile: by this key (a retry racing us), or by another checkout.
+                    existing = await self._by_key(session, draft.shop_id, draft.shopper_id, draft.idempotency_key)
+                    if existing is not None:
+                        return _same_cart(existing, draft)
+                    number = (await session.execute(select(_CART.c.order_number).where(_CART.c.id == draft.cart_id))).scalar()
+                    raise CartClosed(number or "")
+                await session.execute(_ORD.insert().values(**_draft_values(draft)))
+                created = await self._by_key(session, draft.shop_id, draft.shopper_id, draft.idempotency_key)
+                assert created is not None
+                return Begun(created, created=True)
+        except IntegrityError:
+            async with self._db.read() as session:
+                existing = await self._by_key(session, draft.shop_id, draft.shopper_id, draft.idempotency_key)
+            if existing is None:
+                raise
+            return _same_cart(existing, draft)
+
+    async def confirm(self, shop_id: int, number: str, payment_status: PaymentStatus) -> bool:
+        return await self._move(shop_id, number, OrderState.PENDING, state=OrderState.OPEN.value,
+                                payment_status=payment_status.value)
+
+    async def fail(self, shop_id: int, number: str) -> bool:
+        async with self._db.write() as session:
+            return await self._fail(session, shop_id, number)
+
+    async def _fail(self, session: AsyncSession, shop_id: int, number: str) -> bool:
+        moved = await session.execute(
+            update(_ORD)
+            .where(_ORD.c.shop_id == shop_id, _ORD.c.number == number, _ORD.c.state == OrderState.PENDING.value)
+            .values(state=OrderState.FAILED.value, idempotency_key=None, released=False)
+        )
+        if moved.rowcount != 1:
+            return False
+        # The cart is free for another checkout.
+        await session.execute(
+            update(_CART).where(_CART.c.order_number == number).values(order_number=None, version=_CART.c.version + 1)
+        )
+        return True
+
+    async def cancel(self, shop_id: int, number: str, now: datetime) -> bool:
+        return await self._move(shop_id, number, OrderState.OPEN, only_unpaid=True,
+                                state=OrderState.CANCELLED.value, cancelled_at=now, released=False)
+
+    async def mark_released(self, shop_id: int, number: str) -> None:
+        async with self._db.write() as session:
+            await session.execute(
+                update(_ORD).where(_ORD.c.shop_id == shop_id, _ORD.c.number == number).values(released=True)
+            )
+
+    async def expire_due(self, now: datetime, limit: int = 100) -> list[Order]:
+        async with self._db.write() as session:
+            due = (
+                await session.execute(
+                    select(_ORD.c.id)
+                    .where(_ORD.c.state == OrderState.OPEN.value, _ORD.c.payment_status == PaymentStatus.UNPAID.value,
+                           _ORD.c.expires_at <= now)
+                    .order_by(_ORD.c.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).scalars().all()
+            expired = []
+            for order_id in due:
+                moved = await session.execute(
+                    update(_ORD)
+                    .where(_ORD.c.id == order_id, _ORD.c.state == OrderState.OPEN.value,
+                           _ORD.c.payment_status == PaymentStatus.UNPAID.value)
+                    .values(state=OrderState.CANCELLED.value, cancelled_at=now, released=False)
+                )
+                if moved.rowcount == 1:
+                    expired.append(order_id)
+            return await self._by_ids(session, expired)
+
+    async def fail_stale(self, before: datetime, limit: int = 100) -> list[Order]:
+        async with self._db.write() as session:
+            stale = (
+                await session.execute(
+                    select(_ORD.c.shop_id, _ORD.c.number)
+                    .where(_ORD.c.state == OrderState.PENDING.value, _ORD.c.created_at < before)
+                    .order_by(_ORD.c.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            failed = [row.number for row in stale if await self._fail(session, row.shop_id, row.number)]
+            rows = (await session.execute(select(_ORD).where(_ORD.c.number.in_(failed)).order_by(_ORD.c.id))).all()
+            return [_order(row) for row in rows]
+
+    async def unreleased(self, limit: int = 100) -> list[Order]:
+        stmt = (
+            select(_ORD)
+            .where(_ORD.c.state.in_([OrderState.CANCELLED.value, OrderState.FAILED.value]), _ORD.c.released.is_(False))
+            .order_by(_ORD.c.id)
+            .limit(limit)
+        )
+        return [_order(row) for row in await self._db.rows(stmt)]
+
+    async def set_fulfillment(self, shop_id: int, number: str, fulfillment: Fulfillment) -> Order | None:
+        async with self._db.write() as session:
+            where = (_ORD.c.shop_id == shop_id, _ORD.c.number == number, _ORD.c.state.in_(VISIBLE))
+            await session.execute(update(_ORD).where(*where).values(fulfillment=fulfillment.value))
+            if fulfillment is Fulfillment.DELIVERED:
+                await session.execute(
+                    update(_ORD)
+                    .where(*where, _ORD.c.state == OrderState.OPEN.value,
+                           _ORD.c.payment_status == PaymentStatus.PAID.value)
+                    .values(state=OrderState.COMPLETED.value)
+                )
+            row = (await session.execute(select(_ORD).where(*where))).first()
+            return _order(row) if row else None
+
+    # ---------------------------------------------------------------- reading
+
+    async def orders_by_number(self, shop_id: int, numbers: Sequence[str]) -> list[Order | None]:
+        stmt = select(_ORD).where(_ORD.c.shop_id == shop_id, _ORD.c.number.in_(list(numbers)), _ORD.c.state.in_(VISIBLE))
+        found = {row.number: _order(row) for row in await self._db.rows(stmt)}
+        return [found.get(n) for n in numbers]
+
+    async def order_by_key(self, shop_id: int, shopper_id: int, idempotency_key: str) -> Order | None:
+        async with self._db.read() as session:
+            return await self._by_key(session, shop_id, shopper_id, idempotency_key)
+
+    async def orders_page(
+        self, shop_id: int, shopper_id: int | None, state: OrderState | None, first: int, after: int | None
+    ) -> OrderPage:
+        where = [_ORD.c.shop_id == shop_id, _ORD.c.state.in_(VISIBLE)]
+        if shopper_id is not None:
+            where.append(_ORD.c.shopper_id == shopper_id)
+        if state is not None:
+            where.append(_ORD.c.state == state.value)
+        total = (await self._db.rows(select(func.count()).select_from(_ORD).where(*where)))[0][0]
+        if after is not None:
+            where.append(_ORD.c.id < after)
+        rows = await self._db.rows(select(_ORD).where(*where).order_by(_ORD.c.id.desc()).limit(first + 1))
+        return OrderPage([_order(row) for row in rows[:first]], len(rows) > first, total)
+
+    async def sales(
+        self, shop_id: int, group: SalesGroup, start: datetime | None, end: datetime | None
+    ) -> list[SalesRow]:
+        column = _ORD.c.scene if group is SalesGroup.SCENE else _ORD.c.channel
+        where = [_ORD.c.shop_id == shop_id, _ORD.c.state.in_([OrderState.OPEN.value, OrderState.COMPLETED.value])]
+        if start is not None:
+            where.append(_ORD.c.created_at >= start)
+        if end is not None:
+            where.append(_ORD.c.created_at < end)
+        stmt = select(column, func.count(), func.sum(_ORD.c.total)).where(*where).group_by(column)
+        rows = [SalesRow("" if key is None else str(key), count, int(gross or 0))
+                for key, count, gross in await self._db.rows(stmt)]
+        return sorted(rows, key=lambda r: (-r.gross, r.key))
+
+    # ---------------------------------------------------------------- helpers
+
+    async def _move(
+        self, shop_id: int, number: str, before: OrderState, *, only_unpaid: bool = False, **values: Any
+    ) -> bool:
+        where = [_ORD.c.shop_id == shop_id, _ORD.c.number == number, _ORD.c.state == before.value]
+        if only_unpaid:
+            where.append(_ORD.c.payment_status == PaymentStatus.UNPAID.value)
+        async with self._db.write() as session:
+            return (await session.execute(update(_ORD).where(*where).values(**values))).rowcount == 1
+
+    async def _by_key(self, session: AsyncSession, shop_id: int, shopper_id: int, key: str) -> Order | None:
+        row = (
+            await session.execute(
+                select(_ORD).where(_ORD.c.shop_id == shop_id, _ORD.c.shopper_id == shopper_id,
+                                   _ORD.c.idempotency_key == key)
+            )
+        ).first()
+        return _order(row) if row else None
+
+    async def _by_ids(self, session: AsyncSession, ids: list[int]) -> list[Order]:
+        if not ids:
+            return []
+        rows = (await session.execute(select(_ORD).where(_ORD.c.id.in_(ids)).order_by(_ORD.c.id))).all()
+        return [_order(row) for row in rows]
+
+
+def _cart(row: Any, lines: list[CartLine]) -> Cart:
+    return Cart(
+        id=row.id, shop_id=row.shop_id, shopper_id=row.shopper_id, version=row.version, lines=tuple(lines),
+        region=row.region, tier=row.tier, slot_id=row.slot_id, coupon_ids=tuple(row.coupon_ids),
+        plan=PaymentPlan(row.plan), balance_method=BalanceMethod(row.balance_method) if row.balance_method else None,
+        order_number=row.order_number,
+    )
+
+
+def _same_cart(existing: Order, draft: OrderDraft) -> Begun:
+    if existing.draft.cart_id != draft.cart_id:
+        raise IdempotencyConflict("this idempotency key was used for another cart")
+    return Begun(existing, created=False)

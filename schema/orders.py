@@ -1,0 +1,341 @@
+"""Cart and order types."""
+
+from __future__ import annotations
+
+import base64
+import enum
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from adapters.orders import port
+from adapters.orders.pricing import Priced
+from schema.common import (
+    Money,
+    Node,
+    PageInfo,
+    UserError,
+    UserErrorCode,
+    check_first,
+    gid,
+)
+from schema.coupons import Coupon
+from schema.delivery import DeliveryOption, DeliverySlot, DeliveryTier, OrderDelivery
+from schema.errors import BadUserInput
+from schema.goods import BalanceMethod, Sku
+from schema.payments import Payment, PaymentPlan
+
+
+@strawberry.type
+class CartLine:
+    id: strawberry.ID
+    sku: Sku
+    quantity: int
+    subtotal: Money
+
+
+@strawberry.type
+class CartCost:
+    subtotal: Money
+    discount: Money
+    delivery_fee: Money
+    total: Money
+    deposit_credit: Money = strawberry.field(description="Extra value credited by deposits (creditedValue - deposit).")
+    due_now: Money = strawberry.field(description="Due at checkout: the total, or the deposits under a DEPOSIT plan.")
+    due_later: Money
+
+    @classmethod
+    def of(cls, c: port.Cost) -> CartCost:
+        return cls(subtotal=Money.of(c.subtotal), discount=Money.of(c.discount), delivery_fee=Money.of(c.delivery_fee),
+                   total=Money.of(c.total), deposit_credit=Money.of(c.deposit_credit), due_now=Money.of(c.due_now),
+                   due_later=Money.of(c.due_later))
+
+
+@strawberry.type
+class CartWarning:
+    code: UserErrorCode
+    message: str
+
+
+@strawberry.type
+class Cart(Node):
+    lines: list[CartLine]
+    region: str | None
+    delivery_tier: DeliveryTier | None
+    delivery_slot: DeliverySlot | None
+    delivery_options: list[DeliveryOption]
+    coupons: list[Coupon]
+    payment_plan: PaymentPlan
+    balance_method: BalanceMethod | None
+    cost: CartCost
+    warnings: list[CartWarning] = strawberry.field(
+        description="What stops this cart from being checked out now; empty when it can be."
+    )
+
+    @classmethod
+    def of(cls, priced: Priced) -> Cart:
+        cart = priced.cart
+        return cls(
+            id=gid("Cart", cart.id),
+            lines=[
+                CartLine(id=gid("CartLine", line.id or 0), sku=Sku.of(priced.skus[line.sku_id]), quantity=line.quantity,
+                         subtotal=Money.of(priced.skus[line.sku_id].price * line.quantity))
+                for line in cart.lines
+                if line.sku_id in priced.skus
+            ],
+            region=cart.region,
+            delivery_tier=DeliveryTier(cart.tier) if cart.tier else None,
+            delivery_slot=DeliverySlot.of(priced.slot) if priced.slot else None,
+            delivery_options=[DeliveryOption.of(q) for q in priced.options],
+            coupons=[Coupon.of(c) for c in priced.coupons],
+            payment_plan=PaymentPlan(cart.plan.value),
+            balance_method=BalanceMethod(cart.balance_method.value) if cart.balance_method else None,
+            cost=CartCost.of(priced.cost),
+            warnings=[CartWarning(code=UserErrorCode(p.code), message=p.message) for p in priced.problems],
+        )
+
+
+@strawberry.enum
+class OrderStatus(enum.Enum):
+    OPEN = "OPEN"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.enum
+class OrderPaymentStatus(enum.Enum):
+    UNPAID = "UNPAID"
+    DEPOSIT_PAID = "DEPOSIT_PAID"
+    PAID = "PAID"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
+    DEPOSIT_FORFEITED = "DEPOSIT_FORFEITED"
+
+
+@strawberry.enum
+class FulfillmentStatus(enum.Enum):
+    UNFULFILLED = "UNFULFILLED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+
+
+@strawberry.type
+class OrderLine:
+    quantity: int
+    unit_price: Money
+    subtotal: Money
+    shop_id: strawberry.Private[int]
+    sku_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def sku(self, info: strawberry.Info) -> Sku:
+        found = await info.context.loaders.sku_by_id.load((self.shop_id, self.sku_id))
+        assert found is not None, "SKUs are never deleted (imports only add and change)"
+        return Sku.of(found)
+
+
+@strawberry.type
+class OrderCost:
+    subtotal: Money
+    discount: Money
+    delivery_fee: Money
+    deposit_credit: Money
+    total: Money
+    paid: Money
+    refunded: Money
+    balance_due: Money
+
+
+@strawberry.type
+class Order(Node):
+    number: str
+    created_at: datetime
+    status: OrderStatus
+    payment_status: OrderPaymentStatus
+    fulfillment_status: FulfillmentStatus
+    payment_plan: PaymentPlan
+    balance_method: BalanceMethod | None
+    balance_due_at: datetime | None
+    lines: list[OrderLine]
+    cost: OrderCost
+    payments: list[Payment]
+    scene: int | None = strawberry.field(description="WeChat scene value the order came from (X-Jimu-Scene), if any.")
+    channel: str | None = strawberry.field(description="Channel tag the order came from (X-Jimu-Channel), if any.")
+    shop_id: strawberry.Private[int]
+    coupon_ids: strawberry.Private[tuple[int, ...]]
+
+    @strawberry.field
+    async def coupons(self, info: strawberry.Info) -> list[Coupon]:
+        found = await info.context.loaders.coupon_by_id.load_many([(self.shop_id, c) for c in self.coupon_ids])
+        return [Coupon.of(c) for c in found if c is not None]
+
+    @strawberry.field
+    async def delivery(self, info: strawberry.Info) -> OrderDelivery:
+        record = await info.context.loaders.delivery_record.load((self.shop_id, self.number))
+        assert record is not None, "every confirmed order has its delivery record"
+        return OrderDelivery.of(record)
+
+    @classmethod
+    def of(cls, o: port.Order) -> Order:
+        d, c = o.draft, o.draft.cost
+        paid = c.total if o.payment_status is port.PaymentStatus.PAID else 0
+        open_balance = o.state is port.OrderState.OPEN and o.payment_status is not port.PaymentStatus.PAID
+        return cls(
+            id=gid("Order", o.id),
+            number=o.number,
+            created_at=d.created_at,
+            status=OrderStatus(o.state.value),
+            payment_status=OrderPaymentStatus(o.payment_status.value),
+            fulfillment_status=FulfillmentStatus(o.fulfillment.value),
+            payment_plan=PaymentPlan(d.plan.value),
+            balance_method=BalanceMethod(d.balance_method.value) if d.balance_method else None,
+            balance_due_at=None,
+            lines=[OrderLine(quantity=ln.quantity, unit_price=Money.of(ln.unit_price), subtotal=Money.of(ln.subtotal),
+                             shop_id=o.shop_id, sku_id=ln.sku_id) for ln in d.lines],
+            cost=OrderCost(subtotal=Money.of(c.subtotal), discount=Money.of(c.discount),
+                           delivery_fee=Money.of(c.delivery_fee), deposit_credit=Money.of(c.deposit_credit),
+                           total=Money.of(c.total), paid=Money.of(paid), refunded=Money.of(0),
+                           balance_due=Money.of(c.total - paid if open_balance else 0)),
+            payments=[],
+            scene=d.scene,
+            channel=d.channel,
+            shop_id=o.shop_id,
+            coupon_ids=d.coupon_ids,
+        )
+
+
+@strawberry.type
+class OrderEdge:
+    cursor: str
+    node: Order
+
+
+@strawberry.type
+class OrderConnection:
+    edges: list[OrderEdge]
+    nodes: list[Order]
+    page_info: PageInfo
+    total_count: int
+
+    @classmethod
+    def of(cls, page: port.OrderPage, after: str | None) -> OrderConnection:
+        edges = [OrderEdge(cursor=order_cursor(o.id), node=Order.of(o)) for o in page.orders]
+        return cls(
+            edges=edges,
+            nodes=[e.node for e in edges],
+            page_info=PageInfo(has_next_page=page.has_next_page, has_previous_page=after is not None,
+                               start_cursor=edges[0].cursor if edges else None,
+                               end_cursor=edges[-1].cursor if edges else None),
+            total_count=page.total_count,
+        )
+
+
+async def order_connection(
+    info: strawberry.Info, shop_id: int, shopper_id: int | None, status: OrderStatus | None,
+    first: int | None, after: str | None,
+) -> OrderConnection:
+    """A page of orders, newest first: one shopper's, or the whole shop's."""
+    first = 20 if first is None else first
+    check_first(first)
+    after_id = None
+    if after is not None:
+        after_id = parse_order_cursor(after)
+        if after_id is None:
+            raise BadUserInput("after: the cursor is not one this API made")
+    state = port.OrderState(status.value) if status else None
+    page = await info.context.adapters.orders.orders_page(shop_id, shopper_id, state, first, after_id)
+    return OrderConnection.of(page, after)
+
+
+def order_cursor(order_id: int) -> str:
+    return base64.urlsafe_b64encode(f"order:{order_id}".encode()).decode("ascii").rstrip("=")
+
+
+def parse_order_cursor(cursor: str) -> int | None:
+    """The order id in a cursor made by ``order_cursor``; None for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode("ascii")
+    except (ValueError, UnicodeError):
+        return None
+    prefix, _, number = raw.partition(":")
+    return int(number) if prefix == "order" and number.isdigit() and len(number) <= 18 else None
+
+
+@strawberry.type
+class SalesRow:
+    key: str = strawberry.field(description='The scene value or channel tag; "" when the order carried none.')
+    orders: int
+    gross: Money
+
+
+@strawberry.enum
+class SalesGroup(enum.Enum):
+    SCENE = "SCENE"
+    CHANNEL = "CHANNEL"
+
+
+@strawberry.input
+class CartLineInput:
+    sku_code: str
+    quantity: int
+
+
+@strawberry.input
+class CartLineUpdateInput:
+    line_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class CartDeliveryInput:
+    region: str
+    tier: DeliveryTier
+    slot_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class CartPayload:
+    cart: Cart | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CheckoutCompletePayload:
+    order: Order | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OrderPayload:
+    order: Order | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+
+@strawberry.type
+class MerchantView:
+    shop_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def orders(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: OrderStatus | None = None
+    ) -> OrderConnection:
+        return await order_connection(info, self.shop_id, None, status, first, after)
+
+    @strawberry.field
+    async def order(self, info: strawberry.Info, number: str) -> Order | None:
+        [found] = await info.context.adapters.orders.orders_by_number(self.shop_id, [number[:64]])
+        return Order.of(found) if found else None
+
+    @strawberry.field(description="Orders not cancelled, created in [from, to), by scene value or channel tag.")
+    async def sales(
+        self, info: strawberry.Info, group_by: SalesGroup,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> list[SalesRow]:
+        for name, value in (("from", from_), ("to", to)):
+            if value is not None and value.tzinfo is None:
+                raise BadUserInput(f"{name} needs an offset, e.g. 2026-06-18T09:00:00+08:00")
+        rows = await info.context.adapters.orders.sales(self.shop_id, port.SalesGroup(group_by.value), from_, to)
+        return [SalesRow(key=r.key, orders=r.orders, gross=Money.of(r.gross)) for r in rows]
