@@ -23,7 +23,8 @@ from gateway.graphql import GraphQLView, build_schema
 from gateway.limits import BodyLimit
 from gateway.playground import STATIC_DIR, VENDOR_DIR, playground_page
 from gateway.settings import Settings
-from gateway.wiring import Adapters, sql_adapters
+from gateway.sweeper import Sweeper
+from gateway.wiring import Adapters, checkout_for, sql_adapters
 
 
 def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlette:
@@ -50,9 +51,13 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     async def home(_: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    sweeper = Sweeper(checkout_for(adapters, settings), settings.sweep_interval_seconds)
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        sweeper.start()
         yield
+        await sweeper.stop()
         await adapters.close()
 
     return Starlette(

@@ -21,6 +21,7 @@ class Settings:
     secret: str = DEV_SECRET
     sandbox_pay_secret: str | None = "sandbox-secret"
     reservation_ttl_seconds: int = 1800
+    sweep_interval_seconds: int = 5
     token_ttl_seconds: int = 7 * 24 * 3600
     max_body_bytes: int = 1_048_576
     demo: bool = False
@@ -49,6 +50,7 @@ class Settings:
             secret=secret,
             sandbox_pay_secret=environ.get("JIMU_SANDBOX_PAY_SECRET") or (None if production else "sandbox-secret"),
             reservation_ttl_seconds=_positive(environ, "JIMU_RESERVATION_TTL_SECONDS", 1800),
+            sweep_interval_seconds=_positive(environ, "JIMU_SWEEP_INTERVAL_SECONDS", 5),
             token_ttl_seconds=_positive(environ, "JIMU_TOKEN_TTL_SECONDS", 7 * 24 * 3600),
             max_body_bytes=_positive(environ, "JIMU_MAX_BODY_BYTES", 1_048_576),
             demo=environ.get("JIMU_DEMO", "") in ("1", "true", "yes"),
