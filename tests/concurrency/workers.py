@@ -21,6 +21,8 @@ from adapters.inventory.port import OutOfStock, PurchaseLimitExceeded, WantedLin
 from adapters.inventory.sql import SqlInventory
 from adapters.members.port import AssistError
 from adapters.members.sql import SqlMembers
+from gateway.settings import Settings
+from gateway.wiring import checkout_for, sql_adapters
 
 
 def entry(name: str, *args: Any, **options: Any) -> None:
@@ -121,7 +123,22 @@ def _help(url: str, shop_id: int, assist_id: int, helpers: list[int], barrier: A
     out.put(_race(url, barrier, SqlMembers, one, helpers))
 
 
+def _sweep_orders(url: str, now: datetime, barrier: Any, out: Any) -> None:
+    def make(db: Database) -> Any:
+        return checkout_for(sql_adapters(Settings(database_url=url), db), Settings(database_url=url))
+
+    async def sweeps(checkout: Any, _: int) -> list[str]:
+        expired: list[str] = []
+        for _ in range(10):
+            expired += (await checkout.sweep(now, limit=3)).expired
+        return expired
+
+    [expired] = _race(url, barrier, make, sweeps, [0])
+    out.put(("sweep", expired))
+
+
 WORK = {
+    "sweep_orders": _sweep_orders,
     "reserve_one_each": _reserve_one_each,
     "commit_all": _commit_all,
     "sweep": _sweep,
