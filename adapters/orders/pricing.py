@@ -83,8 +83,9 @@ class CartPricer:
     async def _delivery_choice(
         self, cart: Cart, lines: list[CartLine], skus: dict[int, Sku], now: datetime
     ) -> tuple[list[Quote], Quote | None, Slot | None, list[Problem]]:
-        if cart.region is None or cart.tier is None:
-            return [], None, None, [Problem("DELIVERY_UNAVAILABLE", "choose a delivery (cartDeliverySet)")]
+        choose = Problem("DELIVERY_UNAVAILABLE", "choose a delivery (cartDeliverySet)")
+        if cart.region is None:
+            return [], None, None, [choose]
         if not lines:
             return [], None, None, []
         quote_lines = [
@@ -92,6 +93,8 @@ class CartPricer:
             for line in lines
         ]
         [options] = await self._delivery.quote(cart.shop_id, [(cart.region, quote_lines)], now)
+        if cart.tier is None:
+            return options, None, None, [choose]
         chosen = next((q for q in options if q.tier.value == cart.tier), None)
         if chosen is None:
             return options, None, None, [Problem("DELIVERY_UNAVAILABLE",
