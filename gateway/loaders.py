@@ -94,10 +94,7 @@ class Loaders:
     def delivery_record(self) -> DataLoader[tuple[int, str], DeliveryRecord | None]:
         """Each order's delivery record, by order number."""
 
-        async def records(shop_id: int, numbers: Sequence[str]) -> list[DeliveryRecord | None]:
-            return [await self._delivery.record(shop_id, number) for number in numbers]
-
-        return _loader(records)
+        return _loader(self._delivery.records)
 
     @cached_property
     def template_by_id(self) -> DataLoader[tuple[int, int], Template | None]:

@@ -108,6 +108,9 @@ class FakeDelivery:
         found = self.records.get((shop_id, order_ref))
         return None if found is None else await self._fresh(found)
 
+    async def records(self, shop_id: int, order_refs: Sequence[str]) -> list[DeliveryRecord | None]:
+        return [await self.record(shop_id, ref) for ref in order_refs]
+
     async def _fresh(self, record: DeliveryRecord) -> DeliveryRecord:
         slot = None if record.slot is None else await self.slot(record.shop_id, record.slot.id)
         return replace(record, slot=slot)

@@ -161,6 +161,10 @@ class Delivery(Protocol):
 
     async def record(self, shop_id: int, order_ref: str) -> DeliveryRecord | None: ...
 
+    async def records(self, shop_id: int, order_refs: Sequence[str]) -> list[DeliveryRecord | None]:
+        """Several orders' delivery records, in key order: for a page of orders at once."""
+        ...
+
     async def record_event(
         self,
         shop_id: int,

@@ -284,6 +284,19 @@ class SqlDelivery:
         async with self._db.read() as session:
             return await self._record(session, shop_id, order_ref)
 
+    async def records(self, shop_id: int, order_refs: Sequence[str]) -> list[DeliveryRecord | None]:
+        rows = await self._db.rows(select(_REC).where(_REC.c.shop_id == shop_id, _REC.c.order_ref.in_(list(order_refs))))
+        slot_ids = [r.slot_id for r in rows if r.slot_id is not None]
+        slots = {s.id: s for s in map(_slot, await self._db.rows(select(_SLOT).where(_SLOT.c.id.in_(slot_ids))))} if slot_ids else {}
+        events: dict[int, list[Event]] = {}
+        if rows:
+            stmt = select(_EV).where(_EV.c.record_id.in_([r.id for r in rows])).order_by(_EV.c.id)
+            for e in await self._db.rows(stmt):
+                events.setdefault(e.record_id, []).append(Event(EventKind(e.kind), e.at, e.note))
+        found = {r.order_ref: _record(r, slots.get(r.slot_id) if r.slot_id else None, events.get(r.id, []))
+                 for r in rows}
+        return [found.get(ref) for ref in order_refs]
+
     async def record_event(
         self,
         shop_id: int,
@@ -319,14 +332,18 @@ class SqlDelivery:
             slot_row = (await session.execute(select(_SLOT).where(_SLOT.c.id == row.slot_id))).first()
             slot = _slot(slot_row) if slot_row else None
         events = (await session.execute(select(_EV).where(_EV.c.record_id == row.id).order_by(_EV.c.id))).all()
-        return DeliveryRecord(
-            id=row.id,
-            shop_id=row.shop_id,
-            order_ref=row.order_ref,
-            tier=Tier(row.tier),
-            region=row.region,
-            fee=row.fee,
-            slot=slot,
-            features=tuple(row.features),
-            events=tuple(Event(EventKind(e.kind), e.at, e.note) for e in events),
-        )
+        return _record(row, slot, [Event(EventKind(e.kind), e.at, e.note) for e in events])
+
+
+def _record(row: Any, slot: Slot | None, events: Sequence[Event]) -> DeliveryRecord:
+    return DeliveryRecord(
+        id=row.id,
+        shop_id=row.shop_id,
+        order_ref=row.order_ref,
+        tier=Tier(row.tier),
+        region=row.region,
+        fee=row.fee,
+        slot=slot,
+        features=tuple(row.features),
+        events=tuple(events),
+    )
