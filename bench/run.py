@@ -37,6 +37,11 @@ OPERATIONS = {
         skus { code availability(region: "1") { status quantityAvailable }
                deliveryOptions(region: "1") { tier fee { amount } } } } } }""",
 }
+# Needs a shopper and a cart, made after the server starts: the cart's id goes into the query.
+CART = """{ cart(id: "%s") { lines { quantity sku { code } subtotal { amount } }
+    deliveryOptions { tier fee { amount } }
+    cost { subtotal { amount } deliveryFee { amount } total { amount } dueNow { amount } }
+    warnings { code } } }"""
 HEADERS = {"X-Jimu-Key": "pk_bench_shop", "content-type": "application/json"}
 
 
@@ -79,7 +84,24 @@ async def wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def load(url: str, body: bytes, requests: int, concurrency: int) -> tuple[float, float]:
+async def shopper_cart(url: str) -> tuple[str, str]:
+    """A signed-in shopper's token and a cart of 3 lines with STANDARD delivery to Beijing."""
+    async with httpx.AsyncClient() as client:
+
+        async def gql(query: str, token: str | None = None) -> dict:
+            headers = {**HEADERS, **({"Authorization": f"Bearer {token}"} if token else {})}
+            return (await client.post(url, json={"query": query}, headers=headers)).json()["data"]
+
+        token = (await gql('mutation { shopperLogin(code: "dev:bench") { token } }'))["shopperLogin"]["token"]
+        lines = ", ".join(f'{{skuCode: "P0{i}-1", quantity: {i + 1}}}' for i in range(3))
+        cart = (await gql(f"mutation {{ cartCreate(lines: [{lines}]) {{ cart {{ id }} }} }}", token))
+        cart_id = cart["cartCreate"]["cart"]["id"]
+        await gql(f'mutation {{ cartDeliverySet(cartId: "{cart_id}", delivery: {{region: "1", tier: STANDARD}}) '
+                  "{ cart { id } } }", token)
+        return token, cart_id
+
+
+async def load(url: str, body: bytes, requests: int, concurrency: int, headers: dict[str, str]) -> tuple[float, float]:
     """(requests per second, median latency in ms)."""
     latencies: list[float] = []
     queue = iter(range(requests))
@@ -89,7 +111,7 @@ async def load(url: str, body: bytes, requests: int, concurrency: int) -> tuple[
         async def worker() -> None:
             for _ in queue:
                 t0 = time.perf_counter()
-                response = await client.post(url, content=body, headers=HEADERS)
+                response = await client.post(url, content=body, headers=headers)
                 latencies.append(time.perf_counter() - t0)
                 assert response.status_code == 200 and b'"errors"' not in response.content, response.text
 
@@ -107,10 +129,13 @@ async def main(rounds: int, requests: int, concurrency: int) -> None:
     gateway = start(["jimu", "serve", "--port", "8731"], env)
     try:
         await wait_ready("http://127.0.0.1:8731/healthz")
-        bodies = {name: json.dumps({"query": q}).encode() for name, q in OPERATIONS.items()}
+        token, cart_id = await shopper_cart("http://127.0.0.1:8731/graphql")
+        operations = {**OPERATIONS, "cart, 3 lines, priced": CART % cart_id}
+        headers = {name: HEADERS for name in OPERATIONS} | {"cart, 3 lines, priced": {**HEADERS, "Authorization": f"Bearer {token}"}}
+        bodies = {name: json.dumps({"query": q}).encode() for name, q in operations.items()}
         async with httpx.AsyncClient() as client:  # the bare app answers the gateway's exact bytes
             answers = {
-                name: (await client.post("http://127.0.0.1:8731/graphql", content=b, headers=HEADERS)).content
+                name: (await client.post("http://127.0.0.1:8731/graphql", content=b, headers=headers[name])).content
                 for name, b in bodies.items()
             }
         (tmp / "answers.json").write_text(json.dumps({n: a.decode() for n, a in answers.items()}), encoding="utf-8")
@@ -124,7 +149,7 @@ async def main(rounds: int, requests: int, concurrency: int) -> None:
                 for r in range(rounds):
                     pair = [("gw", "http://127.0.0.1:8731/graphql"), ("bare", f"http://127.0.0.1:8732/{name}")]
                     for label, url in pair if r % 2 == 0 else pair[::-1]:
-                        (gw if label == "gw" else br).append(await load(url, body, requests, concurrency))
+                        (gw if label == "gw" else br).append(await load(url, body, requests, concurrency, headers[name]))
                 g_rps = statistics.median(x[0] for x in gw)
                 b_rps = statistics.median(x[0] for x in br)
                 g_lat = statistics.median(x[1] for x in gw)
