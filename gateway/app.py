@@ -17,6 +17,8 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from adapters.payments.port import Method
+from adapters.payments.sandbox import SandboxProvider
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.demo import demo_keys
 from gateway.graphql import GraphQLView, build_schema
@@ -24,7 +26,8 @@ from gateway.limits import BodyLimit
 from gateway.playground import STATIC_DIR, VENDOR_DIR, playground_page
 from gateway.settings import Settings
 from gateway.sweeper import Sweeper
-from gateway.wiring import Adapters, checkout_for, sql_adapters
+from gateway.webhooks import sandbox_webhook
+from gateway.wiring import Adapters, cashier_for, sql_adapters
 
 
 def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlette:
@@ -51,7 +54,12 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     async def home(_: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    sweeper = Sweeper(checkout_for(adapters, settings), settings.sweep_interval_seconds)
+    cashier = cashier_for(adapters, settings)
+    sweeper = Sweeper(cashier, settings.sweep_interval_seconds)
+    webhooks = []
+    sandbox = cashier.providers.get(Method.SANDBOX)
+    if isinstance(sandbox, SandboxProvider):
+        webhooks.append(Route("/webhooks/payments/sandbox", sandbox_webhook(cashier, sandbox), methods=["POST"]))
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -65,6 +73,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
             Route("/graphql", BodyLimit(view, settings.max_body_bytes)),
             Route("/schema.graphql", schema_graphql),
             Route("/healthz", healthz),
+            *webhooks,
             Route("/", home),
             Mount("/playground/vendor", StaticFiles(directory=VENDOR_DIR)),
             Mount("/playground", StaticFiles(directory=STATIC_DIR)),

@@ -7,11 +7,12 @@ from functools import cached_property
 from starlette.requests import Request
 
 from adapters.orders.checkout import Checkout
+from adapters.payments.cashier import Cashier
 from adapters.shops.port import KeyKind, Shop
 from gateway.auth import InvalidToken, KeyDirectory, ShopAccess, ShopperTokens
 from gateway.loaders import Loaders
 from gateway.settings import Settings
-from gateway.wiring import Adapters, checkout_for
+from gateway.wiring import Adapters, cashier_for, checkout_for
 from schema.errors import Forbidden, Unauthenticated
 
 _UNSET = object()
@@ -41,6 +42,10 @@ class Context:
     @cached_property
     def checkout(self) -> Checkout:
         return checkout_for(self.adapters, self.settings)
+
+    @cached_property
+    def cashier(self) -> Cashier:
+        return cashier_for(self.adapters, self.settings)
 
     async def shop(self) -> Shop:
         """The shop named by ``X-Jimu-Key``; UNAUTHENTICATED without a valid key."""

@@ -35,6 +35,7 @@ from resolvers.inventory import InventoryMutation
 from resolvers.members import MembersMutation, MembersQuery
 from resolvers.merchant import MerchantMutation, MerchantQuery
 from resolvers.orders import OrderMutation, OrderQuery
+from resolvers.payments import PaymentMutation
 from resolvers.shoppers import ShopperMutation, ShopperQuery
 from schema.coupons import Coupon, CouponTemplate
 from schema.goods import Category, Product, Sku
@@ -62,8 +63,8 @@ def build_schema() -> JimuSchema:
         query=merge_types("Query", (GoodsQuery, CartQuery, ShopperQuery, OrderQuery, MembersQuery, MerchantQuery)),
         mutation=merge_types(
             "Mutation",
-            (ShopperMutation, CouponMutation, MembersMutation, CartMutation, OrderMutation, InventoryMutation,
-             MerchantMutation),
+            (ShopperMutation, CouponMutation, MembersMutation, CartMutation, OrderMutation, PaymentMutation,
+             InventoryMutation, MerchantMutation),
         ),
         types=[Shop, Shopper, Category, Product, Sku, CouponTemplate, Coupon, AssistCampaign, Assist, Cart, Order, Payment],
         # Classes or factories, never instances: strawberry makes one per request.

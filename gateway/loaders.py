@@ -18,6 +18,7 @@ from adapters.db import utcnow
 from adapters.delivery.port import DeliveryRecord, Quote, QuoteLine
 from adapters.goods.port import Category, Product, Sku
 from adapters.members.port import Campaign, Membership
+from adapters.payments.port import Payment
 from adapters.shops.port import Shopper
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class Loaders:
         self._delivery = adapters.delivery
         self._coupons = adapters.coupons
         self._members = adapters.members
+        self._ledger = adapters.ledger
 
     @cached_property
     def product_by_id(self) -> DataLoader[tuple[int, int], Product | None]:
@@ -95,6 +97,11 @@ class Loaders:
         """Each order's delivery record, by order number."""
 
         return _loader(self._delivery.records)
+
+    @cached_property
+    def payments_by_order(self) -> DataLoader[tuple[int, str], list[Payment]]:
+        """Each order's payments, by order number: one query for a page of orders."""
+        return _loader(self._ledger.payments_of)
 
     @cached_property
     def template_by_id(self) -> DataLoader[tuple[int, int], Template | None]:

@@ -10,6 +10,7 @@ import adapters.goods.sql
 import adapters.inventory.sql
 import adapters.members.sql
 import adapters.orders.sql
+import adapters.payments.sql
 import adapters.shops.sql  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -35,6 +35,11 @@ from adapters.orders.fake import FakeOrders
 from adapters.orders.port import Orders
 from adapters.orders.pricing import CartPricer
 from adapters.orders.sql import SqlOrders
+from adapters.payments.cashier import Cashier
+from adapters.payments.fake import FakeLedger
+from adapters.payments.port import Ledger, Method, PaymentProvider
+from adapters.payments.sandbox import SandboxProvider
+from adapters.payments.sql import SqlLedger
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import ShopStore
 from adapters.shops.sql import SqlShopStore
@@ -60,6 +65,7 @@ class Adapters:
     coupons: Coupons
     members: Members
     orders: Orders
+    ledger: Ledger
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
     close: Callable[[], Awaitable[None]] = field(default=_nothing_to_close)
 
@@ -93,6 +99,7 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         coupons=SqlCoupons(db),
         members=SqlMembers(db),
         orders=SqlOrders(db),
+        ledger=SqlLedger(db),
         ping=db.ping,
         close=close,
     )
@@ -102,6 +109,7 @@ def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -
     shops, goods, inventory, delivery = FakeShopStore(), FakeGoodsCatalog(), FakeInventory(), FakeDelivery()
     coupons = FakeCoupons()
     members = FakeMembers(coupons)
+    orders = FakeOrders()
     return Adapters(
         shops=shops,
         goods=goods,
@@ -111,7 +119,8 @@ def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -
         delivery=delivery,
         coupons=coupons,
         members=members,
-        orders=FakeOrders(),
+        orders=orders,
+        ledger=FakeLedger(orders),
     )
 
 
@@ -120,3 +129,13 @@ def checkout_for(adapters: Adapters, settings: Settings) -> Checkout:
     pricer = CartPricer(adapters.goods, adapters.inventory, adapters.delivery, adapters.coupons)
     return Checkout(adapters.orders, adapters.inventory, adapters.coupons, adapters.delivery, pricer,
                     timedelta(seconds=settings.reservation_ttl_seconds))
+
+
+def cashier_for(adapters: Adapters, settings: Settings) -> Cashier:
+    """Payments over the given adapters, through the providers the settings allow."""
+    providers: dict[Method, PaymentProvider] = {}
+    if settings.sandbox_pay_secret:
+        providers[Method.SANDBOX] = SandboxProvider(settings.sandbox_pay_secret)
+    if not providers:
+        raise SettingsError("no payment provider: set JIMU_SANDBOX_PAY_SECRET")
+    return Cashier(adapters.ledger, providers, next(iter(providers)), checkout_for(adapters, settings))

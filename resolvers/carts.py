@@ -134,8 +134,6 @@ class CartMutation:
                 else:
                     slot_id = parsed[1]
             tier = delivery.tier.value
-            if tier in SLOT_TIERS and delivery.slot_id is None:
-                errors.append(user_error("INVALID", ["delivery", "slotId"], f"{tier} delivery needs a slot"))
             if tier not in SLOT_TIERS and delivery.slot_id is not None:
                 errors.append(user_error("INVALID", ["delivery", "slotId"], f"{tier} delivery takes no slot"))
             changed = replace(cart, region=delivery.region, tier=tier, slot_id=slot_id)

@@ -6,7 +6,7 @@ import strawberry
 
 from adapters.db import utcnow
 from adapters.delivery.port import EventKind, InvalidTransition
-from adapters.orders.port import Fulfillment, OrderState, PaymentStatus
+from adapters.orders.port import BalanceMethod, Fulfillment, OrderState, PaymentStatus
 from resolvers.user_errors import user_error
 from schema.delivery import DeliveryEventKind
 from schema.orders import MerchantView, Order, OrderPayload
@@ -46,7 +46,9 @@ async def _record(info: strawberry.Info, number: str, kind: EventKind, note: str
     if order.state is not OrderState.OPEN:
         return OrderPayload(user_errors=[user_error("INVALID_STATE", ["orderNumber"],
                                                     f"the order is {order.state.value.lower()}")])
-    if order.payment_status is not PaymentStatus.PAID:
+    pos_balance = (order.payment_status is PaymentStatus.DEPOSIT_PAID
+                   and order.draft.balance_method is BalanceMethod.POS_ON_DELIVERY)
+    if order.payment_status is not PaymentStatus.PAID and not pos_balance:
         return OrderPayload(user_errors=[user_error("INVALID_STATE", ["orderNumber"],
                                                     "the order is not paid: it cannot go out yet")])
     try:

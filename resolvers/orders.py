@@ -59,9 +59,10 @@ class OrderMutation:
         found = await own_order(info, order_number)
         if found is None:
             return OrderPayload(user_errors=[user_error("NOT_FOUND", ["orderNumber"], "no such order")])
-        if not await info.context.checkout.cancel(found, utcnow()):
-            return OrderPayload(user_errors=[user_error("INVALID_STATE", ["orderNumber"],
-                                                        "only an open order that is not paid can be cancelled")])
+        if not await info.context.cashier.cancel_by_shopper(found, utcnow()):
+            return OrderPayload(user_errors=[user_error(
+                "INVALID_STATE", ["orderNumber"],
+                "only an open order not paid in full can be cancelled (a paid deposit is forfeited)")])
         [cancelled] = await info.context.adapters.orders.orders_by_number(found.shop_id, [order_number])
         return OrderPayload(order=Order.of(cancelled))
 

@@ -159,7 +159,6 @@ class Order(Node):
     balance_due_at: datetime | None
     lines: list[OrderLine]
     cost: OrderCost
-    payments: list[Payment]
     scene: int | None = strawberry.field(description="WeChat scene value the order came from (X-Jimu-Scene), if any.")
     channel: str | None = strawberry.field(description="Channel tag the order came from (X-Jimu-Channel), if any.")
     shop_id: strawberry.Private[int]
@@ -171,6 +170,10 @@ class Order(Node):
         return [Coupon.of(c) for c in found if c is not None]
 
     @strawberry.field
+    async def payments(self, info: strawberry.Info) -> list[Payment]:
+        return [Payment.of(p) for p in await info.context.loaders.payments_by_order.load((self.shop_id, self.number))]
+
+    @strawberry.field
     async def delivery(self, info: strawberry.Info) -> OrderDelivery:
         record = await info.context.loaders.delivery_record.load((self.shop_id, self.number))
         assert record is not None, "every confirmed order has its delivery record"
@@ -179,8 +182,8 @@ class Order(Node):
     @classmethod
     def of(cls, o: port.Order) -> Order:
         d, c = o.draft, o.draft.cost
-        paid = c.total if o.payment_status is port.PaymentStatus.PAID else 0
-        open_balance = o.state is port.OrderState.OPEN and o.payment_status is not port.PaymentStatus.PAID
+        kept = o.paid - o.refunded
+        balance_due = max(c.total - kept, 0) if o.state is port.OrderState.OPEN else 0
         return cls(
             id=gid("Order", o.id),
             number=o.number,
@@ -190,14 +193,13 @@ class Order(Node):
             fulfillment_status=FulfillmentStatus(o.fulfillment.value),
             payment_plan=PaymentPlan(d.plan.value),
             balance_method=BalanceMethod(d.balance_method.value) if d.balance_method else None,
-            balance_due_at=None,
+            balance_due_at=o.balance_due_at,
             lines=[OrderLine(quantity=ln.quantity, unit_price=Money.of(ln.unit_price), subtotal=Money.of(ln.subtotal),
                              shop_id=o.shop_id, sku_id=ln.sku_id) for ln in d.lines],
             cost=OrderCost(subtotal=Money.of(c.subtotal), discount=Money.of(c.discount),
                            delivery_fee=Money.of(c.delivery_fee), deposit_credit=Money.of(c.deposit_credit),
-                           total=Money.of(c.total), paid=Money.of(paid), refunded=Money.of(0),
-                           balance_due=Money.of(c.total - paid if open_balance else 0)),
-            payments=[],
+                           total=Money.of(c.total), paid=Money.of(o.paid), refunded=Money.of(o.refunded),
+                           balance_due=Money.of(balance_due)),
             scene=d.scene,
             channel=d.channel,
             shop_id=o.shop_id,

@@ -8,7 +8,8 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from schema.common import Money, Node
+from adapters.payments import port
+from schema.common import Money, Node, UserError, gid
 
 
 @strawberry.enum
@@ -48,6 +49,11 @@ class Payment(Node):
     state: PaymentState
     created_at: datetime
 
+    @classmethod
+    def of(cls, p: port.Payment) -> Payment:
+        return cls(id=gid("Payment", p.id), kind=PaymentKind(p.kind.value), method=PaymentMethod(p.method.value),
+                   amount=Money.of(p.amount), state=PaymentState(p.state.value), created_at=p.created_at)
+
 
 @strawberry.type
 class PaymentSession:
@@ -55,3 +61,9 @@ class PaymentSession:
     client_params: JSON = strawberry.field(
         description="Parameters the client hands to its payment sheet (wx.requestPayment for WECHAT_PAY)."
     )
+
+
+@strawberry.type
+class OrderPayPayload:
+    session: PaymentSession | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

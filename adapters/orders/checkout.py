@@ -148,6 +148,8 @@ class Checkout:
             coupon_ids=tuple(a.coupon_id for a in priced.applied), region=cart.region, tier=cart.tier,
             slot_id=priced.slot.id if priced.slot else None, scene=scene, channel=channel,
             created_at=now, expires_at=now + self.reservation_ttl,
+            balance_due_hours=min((s.deposit_policy.balance_due_hours for s in priced.skus.values() if s.deposit_policy),
+                                  default=None) if cart.plan is PaymentPlan.DEPOSIT else None,
         )
 
     async def _hold(self, order: Order, priced: Priced, now: datetime) -> PaymentStatus:

@@ -87,7 +87,7 @@ class FakeOrders:
 
     async def cancel(self, shop_id: int, number: str, now: datetime) -> bool:
         order = self.orders.get(number)
-        if order is None or order.payment_status is not PaymentStatus.UNPAID:
+        if order is None or order.paid != 0 or order.payment_status is not PaymentStatus.UNPAID:
             return False
         return self._move(shop_id, number, OrderState.OPEN, state=OrderState.CANCELLED, cancelled_at=now, released=False)
 
@@ -97,7 +97,7 @@ class FakeOrders:
 
     async def expire_due(self, now: datetime, limit: int = 100) -> list[Order]:
         due = [o for o in self.orders.values() if o.state is OrderState.OPEN
-               and o.payment_status is PaymentStatus.UNPAID and o.draft.expires_at <= now][:limit]
+               and o.paid == 0 and o.payment_status is PaymentStatus.UNPAID and o.draft.expires_at <= now][:limit]
         for order in due:
             await self.cancel(order.shop_id, order.number, now)
         return [self.orders[o.number] for o in due]

@@ -142,6 +142,8 @@ class OrderDraft:
     channel: str | None
     created_at: datetime
     expires_at: datetime
+    # Hours after the deposit within which an ONLINE balance is due (the strictest line's).
+    balance_due_hours: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,12 @@ class Order:
     fulfillment: Fulfillment
     released: bool
     cancelled_at: datetime | None = None
+    # Kept by the payment ledger in the same transaction as its payments.
+    paid: int = 0
+    refunded: int = 0
+    compensation: int = 0
+    committed: bool = False  # stock sold and coupons redeemed after the first payment
+    balance_due_at: datetime | None = None
 
     @property
     def number(self) -> str:
@@ -238,13 +246,13 @@ class Orders(Protocol):
         ...
 
     async def cancel(self, shop_id: int, number: str, now: datetime) -> bool:
-        """OPEN and UNPAID -> CANCELLED; False otherwise."""
+        """OPEN and nothing paid -> CANCELLED; False otherwise."""
         ...
 
     async def mark_released(self, shop_id: int, number: str) -> None: ...
 
     async def expire_due(self, now: datetime, limit: int = 100) -> list[Order]:
-        """OPEN, UNPAID orders past ``expires_at`` -> CANCELLED; those it cancelled."""
+        """OPEN orders with nothing paid past ``expires_at`` -> CANCELLED; those it cancelled."""
         ...
 
     async def fail_stale(self, before: datetime, limit: int = 100) -> list[Order]:

@@ -102,6 +102,8 @@ class CartPricer:
                                                  ("delivery", "tier"))]
         if cart.tier not in SLOT_TIERS:
             return options, chosen, None, []
+        if cart.slot_id is None:  # a tier chosen first, its slots listed in deliveryOptions to choose from
+            return options, chosen, None, [Problem("DELIVERY_UNAVAILABLE", f"choose a slot for {cart.tier} delivery")]
         slot = next((s for s in chosen.slots if s.id == cart.slot_id), None)
         if slot is None:
             return options, chosen, None, [Problem("DELIVERY_UNAVAILABLE", f"{cart.tier} needs a slot that is still offered",

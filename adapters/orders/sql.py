@@ -107,6 +107,13 @@ class OrderRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     expires_at: datetime = Field(sa_type=UtcDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    balance_due_hours: int | None = None
+    # Kept by the payment ledger (adapters.payments.sql), in its transactions.
+    paid: int = Field(default=0, sa_type=BigInteger)
+    refunded: int = Field(default=0, sa_type=BigInteger)
+    compensation: int = Field(default=0, sa_type=BigInteger)
+    committed: bool = False
+    balance_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 _CART = CartRow.__table__
@@ -123,9 +130,12 @@ def _order(row: Any) -> Order:
         plan=PaymentPlan(row.plan), balance_method=BalanceMethod(row.balance_method) if row.balance_method else None,
         coupon_ids=tuple(row.coupon_ids), region=row.region, tier=row.tier, slot_id=row.slot_id,
         scene=row.scene, channel=row.channel, created_at=row.created_at, expires_at=row.expires_at,
+        balance_due_hours=row.balance_due_hours,
     )
     return Order(id=row.id, draft=draft, state=OrderState(row.state), payment_status=PaymentStatus(row.payment_status),
-                 fulfillment=Fulfillment(row.fulfillment), released=row.released, cancelled_at=row.cancelled_at)
+                 fulfillment=Fulfillment(row.fulfillment), released=row.released, cancelled_at=row.cancelled_at,
+                 paid=row.paid, refunded=row.refunded, compensation=row.compensation, committed=row.committed,
+                 balance_due_at=row.balance_due_at)
 
 
 def _draft_values(draft: OrderDraft) -> dict[str, Any]:
@@ -140,7 +150,8 @@ def _draft_values(draft: OrderDraft) -> dict[str, Any]:
         coupon_ids=list(draft.coupon_ids), subtotal=cost.subtotal, discount=cost.discount,
         delivery_fee=cost.delivery_fee, deposit_credit=cost.deposit_credit, total=cost.total, due_now=cost.due_now,
         region=draft.region, tier=draft.tier, slot_id=draft.slot_id, scene=draft.scene, channel=draft.channel,
-        created_at=draft.created_at, expires_at=draft.expires_at,
+        created_at=draft.created_at, expires_at=draft.expires_at, balance_due_hours=draft.balance_due_hours,
+        paid=0, refunded=0, compensation=0, committed=False,
     )
 
 
@@ -274,8 +285,8 @@ class SqlOrders:
             due = (
                 await session.execute(
                     select(_ORD.c.id)
-                    .where(_ORD.c.state == OrderState.OPEN.value, _ORD.c.payment_status == PaymentStatus.UNPAID.value,
-                           _ORD.c.expires_at <= now)
+                    .where(_ORD.c.state == OrderState.OPEN.value, _ORD.c.paid == 0,
+                           _ORD.c.payment_status == PaymentStatus.UNPAID.value, _ORD.c.expires_at <= now)
                     .order_by(_ORD.c.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
@@ -285,7 +296,7 @@ class SqlOrders:
             for order_id in due:
                 moved = await session.execute(
                     update(_ORD)
-                    .where(_ORD.c.id == order_id, _ORD.c.state == OrderState.OPEN.value,
+                    .where(_ORD.c.id == order_id, _ORD.c.state == OrderState.OPEN.value, _ORD.c.paid == 0,
                            _ORD.c.payment_status == PaymentStatus.UNPAID.value)
                     .values(state=OrderState.CANCELLED.value, cancelled_at=now, released=False)
                 )
@@ -377,7 +388,7 @@ class SqlOrders:
     ) -> bool:
         where = [_ORD.c.shop_id == shop_id, _ORD.c.number == number, _ORD.c.state == before.value]
         if only_unpaid:
-            where.append(_ORD.c.payment_status == PaymentStatus.UNPAID.value)
+            where += [_ORD.c.paid == 0, _ORD.c.payment_status == PaymentStatus.UNPAID.value]
         async with self._db.write() as session:
             return (await session.execute(update(_ORD).where(*where).values(**values))).rowcount == 1
 

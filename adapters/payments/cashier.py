@@ -1,0 +1,93 @@
+"""Paying for orders: opening payments, hearing from providers, and what money changes for an order.
+
+The ledger moves the money; the cashier does what follows from it in the other
+adapters. The first money for an order sells its stock and redeems its
+coupons; a cancelled order (forfeited, refunded) gives back its stock, coupons
+and slot. Each follow-up is idempotent, and the sweep finishes any that a dead
+process left undone (``uncommitted``; unreleased orders are the checkout's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from adapters.orders.checkout import Checkout
+from adapters.orders.port import Order
+from adapters.payments.port import (
+    Ledger,
+    Method,
+    Notice,
+    Payment,
+    PaymentProvider,
+    Session,
+    Settled,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CashierSweep:
+    committed: list[str]
+    forfeited: list[str]
+
+
+class Cashier:
+    def __init__(self, ledger: Ledger, providers: Mapping[Method, PaymentProvider], method: Method,
+                 checkout: Checkout) -> None:
+        self.ledger = ledger
+        self.providers = providers
+        self.method = method
+        self.checkout = checkout
+
+    async def pay(self, order: Order, key: str, cap: int, payer: str | None, now: datetime) -> Session:
+        """The next payment due on the order (at most ``cap``), and its sheet; the same key, the same payment."""
+        payment = await self.ledger.open(order.shop_id, order.number, key, self.method, cap, now)
+        provider = self.providers[payment.method]
+        return await provider.session(payment, f"jimu order {order.number}", payer)
+
+    async def notify(self, notice: Notice, now: datetime) -> Settled:
+        settled = await self.ledger.settle(notice.payment_id, notice.succeeded, notice.amount, notice.reference, now)
+        if settled.first_money:
+            await self._commit(settled.payment.shop_id, settled.payment.order_number)
+        return settled
+
+    async def collect(self, order: Order, amount: int, reference: str, now: datetime) -> Payment:
+        return await self.ledger.collect_balance(order.shop_id, order.number, amount, reference, now)
+
+    async def cancel_by_shopper(self, order: Order, now: datetime) -> bool:
+        """Unpaid: cancelled. Deposit paid: cancelled and the deposit forfeited. Paid in full: not here."""
+        if order.paid == 0:
+            return await self.checkout.cancel(order, now)
+        if not await self.ledger.forfeit(order.shop_id, order.number, now):
+            return False
+        await self.checkout.release_holds(order)
+        return True
+
+    async def merchant_cancel(self, order: Order, reason: str, now: datetime) -> bool:
+        if not await self.ledger.merchant_cancel(order.shop_id, order.number, reason, now):
+            return False
+        await self.checkout.release_holds(order)
+        return True
+
+    async def sweep(self, now: datetime, limit: int = 100) -> CashierSweep:
+        """Commit what paid orders still hold loosely; forfeit deposits whose balance is overdue."""
+        committed = []
+        for shop_id, number in await self.ledger.uncommitted(limit):
+            await self._commit(shop_id, number)
+            committed.append(number)
+        forfeited = []
+        for shop_id, number in await self.ledger.balance_overdue(now, limit):
+            if await self.ledger.forfeit(shop_id, number, now):
+                [order] = await self.checkout.orders.orders_by_number(shop_id, [number])
+                if order is not None:
+                    await self.checkout.release_holds(order)
+                forfeited.append(number)
+        return CashierSweep(committed, forfeited)
+
+    async def _commit(self, shop_id: int, number: str) -> None:
+        reservation = await self.checkout.inventory.reservation_by_ref(shop_id, number)
+        if reservation is not None:
+            await self.checkout.inventory.commit(shop_id, reservation.id)
+        await self.checkout.coupons.redeem(shop_id, number)
+        await self.ledger.mark_committed(shop_id, number)

@@ -1,0 +1,46 @@
+"""Payment provider notifications: verified, applied once, answered with the status providers expect.
+
+Sandbox: 401 for a bad signature, 400 for a body that is not a notification or
+an amount that is not the payment's, 404 for an unknown payment, 200 otherwise
+(a replay too: it is counted once). Nothing changes unless the answer is 200.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from adapters.db import utcnow
+from adapters.payments.cashier import Cashier
+from adapters.payments.port import AmountMismatch, NoticeRejected, UnknownPayment
+from adapters.payments.sandbox import BadNotice, SandboxProvider
+
+log = logging.getLogger("jimu.webhooks")
+MAX_NOTICE_BYTES = 64 * 1024
+
+
+def sandbox_webhook(cashier: Cashier, provider: SandboxProvider):  # noqa: ANN201 - a Starlette endpoint
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_NOTICE_BYTES:
+            return _answer(413, "the notification is too large")
+        try:
+            notice = provider.verify(body, request.headers.get("x-jimu-signature"))
+            settled = await cashier.notify(notice, utcnow())
+        except NoticeRejected as exc:
+            return _answer(401, str(exc))
+        except (BadNotice, AmountMismatch) as exc:
+            return _answer(400, str(exc))
+        except UnknownPayment as exc:
+            return _answer(404, str(exc))
+        if settled.changed:
+            log.info("payment %s %s", settled.payment.id, settled.payment.state.value)
+        return JSONResponse({"status": "ok", "paymentState": settled.payment.state.value, "changed": settled.changed})
+
+    return endpoint
+
+
+def _answer(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"status": "refused", "message": message}, status_code=status)
