@@ -7,18 +7,11 @@ default, PostgreSQL in .ci/run): exactly 10 orders, and stock at zero.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
 import httpx
-import pytest
 
 from adapters.db import utcnow
 from adapters.orders.port import CartLine, OrderState
@@ -35,39 +28,6 @@ WORKERS = 4
 REGION = "1_72_2799_0"
 CHECKOUT = """mutation($id: ID!) { checkoutComplete(cartId: $id, idempotencyKey: "race") {
   order { number } userErrors { code } } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(settings: Settings, sql: Adapters) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "JIMU_DATABASE_URL": settings.database_url, "JIMU_SECRET": settings.secret}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "gateway.app:create_app_from_env", "--factory", "--workers", str(WORKERS),
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {process.stderr.read().decode() if process.stderr else ''}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 async def test_100_buyers_for_the_last_10_units_make_exactly_10_orders(settings: Settings, sql: Adapters, server: str):
