@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from adapters.payments.port import Method
 from adapters.payments.sandbox import SandboxProvider
+from adapters.payments.wechat import WechatPayProvider
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.demo import demo_keys
 from gateway.graphql import GraphQLView, build_schema
@@ -26,7 +27,7 @@ from gateway.limits import BodyLimit
 from gateway.playground import STATIC_DIR, VENDOR_DIR, playground_page
 from gateway.settings import Settings
 from gateway.sweeper import Sweeper
-from gateway.webhooks import sandbox_webhook
+from gateway.webhooks import sandbox_webhook, wechat_webhook
 from gateway.wiring import Adapters, cashier_for, sql_adapters
 
 
@@ -34,12 +35,14 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     """The app, wired to the given adapters (the SQL ones for ``settings`` by default)."""
     adapters = adapters if adapters is not None else sql_adapters(settings)
     publishable = {shop: keys["publishable"] for shop, keys in demo_keys().items()} if settings.demo else None
+    cashier = cashier_for(adapters, settings)
     view = GraphQLView(
         settings,
         adapters,
         KeyDirectory(adapters.shops),
         ShopperTokens(settings.secret, settings.token_ttl_seconds),
         playground_page(publishable),
+        cashier,
     )
     sdl = build_schema().as_str() + "\n"
 
@@ -54,12 +57,14 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     async def home(_: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    cashier = cashier_for(adapters, settings)
     sweeper = Sweeper(cashier, settings.sweep_interval_seconds)
     webhooks = []
     sandbox = cashier.providers.get(Method.SANDBOX)
     if isinstance(sandbox, SandboxProvider):
         webhooks.append(Route("/webhooks/payments/sandbox", sandbox_webhook(cashier, sandbox), methods=["POST"]))
+    wechat = cashier.providers.get(Method.WECHAT_PAY)
+    if isinstance(wechat, WechatPayProvider):
+        webhooks.append(Route("/webhooks/payments/wechat", wechat_webhook(cashier, wechat), methods=["POST"]))
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -12,7 +12,7 @@ from adapters.shops.port import KeyKind, Shop
 from gateway.auth import InvalidToken, KeyDirectory, ShopAccess, ShopperTokens
 from gateway.loaders import Loaders
 from gateway.settings import Settings
-from gateway.wiring import Adapters, cashier_for, checkout_for
+from gateway.wiring import Adapters
 from schema.errors import Forbidden, Unauthenticated
 
 _UNSET = object()
@@ -26,8 +26,10 @@ class Context:
         adapters: Adapters,
         keys: KeyDirectory,
         tokens: ShopperTokens,
+        cashier: Cashier,
     ) -> None:
         self.request = request
+        self.cashier = cashier
         self.settings = settings
         self.adapters = adapters
         self.tokens = tokens
@@ -39,13 +41,9 @@ class Context:
     def loaders(self) -> Loaders:
         return Loaders(self.adapters)
 
-    @cached_property
+    @property
     def checkout(self) -> Checkout:
-        return checkout_for(self.adapters, self.settings)
-
-    @cached_property
-    def cashier(self) -> Cashier:
-        return cashier_for(self.adapters, self.settings)
+        return self.cashier.checkout
 
     async def shop(self) -> Shop:
         """The shop named by ``X-Jimu-Key``; UNAUTHENTICATED without a valid key."""

@@ -23,6 +23,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionResult
 
+from adapters.payments.cashier import Cashier
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.context import Context
 from gateway.errors import JimuSchema, TagValidationErrors, coded
@@ -87,6 +88,7 @@ class GraphQLView(GraphQL):
         keys: KeyDirectory,
         tokens: ShopperTokens,
         playground: HTMLResponse,
+        cashier: Cashier,
     ) -> None:
         super().__init__(build_schema(), graphql_ide="graphiql", allow_queries_via_get=True)
         self._settings = settings
@@ -94,6 +96,7 @@ class GraphQLView(GraphQL):
         self._keys = keys
         self._tokens = tokens
         self._playground = playground
+        self._cashier = cashier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions: refuse websockets plainly
@@ -114,7 +117,7 @@ class GraphQLView(GraphQL):
             raise HTTPException(400, "the request body is not UTF-8 JSON") from exc
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(request, self._settings, self._adapters, self._keys, self._tokens)
+        return Context(request, self._settings, self._adapters, self._keys, self._tokens, self._cashier)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return self._playground

@@ -14,6 +14,9 @@ class SettingsError(ValueError):
     pass
 
 
+WECHAT_PAY_SETTINGS = ("mch_id", "serial_no", "private_key_file", "platform_key_file", "api_v3_key", "notify_url")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -27,6 +30,13 @@ class Settings:
     demo: bool = False
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None
+    payment_provider: Literal["SANDBOX", "WECHAT_PAY"] = "SANDBOX"
+    wechat_pay_mch_id: str | None = None
+    wechat_pay_serial_no: str | None = None
+    wechat_pay_private_key_file: str | None = None
+    wechat_pay_platform_key_file: str | None = None
+    wechat_pay_api_v3_key: str | None = None
+    wechat_pay_notify_url: str | None = None
 
     @property
     def production(self) -> bool:
@@ -44,7 +54,19 @@ class Settings:
         wechat_id, wechat_secret = environ.get("JIMU_WECHAT_APP_ID"), environ.get("JIMU_WECHAT_APP_SECRET")
         if bool(wechat_id) != bool(wechat_secret):
             raise SettingsError("JIMU_WECHAT_APP_ID and JIMU_WECHAT_APP_SECRET go together")
+        provider = environ.get("JIMU_PAYMENT_PROVIDER") or ("WECHAT_PAY" if production else "SANDBOX")
+        if provider not in ("SANDBOX", "WECHAT_PAY"):
+            raise SettingsError(f"JIMU_PAYMENT_PROVIDER must be SANDBOX or WECHAT_PAY, not {provider!r}")
+        if production and provider == "SANDBOX":
+            raise SettingsError("production takes real payments: JIMU_PAYMENT_PROVIDER=WECHAT_PAY")
+        pay = {name: environ.get(f"JIMU_WECHAT_PAY_{name.upper()}") or None for name in WECHAT_PAY_SETTINGS}
+        if provider == "WECHAT_PAY":
+            missing = [f"JIMU_WECHAT_PAY_{n.upper()}" for n, v in pay.items() if not v]
+            if missing or not wechat_id:
+                raise SettingsError("WeChat Pay needs JIMU_WECHAT_APP_ID and " + ", ".join(missing or ["..."]))
         return cls(
+            payment_provider=provider,  # type: ignore[arg-type]
+            **{f"wechat_pay_{name}": value for name, value in pay.items()},
             database_url=environ.get("JIMU_DATABASE_URL") or DEFAULT_DATABASE_URL,
             env=env,  # type: ignore[arg-type]
             secret=secret,

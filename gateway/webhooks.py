@@ -14,8 +14,14 @@ from starlette.responses import JSONResponse, Response
 
 from adapters.db import utcnow
 from adapters.payments.cashier import Cashier
-from adapters.payments.port import AmountMismatch, NoticeRejected, UnknownPayment
-from adapters.payments.sandbox import BadNotice, SandboxProvider
+from adapters.payments.port import (
+    AmountMismatch,
+    BadNotice,
+    NoticeRejected,
+    UnknownPayment,
+)
+from adapters.payments.sandbox import SandboxProvider
+from adapters.payments.wechat import WechatPayProvider
 
 log = logging.getLogger("jimu.webhooks")
 MAX_NOTICE_BYTES = 64 * 1024
@@ -44,3 +50,29 @@ def sandbox_webhook(cashier: Cashier, provider: SandboxProvider):  # noqa: ANN20
 
 def _answer(status: int, message: str) -> JSONResponse:
     return JSONResponse({"status": "refused", "message": message}, status_code=status)
+
+
+def wechat_webhook(cashier: Cashier, provider: WechatPayProvider):  # noqa: ANN201 - a Starlette endpoint
+    """WeChat Pay v3 notifications: 200 with no body when taken; 4xx with {code: FAIL} makes WeChat retry."""
+
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_NOTICE_BYTES:
+            return _fail(413, "the notification is too large")
+        try:
+            notice = provider.verify({k.lower(): v for k, v in request.headers.items()}, body)
+            if notice is not None:
+                await cashier.notify(notice, utcnow())
+        except NoticeRejected as exc:
+            return _fail(401, str(exc))
+        except (BadNotice, AmountMismatch) as exc:
+            return _fail(400, str(exc))
+        except UnknownPayment as exc:
+            return _fail(404, str(exc))
+        return Response(status_code=204)
+
+    return endpoint
+
+
+def _fail(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"code": "FAIL", "message": message}, status_code=status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 
@@ -40,6 +41,7 @@ from adapters.payments.fake import FakeLedger
 from adapters.payments.port import Ledger, Method, PaymentProvider
 from adapters.payments.sandbox import SandboxProvider
 from adapters.payments.sql import SqlLedger
+from adapters.payments.wechat import WechatPayConfig, WechatPayProvider
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import ShopStore
 from adapters.shops.sql import SqlShopStore
@@ -66,6 +68,7 @@ class Adapters:
     members: Members
     orders: Orders
     ledger: Ledger
+    http: httpx.AsyncClient | None = None
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
     close: Callable[[], Awaitable[None]] = field(default=_nothing_to_close)
 
@@ -100,12 +103,14 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         members=SqlMembers(db),
         orders=SqlOrders(db),
         ledger=SqlLedger(db),
+        http=client,
         ping=db.ping,
         close=close,
     )
 
 
 def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -> Adapters:
+    client = client or httpx.AsyncClient()
     shops, goods, inventory, delivery = FakeShopStore(), FakeGoodsCatalog(), FakeInventory(), FakeDelivery()
     coupons = FakeCoupons()
     members = FakeMembers(coupons)
@@ -114,13 +119,14 @@ def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -
         shops=shops,
         goods=goods,
         catalog=FakeCatalogStore(shops, goods, inventory, delivery, members),
-        identity=identity_provider(settings, client or httpx.AsyncClient()),
+        identity=identity_provider(settings, client),
         inventory=inventory,
         delivery=delivery,
         coupons=coupons,
         members=members,
         orders=orders,
         ledger=FakeLedger(orders),
+        http=client,
     )
 
 
@@ -132,10 +138,28 @@ def checkout_for(adapters: Adapters, settings: Settings) -> Checkout:
 
 
 def cashier_for(adapters: Adapters, settings: Settings) -> Cashier:
-    """Payments over the given adapters, through the providers the settings allow."""
+    """Payments over the given adapters, through the provider the settings name."""
     providers: dict[Method, PaymentProvider] = {}
     if settings.sandbox_pay_secret:
         providers[Method.SANDBOX] = SandboxProvider(settings.sandbox_pay_secret)
-    if not providers:
-        raise SettingsError("no payment provider: set JIMU_SANDBOX_PAY_SECRET")
-    return Cashier(adapters.ledger, providers, next(iter(providers)), checkout_for(adapters, settings))
+    if settings.payment_provider == "WECHAT_PAY":
+        providers[Method.WECHAT_PAY] = WechatPayProvider(wechat_pay_config(settings), adapters.http or httpx.AsyncClient())
+    method = Method(settings.payment_provider)
+    if method not in providers:
+        raise SettingsError("the sandbox provider needs JIMU_SANDBOX_PAY_SECRET")
+    return Cashier(adapters.ledger, providers, method, checkout_for(adapters, settings))
+
+
+def wechat_pay_config(settings: Settings) -> WechatPayConfig:
+    """The merchant's WeChat Pay keys, read from the files the settings name."""
+    try:
+        private_key = Path(settings.wechat_pay_private_key_file or "").read_bytes()
+        platform_key = Path(settings.wechat_pay_platform_key_file or "").read_bytes()
+    except OSError as exc:
+        raise SettingsError(f"cannot read a WeChat Pay key file: {exc}") from exc
+    return WechatPayConfig(
+        app_id=settings.wechat_app_id or "", mch_id=settings.wechat_pay_mch_id or "",
+        serial_no=settings.wechat_pay_serial_no or "", private_key_pem=private_key,
+        api_v3_key=(settings.wechat_pay_api_v3_key or "").encode(), platform_public_key_pem=platform_key,
+        notify_url=settings.wechat_pay_notify_url or "",
+    )

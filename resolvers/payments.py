@@ -7,8 +7,10 @@ import strawberry
 from adapters.db import utcnow
 from adapters.orders import rules
 from adapters.payments.port import PaymentError
+from adapters.payments.wechat import WechatPayError
 from resolvers.orders import own_order
 from resolvers.user_errors import user_error
+from schema.errors import ServiceUnavailable
 from schema.orders import Order, OrderPayload
 from schema.payments import OrderPayPayload, Payment, PaymentSession
 from schema.scalars import Long
@@ -27,8 +29,13 @@ class PaymentMutation:
         if order is None:
             return OrderPayPayload(user_errors=[user_error("NOT_FOUND", ["orderNumber"], "no such order")])
         shop = await info.context.shop()
+        shopper = await info.context.loaders.shopper_by_id.load((shop.id, order.shopper_id))
+        # A WeChat sign-in's subject is "wx:<openid>": the payer WeChat Pay asks for.
+        payer = shopper.subject[3:] if shopper and shopper.subject.startswith("wx:") else None
         try:
-            session = await info.context.cashier.pay(order, idempotency_key, shop.online_payment_cap, None, utcnow())
+            session = await info.context.cashier.pay(order, idempotency_key, shop.online_payment_cap, payer, utcnow())
+        except WechatPayError as exc:
+            raise ServiceUnavailable(str(exc)) from exc
         except PaymentError as exc:
             field = "idempotencyKey" if exc.code == "IDEMPOTENCY_CONFLICT" else "orderNumber"
             return OrderPayPayload(user_errors=[user_error(exc.code, [field], str(exc))])

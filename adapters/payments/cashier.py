@@ -9,9 +9,10 @@ process left undone (``uncommitted``; unreleased orders are the checkout's).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from adapters.orders.checkout import Checkout
 from adapters.orders.port import Order
@@ -25,11 +26,17 @@ from adapters.payments.port import (
     Settled,
 )
 
+log = logging.getLogger("jimu.cashier")
+
+# A payment sheet left this long without word from the provider is asked about.
+RECONCILE_AFTER = timedelta(minutes=2)
+
 
 @dataclass(frozen=True, slots=True)
 class CashierSweep:
     committed: list[str]
     forfeited: list[str]
+    reconciled: list[int]
 
 
 class Cashier:
@@ -71,7 +78,7 @@ class Cashier:
         return True
 
     async def sweep(self, now: datetime, limit: int = 100) -> CashierSweep:
-        """Commit what paid orders still hold loosely; forfeit deposits whose balance is overdue."""
+        """Ask providers about silent payments; commit what paid orders hold loosely; forfeit overdue deposits."""
         committed = []
         for shop_id, number in await self.ledger.uncommitted(limit):
             await self._commit(shop_id, number)
@@ -83,7 +90,17 @@ class Cashier:
                 if order is not None:
                     await self.checkout.release_holds(order)
                 forfeited.append(number)
-        return CashierSweep(committed, forfeited)
+        reconciled = []
+        for method, provider in self.providers.items():
+            for payment in await self.ledger.pending(method, now - RECONCILE_AFTER, limit):
+                try:
+                    notice = await provider.query(payment.id)
+                except Exception:  # one provider's failure must not stop the rest of the sweep
+                    log.warning("could not ask %s about payment %s", method.value, payment.id, exc_info=True)
+                    continue
+                if notice is not None and (await self.notify(notice, now)).changed:
+                    reconciled.append(payment.id)
+        return CashierSweep(committed, forfeited, reconciled)
 
     async def _commit(self, shop_id: int, number: str) -> None:
         reservation = await self.checkout.inventory.reservation_by_ref(shop_id, number)

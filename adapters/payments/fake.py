@@ -151,6 +151,10 @@ class FakeLedger:
         order = self._orders.orders[order_number]
         self._orders.orders[order_number] = replace(order, committed=True)
 
+    async def pending(self, method: Method, before: datetime, limit: int = 100) -> list[Payment]:
+        return [p for p in self.payments.values()
+                if p.method is method and p.state is State.PENDING and p.created_at < before][:limit]
+
     def _order(self, shop_id: int, number: str) -> Order | None:
         order = self._orders.orders.get(number)
         return order if order is not None and order.shop_id == shop_id else None

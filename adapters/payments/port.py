@@ -141,6 +141,10 @@ class Ledger(Protocol):
 
     async def mark_committed(self, shop_id: int, order_number: str) -> None: ...
 
+    async def pending(self, method: Method, before: datetime, limit: int = 100) -> list[Payment]:
+        """PENDING payments by ``method`` opened before ``before``: to ask the provider about."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Session:
@@ -159,7 +163,11 @@ class Notice:
 
 
 class NoticeRejected(Exception):
-    """A notification that is not the provider's (bad signature) or cannot be read."""
+    """A notification that is not the provider's: a bad signature, or too old."""
+
+
+class BadNotice(ValueError):
+    """A notification that is the provider's but does not say what a notification must."""
 
 
 class PaymentProvider(Protocol):
@@ -167,4 +175,8 @@ class PaymentProvider(Protocol):
 
     async def session(self, payment: Payment, order_description: str, payer: str | None) -> Session:
         """What the client needs to show its payment sheet; may call the provider (WeChat's prepay)."""
+        ...
+
+    async def query(self, payment_id: int) -> Notice | None:
+        """The provider's word on a payment, asked for rather than notified; None while it is not final."""
         ...

@@ -13,13 +13,16 @@ import hmac
 import json
 import re
 
-from adapters.payments.port import Method, Notice, NoticeRejected, Payment, Session
+from adapters.payments.port import (
+    BadNotice,
+    Method,
+    Notice,
+    NoticeRejected,
+    Payment,
+    Session,
+)
 
 _PAYMENT_ID = re.compile(r"^gid://jimu/Payment/([1-9][0-9]{0,17})$")
-
-
-class BadNotice(ValueError):
-    """A correctly signed notification that does not say what a notification must."""
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -40,6 +43,9 @@ class SandboxProvider:
             "description": order_description,
             "notifyPath": "/webhooks/payments/sandbox",
         })
+
+    async def query(self, payment_id: int) -> Notice | None:
+        return None  # the sandbox only ever speaks through its webhook
 
     def verify(self, body: bytes, signature: str | None) -> Notice:
         """The notice in a request; NoticeRejected for a bad signature, BadNotice for a bad body."""

@@ -243,6 +243,11 @@ class SqlLedger:
             await session.execute(update(_ORD).where(_ORD.c.shop_id == shop_id, _ORD.c.number == order_number)
                                   .values(committed=True))
 
+    async def pending(self, method: Method, before: datetime, limit: int = 100) -> list[Payment]:
+        stmt = (select(_PAY).where(_PAY.c.method == method.value, _PAY.c.state == State.PENDING.value,
+                                   _PAY.c.created_at < before).order_by(_PAY.c.id).limit(limit))
+        return [_payment(row) for row in await self._db.rows(stmt)]
+
     # ---------------------------------------------------------------- helpers
 
     async def _lock(self, session: AsyncSession, shop_id: int, number: str) -> Any:
