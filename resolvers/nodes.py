@@ -11,6 +11,7 @@ from schema.errors import BadUserInput
 from schema.goods import Category, Product, Sku
 from schema.members import Assist, AssistCampaign
 from schema.orders import Cart, Order
+from schema.payments import Payment
 from schema.shops import Shop, Shopper
 
 
@@ -55,13 +56,13 @@ async def resolve_node(info: strawberry.Info, id_: str) -> Node | None:
             if coupon is None or coupon.shopper_id != await ctx.shopper_id():
                 return None
             return Coupon.of(coupon)
-        case "Cart" | "Order":
+        case "Cart" | "Order" | "Payment":
             return await _own(info, type_name, key)
     return None
 
 
 async def _own(info: strawberry.Info, type_name: str, key: int) -> Node | None:
-    """A cart or an order, for the shopper it belongs to only."""
+    """A cart, an order or a payment, for the shopper it belongs to only."""
     ctx = info.context
     shop, shopper_id = await ctx.shop(), await ctx.shopper_id()
     if shopper_id is None:
@@ -71,6 +72,12 @@ async def _own(info: strawberry.Info, type_name: str, key: int) -> Node | None:
         if cart is None or cart.shopper_id != shopper_id:
             return None
         return Cart.of(await ctx.checkout.pricer.price(cart, shop.online_payment_cap, utcnow()))
+    if type_name == "Payment":
+        payment = await ctx.adapters.ledger.payment(key)
+        if payment is None or payment.shop_id != shop.id:
+            return None
+        [order] = await ctx.adapters.orders.orders_by_number(shop.id, [payment.order_number])
+        return Payment.of(payment) if order is not None and order.shopper_id == shopper_id else None
     page = await ctx.adapters.orders.orders_page(shop.id, shopper_id, None, 1, key + 1)
     found = page.orders[0] if page.orders and page.orders[0].id == key else None
     return Order.of(found) if found else None

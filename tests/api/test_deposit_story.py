@@ -120,6 +120,11 @@ async def test_the_whole_luxury_watch_story(gql: Gql, client: httpx.AsyncClient)
     assert (payment["kind"], payment["method"], payment["amount"]["minorUnits"], payment["state"]) == (
         "DEPOSIT", "SANDBOX", 1_000_000, "PENDING")
     assert session["clientParams"]["paymentId"] == payment["id"]
+    node = "query($id: ID!) { node(id: $id) { ... on Payment { kind state } } }"
+    assert (await gql(node, {"id": payment["id"]}, key=KEY, token=token))["data"]["node"] == {
+        "kind": "DEPOSIT", "state": "PENDING"}
+    stranger = (await gql('mutation { shopperLogin(code: "dev:stranger") { token } }', key=KEY))["data"]["shopperLogin"]
+    assert (await gql(node, {"id": payment["id"]}, key=KEY, token=stranger["token"]))["data"]["node"] is None
     again = (await gql(PAY, {"n": number, "k": "wallet-1"}, key=KEY, token=token))["data"]["orderPay"]["session"]
     assert again["payment"]["id"] == payment["id"], "the same key, the same payment"
     good = {"paymentId": payment["id"], "status": "SUCCEEDED", "amountMinor": 1_000_000}

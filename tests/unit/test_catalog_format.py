@@ -68,6 +68,12 @@ def test_a_deposit_above_twenty_percent_of_the_price_is_refused():
     ]
 
 
+def test_a_deposit_needs_a_way_to_pay_its_balance():
+    policy = {"deposit": 1000, "creditedValue": 1000, "balanceDueHours": 72, "balanceMethods": []}
+    data = catalog(products=[product("w", skus=[sku("W", price=10_000, deposit=policy)])])
+    assert [path for path, _ in problems(data)] == ["products[0].skus[0].deposit.balanceMethods"]
+
+
 def test_a_deposit_of_exactly_twenty_percent_is_allowed():
     policy = {"deposit": 2000, "creditedValue": 2400, "balanceDueHours": 72, "balanceMethods": ["POS_ON_DELIVERY"]}
     parse_catalog(catalog(products=[product("w", skus=[sku("W", price=10_000, deposit=policy)])]), NOW)
