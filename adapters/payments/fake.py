@@ -5,15 +5,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from adapters.orders.fake import FakeOrders
 from adapters.orders.port import (
-    BalanceMethod,
     Fulfillment,
     Order,
     OrderState,
-    PaymentPlan,
     PaymentStatus,
 )
 from adapters.payments import rules
@@ -74,14 +72,11 @@ class FakeLedger:
         order = self._order(payment.shop_id, payment.order_number)
         assert order is not None
         self.payments[payment_id] = payment = replace(payment, state=State.SUCCEEDED, reference=reference)
-        money = _money(order)
-        wanted = max(money.total - money.net, 0) if order.state is OrderState.OPEN else 0
-        excess = max(amount - wanted, 0)
+        after, excess, first_money = rules.incoming(_money(order), order.state is OrderState.OPEN, amount)
         if excess:
             self._add(payment.shop_id, payment.order_number, Kind.REFUND, payment.method, excess, State.SUCCEEDED,
                       "refund: nothing was due", now)
-        first_money = order.state is OrderState.OPEN and money.net == 0 and excess < amount
-        self._save(order, replace(money, paid=money.paid + amount, refunded=money.refunded + excess), now)
+        self._save(order, after, now)
         return Settled(payment, changed=True, first_money=first_money)
 
     async def collect_balance(self, shop_id: int, order_number: str, amount: int, reference: str, now: datetime) -> Payment:
@@ -89,10 +84,9 @@ class FakeLedger:
         if order is None or order.state is not OrderState.OPEN:
             raise InvalidState("only an open order's balance can be collected")
         money = _money(order)
-        if money.balance_method is not BalanceMethod.POS_ON_DELIVERY or order.payment_status is not PaymentStatus.DEPOSIT_PAID:
-            raise InvalidState("only a paid deposit's POS_ON_DELIVERY balance is collected at the door")
-        if amount != money.total - money.net:
-            raise AmountMismatch(f"the balance due is {money.total - money.net}, not {amount}")
+        due = rules.balance_due_at_door(money, order.payment_status)
+        if amount != due:
+            raise AmountMismatch(f"the balance due is {due}, not {amount}")
         payment = self._add(shop_id, order_number, Kind.BALANCE, Method.POS_ON_DELIVERY, amount, State.SUCCEEDED,
                             reference, now)
         self._save(order, replace(money, paid=money.paid + amount), now)
@@ -100,8 +94,8 @@ class FakeLedger:
 
     async def forfeit(self, shop_id: int, order_number: str, now: datetime) -> bool:
         order = self._order(shop_id, order_number)
-        if (order is None or order.state is not OrderState.OPEN or order.draft.plan is not PaymentPlan.DEPOSIT
-                or order.paid == 0 or order.payment_status is PaymentStatus.PAID):
+        if order is None or order.state is not OrderState.OPEN or not rules.forfeitable(_money(order),
+                                                                                         order.payment_status):
             return False
         self._cancel_pending(shop_id, order_number)
         self._orders.orders[order_number] = replace(order, state=OrderState.CANCELLED, cancelled_at=now, released=False,
@@ -114,21 +108,18 @@ class FakeLedger:
             return False
         self._cancel_pending(shop_id, order_number)
         money = _money(order)
-        refunded, compensation = money.refunded, 0
-        if money.net > 0:
-            came_in = [p.method for p in self.payments.values() if p.order_number == order_number
-                       and p.state is State.SUCCEEDED and p.kind is not Kind.REFUND
-                       and p.method is not Method.POS_ON_DELIVERY]
-            method = came_in[0] if came_in else Method.POS_ON_DELIVERY
-            self._add(shop_id, order_number, Kind.REFUND, method, money.net, State.SUCCEEDED, f"refund: {reason}", now)
-            refunded += money.net
-            if money.plan is PaymentPlan.DEPOSIT:
-                compensation = min(money.net, money.due_now)
-                self._add(shop_id, order_number, Kind.REFUND, method, compensation, State.SUCCEEDED,
-                          "deposit compensation (定金双倍返还)", now)
-                refunded += compensation
+        refund, compensation = rules.merchant_default(money)
+        came_in = [p.method for p in self.payments.values() if p.order_number == order_number
+                   and p.state is State.SUCCEEDED and p.kind is not Kind.REFUND and p.method is not Method.POS_ON_DELIVERY]
+        method = came_in[0] if came_in else Method.POS_ON_DELIVERY
+        if refund:
+            self._add(shop_id, order_number, Kind.REFUND, method, refund, State.SUCCEEDED, f"refund: {reason}", now)
+        if compensation:
+            self._add(shop_id, order_number, Kind.REFUND, method, compensation, State.SUCCEEDED,
+                      "deposit compensation (定金双倍返还)", now)
         order = replace(order, state=OrderState.CANCELLED, cancelled_at=now, released=False)
-        self._save(order, replace(money, refunded=refunded, compensation=compensation), now)
+        self._save(order, replace(money, refunded=money.refunded + refund + compensation, compensation=compensation),
+                   now)
         return True
 
     async def payments_of(self, shop_id: int, order_numbers: Sequence[str]) -> list[list[Payment]]:
@@ -176,14 +167,8 @@ class FakeLedger:
         status = rules.status(money, order.state, forfeited)
         changes: dict[str, object] = dict(paid=money.paid, refunded=money.refunded, compensation=money.compensation,
                                           payment_status=status)
-        hours = order.draft.balance_due_hours
-        if (status is PaymentStatus.DEPOSIT_PAID and order.balance_due_at is None and hours
-                and money.balance_method is BalanceMethod.ONLINE):
-            changes["balance_due_at"] = now + timedelta(hours=hours)
-        if status is PaymentStatus.PAID:
-            changes["balance_due_at"] = None
-            if order.state is OrderState.OPEN and order.fulfillment is Fulfillment.DELIVERED:
-                changes["state"] = OrderState.COMPLETED
+        changes |= rules.follow_ups(status, money, order.balance_due_at, order.draft.balance_due_hours,
+                                    order.state is OrderState.OPEN, order.fulfillment is Fulfillment.DELIVERED, now)
         self._orders.orders[order.number] = replace(order, **changes)  # type: ignore[arg-type]
         rules.check(money, [p for p in self.payments.values()
                             if p.shop_id == order.shop_id and p.order_number == order.number])

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from adapters.orders.port import BalanceMethod, OrderState, PaymentPlan, PaymentStatus
-from adapters.payments.port import Kind, NothingDue, Payment, State
+from adapters.payments.port import InvalidState, Kind, NothingDue, Payment, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +86,51 @@ def check(money: Money, payments: Sequence[Payment], cap: int | None = None) -> 
         return
     if not 0 <= money.net <= money.total:
         raise LedgerBroken(f"{money.net} kept of a total of {money.total}")
+
+
+def incoming(money: Money, is_open: bool, amount: int) -> tuple[Money, int, bool]:
+    """A successful payment of ``amount``: the money after it, what goes straight back, and whether it is the first.
+
+    Money no order wants (the order was cancelled meanwhile, or two sheets were
+    both paid) is refunded at once, so an order never keeps more than its total.
+    """
+    wanted = max(money.total - money.net, 0) if is_open else 0
+    excess = max(amount - wanted, 0)
+    first = is_open and money.net == 0 and excess < amount
+    return replace(money, paid=money.paid + amount, refunded=money.refunded + excess), excess, first
+
+
+def merchant_default(money: Money) -> tuple[int, int]:
+    """(refund, compensation) when the shop cancels: what was kept, and after a deposit the deposit once more."""
+    if money.net <= 0:
+        return 0, 0
+    compensation = min(money.net, money.due_now) if money.plan is PaymentPlan.DEPOSIT else 0
+    return money.net, compensation
+
+
+def balance_due_at_door(money: Money, status: PaymentStatus) -> int:
+    """What orderBalanceCollect must record; raises InvalidState when no balance is taken at the door now."""
+    if money.balance_method is not BalanceMethod.POS_ON_DELIVERY or status is not PaymentStatus.DEPOSIT_PAID:
+        raise InvalidState("only a paid deposit's POS_ON_DELIVERY balance is collected at the door")
+    return money.total - money.net
+
+
+def forfeitable(money: Money, status: PaymentStatus) -> bool:
+    """A deposit (some of it at least) is paid and the balance is not: cancelling now forfeits it."""
+    return money.plan is PaymentPlan.DEPOSIT and money.paid > 0 and status is not PaymentStatus.PAID
+
+
+def follow_ups(
+    status: PaymentStatus, money: Money, balance_due_at: datetime | None, balance_due_hours: int | None,
+    is_open: bool, delivered: bool, now: datetime,
+) -> dict[str, object]:
+    """What a new payment status changes on the order: the ONLINE balance deadline, completion."""
+    changes: dict[str, object] = {}
+    if (status is PaymentStatus.DEPOSIT_PAID and balance_due_at is None and balance_due_hours
+            and money.balance_method is BalanceMethod.ONLINE):
+        changes["balance_due_at"] = now + timedelta(hours=balance_due_hours)
+    if status is PaymentStatus.PAID:
+        changes["balance_due_at"] = None
+        if is_open and delivered:
+            changes["state"] = OrderState.COMPLETED
+    return changes

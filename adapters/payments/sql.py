@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, UniqueConstraint, select, update
@@ -140,14 +140,10 @@ class SqlLedger:
                 return Settled(replace(payment, state=State.FAILED), changed=True)
             assert order is not None, "a payment always has its order"
             await self._set(session, payment_id, State.SUCCEEDED, reference, now)
-            money = _money(order)
-            wanted = max(money.total - money.net, 0) if order.state == OrderState.OPEN.value else 0
-            excess = max(amount - wanted, 0)
-            if excess:  # money that no order wants (cancelled meanwhile, or paid twice): straight back
+            after, excess, first_money = rules.incoming(_money(order), order.state == OrderState.OPEN.value, amount)
+            if excess:
                 await self._insert(session, payment.shop_id, payment.order_number, Kind.REFUND, payment.method, excess,
                                    "refund: nothing was due", now)
-            first_money = order.state == OrderState.OPEN.value and money.net == 0 and excess < amount
-            after = replace(money, paid=money.paid + amount, refunded=money.refunded + excess)
             await self._save(session, order, after, now)
             return Settled(replace(payment, state=State.SUCCEEDED), changed=True, first_money=first_money)
 
@@ -157,10 +153,9 @@ class SqlLedger:
             if order is None or order.state != OrderState.OPEN.value:
                 raise InvalidState("only an open order's balance can be collected")
             money = _money(order)
-            if order.balance_method != BalanceMethod.POS_ON_DELIVERY.value or order.payment_status != PaymentStatus.DEPOSIT_PAID.value:
-                raise InvalidState("only a paid deposit's POS_ON_DELIVERY balance is collected at the door")
-            if amount != money.total - money.net:
-                raise AmountMismatch(f"the balance due is {money.total - money.net}, not {amount}")
+            due = rules.balance_due_at_door(money, PaymentStatus(order.payment_status))
+            if amount != due:
+                raise AmountMismatch(f"the balance due is {due}, not {amount}")
             row = await self._insert(session, shop_id, order_number, Kind.BALANCE, Method.POS_ON_DELIVERY, amount,
                                      reference, now)
             await self._save(session, order, replace(money, paid=money.paid + amount), now)
@@ -169,8 +164,8 @@ class SqlLedger:
     async def forfeit(self, shop_id: int, order_number: str, now: datetime) -> bool:
         async with self._db.write() as session:
             order = await self._lock(session, shop_id, order_number)
-            if (order is None or order.state != OrderState.OPEN.value or order.plan != PaymentPlan.DEPOSIT.value
-                    or order.paid == 0 or order.payment_status == PaymentStatus.PAID.value):
+            if (order is None or order.state != OrderState.OPEN.value
+                    or not rules.forfeitable(_money(order), PaymentStatus(order.payment_status))):
                 return False
             await self._cancel_pending(session, shop_id, order_number, now)
             await session.execute(
@@ -188,19 +183,14 @@ class SqlLedger:
                 return False
             await self._cancel_pending(session, shop_id, order_number, now)
             money = _money(order)
-            refunded, compensation = money.refunded, 0
-            if money.net > 0:
-                method = await self._refund_method(session, shop_id, order_number)
-                await self._insert(session, shop_id, order_number, Kind.REFUND, method, money.net,
-                                   f"refund: {reason}", now)
-                refunded += money.net
-                if money.plan is PaymentPlan.DEPOSIT:
-                    # 定金 rule: the side that defaults on a deposit pays it back twice.
-                    compensation = min(money.net, money.due_now)
-                    await self._insert(session, shop_id, order_number, Kind.REFUND, method, compensation,
-                                       "deposit compensation (定金双倍返还)", now)
-                    refunded += compensation
-            after = replace(money, refunded=refunded, compensation=compensation)
+            refund, compensation = rules.merchant_default(money)
+            method = await self._refund_method(session, shop_id, order_number)
+            if refund:
+                await self._insert(session, shop_id, order_number, Kind.REFUND, method, refund, f"refund: {reason}", now)
+            if compensation:
+                await self._insert(session, shop_id, order_number, Kind.REFUND, method, compensation,
+                                   "deposit compensation (定金双倍返还)", now)
+            after = replace(money, refunded=money.refunded + refund + compensation, compensation=compensation)
             await session.execute(update(_ORD).where(_ORD.c.id == order.id).values(
                 state=OrderState.CANCELLED.value, cancelled_at=now, released=False))
             order = await self._lock(session, shop_id, order_number)
@@ -261,13 +251,10 @@ class SqlLedger:
         status = rules.status(money, state, forfeited)
         values: dict[str, Any] = dict(paid=money.paid, refunded=money.refunded, compensation=money.compensation,
                                       payment_status=status.value)
-        if (status is PaymentStatus.DEPOSIT_PAID and order.balance_due_at is None and order.balance_due_hours
-                and money.balance_method is BalanceMethod.ONLINE):
-            values["balance_due_at"] = now + timedelta(hours=order.balance_due_hours)
-        if status is PaymentStatus.PAID:
-            values["balance_due_at"] = None
-            if state is OrderState.OPEN and order.fulfillment == Fulfillment.DELIVERED.value:
-                values["state"] = OrderState.COMPLETED.value
+        for name, value in rules.follow_ups(status, money, order.balance_due_at, order.balance_due_hours,
+                                            state is OrderState.OPEN, order.fulfillment == Fulfillment.DELIVERED.value,
+                                            now).items():
+            values[name] = value.value if isinstance(value, OrderState) else value
         await session.execute(update(_ORD).where(_ORD.c.id == order.id).values(**values))
         payments = [_payment(r) for r in (await session.execute(
             select(_PAY).where(_PAY.c.shop_id == order.shop_id, _PAY.c.order_number == order.number))).all()]

@@ -14,7 +14,9 @@ from datetime import timedelta
 import httpx
 
 from adapters.db import utcnow
+from adapters.goods.port import Sku
 from adapters.orders.port import CartLine, OrderState
+from adapters.shops.port import Shop
 from adapters.shops.rules import hash_key
 from gateway.auth import ShopperTokens
 from gateway.settings import Settings
@@ -30,14 +32,19 @@ CHECKOUT = """mutation($id: ID!) { checkoutComplete(cartId: $id, idempotencyKey:
   order { number } userErrors { code } } }"""
 
 
-async def test_100_buyers_for_the_last_10_units_make_exactly_10_orders(settings: Settings, sql: Adapters, server: str):
-    # given the last 10 packs of wipes in Beijing, and 100 carts that want one each
+async def panda_wipes(sql: Adapters) -> tuple[Shop, Sku]:
+    """The demo loaded; Panda Care and its wipes."""
     await load_demo(sql)
     found = await sql.shops.shop_for_key(hash_key("pk_demo_panda"))
     assert found is not None
-    shop = found[0]
-    [wipes] = await sql.goods.skus_by_code(shop.id, ["WIPES-80X6"])
+    [wipes] = await sql.goods.skus_by_code(found[0].id, ["WIPES-80X6"])
     assert wipes is not None
+    return found[0], wipes
+
+
+async def test_100_buyers_for_the_last_10_units_make_exactly_10_orders(settings: Settings, sql: Adapters, server: str):
+    # given the last 10 packs of wipes in Beijing, and 100 carts that want one each
+    shop, wipes = await panda_wipes(sql)
     await sql.inventory.set_available(shop.id, wipes.id, "BJ-01", UNITS)
     tokens = ShopperTokens(settings.secret, settings.token_ttl_seconds)
     buyers = []
@@ -79,12 +86,7 @@ async def test_one_cart_checked_out_30_times_at_once_with_one_key_makes_one_orde
     settings: Settings, sql: Adapters, server: str
 ):
     # given one cart
-    await load_demo(sql)
-    found = await sql.shops.shop_for_key(hash_key("pk_demo_panda"))
-    assert found is not None
-    shop = found[0]
-    [wipes] = await sql.goods.skus_by_code(shop.id, ["WIPES-80X6"])
-    assert wipes is not None
+    shop, wipes = await panda_wipes(sql)
     [before] = await sql.inventory.available(shop.id, [(wipes.id, REGION)])
     shopper = await sql.shops.shopper_for_subject(shop.id, "dev:impatient")
     cart = await sql.orders.create_cart(shop.id, shopper.id)
@@ -112,12 +114,7 @@ async def test_one_cart_checked_out_30_times_at_once_with_one_key_makes_one_orde
 
 async def test_sweepers_in_three_processes_expire_each_order_once(database_url: str, settings: Settings, sql: Adapters):
     # given 12 unpaid orders
-    await load_demo(sql)
-    found = await sql.shops.shop_for_key(hash_key("pk_demo_panda"))
-    assert found is not None
-    shop = found[0]
-    [wipes] = await sql.goods.skus_by_code(shop.id, ["WIPES-80X6"])
-    assert wipes is not None
+    shop, wipes = await panda_wipes(sql)
     [before] = await sql.inventory.available(shop.id, [(wipes.id, REGION)])
     checkout = checkout_for(sql, settings)
     for n in range(12):
