@@ -148,21 +148,21 @@ class CartMutation:
         self, info: strawberry.Info, cart_id: strawberry.ID, coupon_ids: list[strawberry.ID]
     ) -> CartPayload:
         async def edit(cart: CartRecord) -> tuple[CartRecord, list[UserError]]:
-            errors, ids = [], []
+            errors: list[UserError] = []
+            at: dict[int, int] = {}  # coupon id -> its place in the input
             for n, raw in enumerate(coupon_ids):
                 parsed = parse_gid(str(raw))
                 if parsed is None or parsed[0] != "Coupon":
                     errors.append(user_error("INVALID", ["couponIds", str(n)], "not a coupon id"))
-                elif parsed[1] in ids:
+                elif parsed[1] in at:
                     errors.append(user_error("INVALID", ["couponIds", str(n)], "the same coupon twice"))
                 else:
-                    ids.append(parsed[1])
-            held = await info.context.adapters.coupons.coupons_by_id(cart.shop_id, ids, utcnow())
-            for coupon_id, coupon in zip(ids, held, strict=True):
+                    at[parsed[1]] = n
+            held = await info.context.adapters.coupons.coupons_by_id(cart.shop_id, list(at), utcnow())
+            for n, coupon in zip(at.values(), held, strict=True):
                 if coupon is None or coupon.shopper_id != cart.shopper_id:
-                    n = next(i for i, raw in enumerate(coupon_ids) if parse_gid(str(raw)) == ("Coupon", coupon_id))
                     errors.append(user_error("NOT_FOUND", ["couponIds", str(n)], "you hold no such coupon"))
-            changed = replace(cart, coupon_ids=tuple(ids))
+            changed = replace(cart, coupon_ids=tuple(at))
             if not errors:
                 errors = await _problems_at(info, changed, "couponIds")
             return changed, errors
@@ -245,9 +245,8 @@ async def _limit_errors(
     for line, sku in zip(touched, skus, strict=True):
         if line.quantity > rules.MAX_QUANTITY:
             errors.append(user_error("INVALID", where[line.sku_id], f"a line holds at most {rules.MAX_QUANTITY}"))
-        elif sku is not None and sku.purchase_limit is not None and line.quantity > sku.purchase_limit:
-            errors.append(user_error("PURCHASE_LIMIT_EXCEEDED", where[line.sku_id],
-                                     f"{sku.code}: at most {sku.purchase_limit} per shopper"))
+        elif sku is not None and (problem := rules.limit_problem(sku, line.quantity)):
+            errors.append(user_error(problem.code, where[line.sku_id], problem.message))
     return errors
 
 

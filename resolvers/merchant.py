@@ -6,7 +6,8 @@ import strawberry
 
 from adapters.db import utcnow
 from adapters.delivery.port import EventKind, InvalidTransition
-from adapters.orders.port import BalanceMethod, Fulfillment, OrderState, PaymentStatus
+from adapters.orders import rules
+from adapters.orders.port import OrderState, PaymentStatus
 from resolvers.user_errors import user_error
 from schema.delivery import DeliveryEventKind
 from schema.orders import MerchantView, Order, OrderPayload
@@ -46,9 +47,7 @@ async def _record(info: strawberry.Info, number: str, kind: EventKind, note: str
     if order.state is not OrderState.OPEN:
         return OrderPayload(user_errors=[user_error("INVALID_STATE", ["orderNumber"],
                                                     f"the order is {order.state.value.lower()}")])
-    pos_balance = (order.payment_status is PaymentStatus.DEPOSIT_PAID
-                   and order.draft.balance_method is BalanceMethod.POS_ON_DELIVERY)
-    if order.payment_status is not PaymentStatus.PAID and not pos_balance:
+    if not rules.may_go_out(order):
         return OrderPayload(user_errors=[user_error("INVALID_STATE", ["orderNumber"],
                                                     "the order is not paid: it cannot go out yet")])
     try:
@@ -58,8 +57,6 @@ async def _record(info: strawberry.Info, number: str, kind: EventKind, note: str
     except InvalidTransition as exc:
         return OrderPayload(user_errors=[user_error("INVALID_STATE", [field], str(exc))])
     # The delivery record is the truth; the order keeps its summary in step with it.
-    kinds = {event.kind for event in record.events}
-    fulfillment = Fulfillment.DELIVERED if EventKind.DELIVERED in kinds else Fulfillment.SHIPPED
-    updated = await orders.set_fulfillment(shop.id, number, fulfillment)
+    updated = await orders.set_fulfillment(shop.id, number, rules.fulfillment_of(e.kind for e in record.events))
     assert updated is not None
     return OrderPayload(order=Order.of(updated))

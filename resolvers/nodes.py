@@ -78,6 +78,5 @@ async def _own(info: strawberry.Info, type_name: str, key: int) -> Node | None:
             return None
         [order] = await ctx.adapters.orders.orders_by_number(shop.id, [payment.order_number])
         return Payment.of(payment) if order is not None and order.shopper_id == shopper_id else None
-    page = await ctx.adapters.orders.orders_page(shop.id, shopper_id, None, 1, key + 1)
-    found = page.orders[0] if page.orders and page.orders[0].id == key else None
-    return Order.of(found) if found else None
+    [order] = await ctx.adapters.orders.orders_by_id(shop.id, [key])
+    return Order.of(order) if order is not None and order.shopper_id == shopper_id else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from adapters.db import utcnow
+from adapters.identity.wechat import openid_of
 from adapters.orders import rules
 from adapters.payments.port import PaymentError
 from adapters.payments.wechat import WechatPayError
@@ -30,8 +31,7 @@ class PaymentMutation:
             return OrderPayPayload(user_errors=[user_error("NOT_FOUND", ["orderNumber"], "no such order")])
         shop = await info.context.shop()
         shopper = await info.context.loaders.shopper_by_id.load((shop.id, order.shopper_id))
-        # A WeChat sign-in's subject is "wx:<openid>": the payer WeChat Pay asks for.
-        payer = shopper.subject[3:] if shopper and shopper.subject.startswith("wx:") else None
+        payer = openid_of(shopper.subject) if shopper else None
         try:
             session = await info.context.cashier.pay(order, idempotency_key, shop.online_payment_cap, payer, utcnow())
         except WechatPayError as exc:

@@ -79,10 +79,10 @@ class Cart(Node):
         return cls(
             id=gid("Cart", cart.id),
             lines=[
-                CartLine(id=gid("CartLine", line.id or 0), sku=Sku.of(priced.skus[line.sku_id]), quantity=line.quantity,
+                CartLine(id=gid("CartLine", line.id), sku=Sku.of(priced.skus[line.sku_id]), quantity=line.quantity,
                          subtotal=Money.of(priced.skus[line.sku_id].price * line.quantity))
                 for line in cart.lines
-                if line.sku_id in priced.skus
+                if line.id is not None and line.sku_id in priced.skus  # a stored cart's lines all have ids
             ],
             region=cart.region,
             delivery_tier=DeliveryTier(cart.tier) if cart.tier else None,

@@ -11,6 +11,14 @@ CODE2SESSION_URL = "https://api.weixin.qq.com/sns/jscode2session"
 _REJECTED = {40029, 40163, 40226, 45011}
 
 
+SUBJECT_PREFIX = "wx:"
+
+
+def openid_of(subject: str) -> str | None:
+    """The WeChat openid in a subject this provider vouched for; None for any other subject."""
+    return subject[len(SUBJECT_PREFIX):] if subject.startswith(SUBJECT_PREFIX) else None
+
+
 class WechatIdentityProvider:
     def __init__(self, app_id: str, app_secret: str, client: httpx.AsyncClient) -> None:
         self._app_id = app_id
@@ -38,4 +46,4 @@ class WechatIdentityProvider:
         openid = body.get("openid")
         if errcode or not isinstance(openid, str) or not openid:
             raise IdentityUnavailable(f"WeChat sign-in failed ({errcode})")
-        return f"wx:{openid}"
+        return f"{SUBJECT_PREFIX}{openid}"

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from adapters.orders.port import (
+    SHOWN_STATES,
     Begun,
     Cart,
     CartChanged,
@@ -25,7 +26,7 @@ from adapters.orders.port import (
     SalesRow,
 )
 
-VISIBLE = (OrderState.OPEN, OrderState.COMPLETED, OrderState.CANCELLED)
+VISIBLE = SHOWN_STATES
 
 
 class FakeOrders:
@@ -126,6 +127,10 @@ class FakeOrders:
     async def orders_by_number(self, shop_id: int, numbers: Sequence[str]) -> list[Order | None]:
         return [o if (o := self.orders.get(n)) is not None and o.shop_id == shop_id and o.state in VISIBLE else None
                 for n in numbers]
+
+    async def orders_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Order | None]:
+        by_id = {o.id: o for o in self.orders.values() if o.shop_id == shop_id and o.state in VISIBLE}
+        return [by_id.get(i) for i in ids]
 
     async def order_by_key(self, shop_id: int, shopper_id: int, idempotency_key: str) -> Order | None:
         return next((o for o in self.orders.values() if o.shop_id == shop_id and o.shopper_id == shopper_id

@@ -47,6 +47,10 @@ class OrderState(enum.Enum):
     FAILED = "FAILED"  # checkout undone: shown to nobody
 
 
+# PENDING and FAILED orders are a checkout's log, not orders anyone sees.
+SHOWN_STATES = (OrderState.OPEN, OrderState.COMPLETED, OrderState.CANCELLED)
+
+
 class PaymentStatus(enum.Enum):
     UNPAID = "UNPAID"
     DEPOSIT_PAID = "DEPOSIT_PAID"
@@ -269,6 +273,10 @@ class Orders(Protocol):
 
     async def orders_by_number(self, shop_id: int, numbers: Sequence[str]) -> list[Order | None]:
         """Orders that are or were OPEN (never PENDING or FAILED ones)."""
+        ...
+
+    async def orders_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Order | None]:
+        """As orders_by_number, by id (for ``node``)."""
         ...
 
     async def order_by_key(self, shop_id: int, shopper_id: int, idempotency_key: str) -> Order | None: ...

@@ -55,11 +55,7 @@ class CartPricer:
             problems.append(Problem("NOT_FOUND", "an item in the cart is no longer sold: remove it"))
         if not lines:
             problems.append(Problem("INVALID", "the cart is empty"))
-        for line in lines:
-            limit = skus[line.sku_id].purchase_limit
-            if limit is not None and line.quantity > limit:
-                problems.append(Problem("PURCHASE_LIMIT_EXCEEDED",
-                                        f"{skus[line.sku_id].code}: at most {limit} per shopper"))
+        problems += [p for line in lines if (p := rules.limit_problem(skus[line.sku_id], line.quantity))]
         problems += await self._stock_problems(cart, lines, skus)
         options, chosen, slot, delivery_problems = await self._delivery_choice(cart, lines, skus, now)
         problems += delivery_problems

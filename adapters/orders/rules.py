@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from adapters.delivery.port import EventKind
 from adapters.goods.port import Sku
-from adapters.orders.port import Cart, CartLine, Cost, OrderLine, PaymentPlan
+from adapters.orders.port import (
+    BalanceMethod,
+    Cart,
+    CartLine,
+    Cost,
+    Fulfillment,
+    Order,
+    OrderLine,
+    PaymentPlan,
+    PaymentStatus,
+)
 
 MAX_LINES = 100
 MAX_QUANTITY = 9_999
@@ -100,6 +111,29 @@ def plan_problems(cart: Cart, skus: dict[int, Sku], due_now: int, cap: int) -> l
         problems.append(Problem("INVALID", "a DEPOSIT plan needs a balance method (ONLINE or POS_ON_DELIVERY)",
                                 ("balanceMethod",)))
     return problems
+
+
+def may_go_out(order: Order) -> bool:
+    """Delivery starts once the order is paid, or its deposit is and the balance is taken at the door."""
+    if order.payment_status is PaymentStatus.PAID:
+        return True
+    return (order.payment_status is PaymentStatus.DEPOSIT_PAID
+            and order.draft.balance_method is BalanceMethod.POS_ON_DELIVERY)
+
+
+def fulfillment_of(kinds: Iterable[EventKind]) -> Fulfillment:
+    """What the order shows of its delivery record: DELIVERED once delivered, SHIPPED once it moved."""
+    seen = set(kinds)
+    if EventKind.DELIVERED in seen:
+        return Fulfillment.DELIVERED
+    return Fulfillment.SHIPPED if seen - {EventKind.CREATED} else Fulfillment.UNFULFILLED
+
+
+def limit_problem(sku: Sku, quantity: int) -> Problem | None:
+    """PURCHASE_LIMIT_EXCEEDED when one line alone is more than a shopper may buy."""
+    if sku.purchase_limit is not None and quantity > sku.purchase_limit:
+        return Problem("PURCHASE_LIMIT_EXCEEDED", f"{sku.code}: at most {sku.purchase_limit} per shopper")
+    return None
 
 
 def new_order_number(now: datetime) -> str:

@@ -22,6 +22,7 @@ from sqlmodel import Field, SQLModel
 
 from adapters.db import Database, UtcDateTime, utcnow
 from adapters.orders.port import (
+    SHOWN_STATES,
     BalanceMethod,
     Begun,
     Cart,
@@ -42,7 +43,7 @@ from adapters.orders.port import (
     SalesRow,
 )
 
-VISIBLE = (OrderState.OPEN.value, OrderState.COMPLETED.value, OrderState.CANCELLED.value)
+VISIBLE = tuple(state.value for state in SHOWN_STATES)
 
 
 class CartRow(SQLModel, table=True):
@@ -348,6 +349,11 @@ class SqlOrders:
         stmt = select(_ORD).where(_ORD.c.shop_id == shop_id, _ORD.c.number.in_(list(numbers)), _ORD.c.state.in_(VISIBLE))
         found = {row.number: _order(row) for row in await self._db.rows(stmt)}
         return [found.get(n) for n in numbers]
+
+    async def orders_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Order | None]:
+        stmt = select(_ORD).where(_ORD.c.shop_id == shop_id, _ORD.c.id.in_(list(ids)), _ORD.c.state.in_(VISIBLE))
+        found = {row.id: _order(row) for row in await self._db.rows(stmt)}
+        return [found.get(i) for i in ids]
 
     async def order_by_key(self, shop_id: int, shopper_id: int, idempotency_key: str) -> Order | None:
         async with self._db.read() as session:

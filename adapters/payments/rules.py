@@ -7,7 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from adapters.orders.port import BalanceMethod, OrderState, PaymentPlan, PaymentStatus
-from adapters.payments.port import InvalidState, Kind, NothingDue, Payment, State
+from adapters.payments.port import (
+    InvalidState,
+    Kind,
+    Method,
+    NothingDue,
+    Payment,
+    State,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +84,8 @@ def check(money: Money, payments: Sequence[Payment], cap: int | None = None) -> 
         raise LedgerBroken(f"order says paid {money.paid}/refunded {money.refunded}, ledger {paid}/{refunded}")
     if any(p.amount <= 0 for p in payments):
         raise LedgerBroken("a payment of nothing")
-    if cap is not None and any(p.amount > cap for p in payments if p.method is not p.method.POS_ON_DELIVERY
-                               and p.kind is not Kind.REFUND):
+    if cap is not None and any(p.amount > cap for p in payments
+                               if p.method is not Method.POS_ON_DELIVERY and p.kind is not Kind.REFUND):
         raise LedgerBroken("an online payment above the cap")
     if money.compensation:
         if money.compensation > money.due_now or money.net != -money.compensation:

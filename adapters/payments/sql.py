@@ -184,17 +184,14 @@ class SqlLedger:
             await self._cancel_pending(session, shop_id, order_number, now)
             money = _money(order)
             refund, compensation = rules.merchant_default(money)
-            method = await self._refund_method(session, shop_id, order_number)
+            method = await self._refund_method(session, shop_id, order_number) if refund else Method.POS_ON_DELIVERY
             if refund:
                 await self._insert(session, shop_id, order_number, Kind.REFUND, method, refund, f"refund: {reason}", now)
             if compensation:
                 await self._insert(session, shop_id, order_number, Kind.REFUND, method, compensation,
                                    "deposit compensation (定金双倍返还)", now)
             after = replace(money, refunded=money.refunded + refund + compensation, compensation=compensation)
-            await session.execute(update(_ORD).where(_ORD.c.id == order.id).values(
-                state=OrderState.CANCELLED.value, cancelled_at=now, released=False))
-            order = await self._lock(session, shop_id, order_number)
-            await self._save(session, order, after, now)
+            await self._save(session, order, after, now, cancelled=True)
             return True
 
     async def payments_of(self, shop_id: int, order_numbers: Sequence[str]) -> list[list[Payment]]:
@@ -244,13 +241,17 @@ class SqlLedger:
         stmt = select(_ORD).where(_ORD.c.shop_id == shop_id, _ORD.c.number == number).with_for_update()
         return (await session.execute(stmt)).first()
 
-    async def _save(self, session: AsyncSession, order: Any, money: rules.Money, now: datetime) -> None:
-        """Write the order's money columns and derived status, after checking the ledger still holds."""
-        state = OrderState(order.state)
+    async def _save(
+        self, session: AsyncSession, order: Any, money: rules.Money, now: datetime, cancelled: bool = False
+    ) -> None:
+        """Write the order's money columns and derived status (cancelling it too), checking the ledger holds."""
+        state = OrderState.CANCELLED if cancelled else OrderState(order.state)
         forfeited = order.payment_status == PaymentStatus.DEPOSIT_FORFEITED.value
         status = rules.status(money, state, forfeited)
         values: dict[str, Any] = dict(paid=money.paid, refunded=money.refunded, compensation=money.compensation,
                                       payment_status=status.value)
+        if cancelled:
+            values |= dict(state=state.value, cancelled_at=now, released=False)
         for name, value in rules.follow_ups(status, money, order.balance_due_at, order.balance_due_hours,
                                             state is OrderState.OPEN, order.fulfillment == Fulfillment.DELIVERED.value,
                                             now).items():
