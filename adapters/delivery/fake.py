@@ -9,11 +9,11 @@ from datetime import datetime
 
 from adapters.delivery import rules
 from adapters.delivery.port import (
-    TIER_ORDER,
     DeliveryRecord,
     Event,
     EventKind,
     InvalidTransition,
+    Offer,
     Quote,
     QuoteLine,
     Slot,
@@ -32,19 +32,15 @@ class FakeDelivery:
         self.records: dict[tuple[int, str], DeliveryRecord] = {}
         self._ids = itertools.count(1)
 
+    async def offer(self, shop_id: int, now: datetime) -> Offer:
+        tiers = {tier: config for (shop, tier), config in self.tiers.items() if shop == shop_id}
+        return Offer(tiers, {tier: tuple(self._slots(shop_id, c, now)) for tier, c in tiers.items() if c.slots})
+
     async def quote(
         self, shop_id: int, requests: Sequence[tuple[str, Sequence[QuoteLine]]], now: datetime
     ) -> list[list[Quote]]:
-        answers = []
-        for region, lines in requests:
-            quotes = []
-            for tier in TIER_ORDER:
-                config = self.tiers.get((shop_id, tier))
-                fee = None if config is None else rules.fee_for(config, region, lines)
-                if config is not None and fee is not None:
-                    quotes.append(Quote(tier, config.title, fee, config.features, tuple(self._slots(shop_id, config, now))))
-            answers.append(quotes)
-        return answers
+        offer = await self.offer(shop_id, now)
+        return [rules.quotes(offer, region, lines) for region, lines in requests]
 
     def _slots(self, shop_id: int, config: TierConfig, now: datetime) -> list[Slot]:
         if config.slots is None:

@@ -93,6 +93,14 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
+class Offer:
+    """What a shop offers at a moment: its tiers and each slotted tier's bookable slots."""
+
+    tiers: dict[Tier, TierConfig]
+    slots: dict[Tier, tuple[Slot, ...]]
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     kind: EventKind
     at: datetime
@@ -129,6 +137,10 @@ class InvalidTransition(DeliveryError):
 
 
 class Delivery(Protocol):
+    async def offer(self, shop_id: int, now: datetime) -> Offer:
+        """The shop's tiers and bookable slots now; ``quote`` prices lines against it."""
+        ...
+
     async def quote(
         self, shop_id: int, requests: Sequence[tuple[str, Sequence[QuoteLine]]], now: datetime
     ) -> list[list[Quote]]:

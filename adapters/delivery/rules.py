@@ -7,8 +7,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.delivery.port import (
+    TIER_ORDER,
     EventKind,
     InvalidTransition,
+    Offer,
+    Quote,
     QuoteLine,
     SlotPlan,
     Tier,
@@ -17,6 +20,17 @@ from adapters.delivery.port import (
 from adapters.inventory.rules import serves
 
 ID_CHECK = "ID_CHECK"
+
+
+def quotes(offer: Offer, region: str, lines: Sequence[QuoteLine]) -> list[Quote]:
+    """The tiers of ``offer`` that can carry ``lines`` to ``region``, in tier order."""
+    found = []
+    for tier in TIER_ORDER:
+        config = offer.tiers.get(tier)
+        fee = None if config is None else fee_for(config, region, lines)
+        if config is not None and fee is not None:
+            found.append(Quote(tier, config.title, fee, config.features, offer.slots.get(tier, ())))
+    return found
 
 
 def fee_for(config: TierConfig, region: str, lines: Sequence[QuoteLine]) -> int | None:

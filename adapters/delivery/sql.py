@@ -21,10 +21,10 @@ from sqlmodel import Field, SQLModel
 from adapters.db import Database, UtcDateTime
 from adapters.delivery import rules
 from adapters.delivery.port import (
-    TIER_ORDER,
     DeliveryRecord,
     Event,
     EventKind,
+    Offer,
     Quote,
     QuoteLine,
     Slot,
@@ -144,21 +144,16 @@ class SqlDelivery:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def offer(self, shop_id: int, now: datetime) -> Offer:
+        tiers = {c.tier: c for c in map(tier_from_row, await self._db.rows(select(_TIER).where(_TIER.c.shop_id == shop_id)))}
+        slots = await self._slots(shop_id, [c for c in tiers.values() if c.slots is not None], now)
+        return Offer(tiers, {tier: tuple(found) for tier, found in slots.items()})
+
     async def quote(
         self, shop_id: int, requests: Sequence[tuple[str, Sequence[QuoteLine]]], now: datetime
     ) -> list[list[Quote]]:
-        tiers = {c.tier: c for c in map(tier_from_row, await self._db.rows(select(_TIER).where(_TIER.c.shop_id == shop_id)))}
-        slots = await self._slots(shop_id, [c for c in tiers.values() if c.slots is not None], now)
-        answers = []
-        for region, lines in requests:
-            quotes = []
-            for tier in TIER_ORDER:
-                config = tiers.get(tier)
-                fee = None if config is None else rules.fee_for(config, region, lines)
-                if config is not None and fee is not None:
-                    quotes.append(Quote(tier, config.title, fee, config.features, tuple(slots.get(tier, ()))))
-            answers.append(quotes)
-        return answers
+        offer = await self.offer(shop_id, now)
+        return [rules.quotes(offer, region, lines) for region, lines in requests]
 
     async def _slots(self, shop_id: int, configs: list[TierConfig], now: datetime) -> dict[Tier, list[Slot]]:
         if not configs:
