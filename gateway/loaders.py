@@ -2,7 +2,9 @@
 
 Keys are ``(shop_id, key)`` so that nested types, which know their shop, can
 load without another round trip to resolve the key; each batch calls the port
-once per shop (in practice: once).
+once per shop (in practice: once). Categories, the delivery offer and the
+claimable coupons come through the worker's reference cache: storefront reads
+only (checkout and pricing ask the adapters).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from aiodataloader import DataLoader
 
 from adapters.coupons.port import Coupon, Template
 from adapters.db import utcnow
+from adapters.delivery import rules as delivery_rules
 from adapters.delivery.port import DeliveryRecord, Quote, QuoteLine
 from adapters.goods.port import Category, Product, Sku
 from adapters.members.port import Campaign, Membership
@@ -22,6 +25,7 @@ from adapters.payments.port import Payment
 from adapters.shops.port import Shopper
 
 if TYPE_CHECKING:
+    from gateway.reference import ReferenceCache
     from gateway.wiring import Adapters
 
 K = TypeVar("K")
@@ -45,7 +49,8 @@ def per_shop(fetch: BatchFn[K, V]) -> Callable[[list[tuple[int, K]]], Awaitable[
 
 
 class Loaders:
-    def __init__(self, adapters: Adapters) -> None:
+    def __init__(self, adapters: Adapters, reference: ReferenceCache) -> None:
+        self._reference = reference
         self._goods = adapters.goods
         self._shops = adapters.shops
         self._inventory = adapters.inventory
@@ -76,7 +81,14 @@ class Loaders:
 
     @cached_property
     def category_by_id(self) -> DataLoader[tuple[int, int], Category | None]:
-        return _loader(self._goods.categories_by_id)
+        async def categories(shop_id: int, ids: Sequence[int]) -> list[Category | None]:
+            by_id = {c.id: c for c in await self._categories(shop_id)}
+            return [by_id.get(i) for i in ids]
+
+        return _loader(categories)
+
+    async def _categories(self, shop_id: int) -> list[Category]:
+        return await self._reference.get("categories", shop_id, lambda: self._goods.categories(shop_id))
 
     @cached_property
     def available_by_sku(self) -> DataLoader[tuple[int, tuple[int, str | None]], int]:
@@ -88,7 +100,8 @@ class Loaders:
         """Delivery quotes for (region, lines): one tier and one slot query for a whole page."""
 
         async def quote(shop_id: int, keys: Sequence[tuple[str, tuple[QuoteLine, ...]]]) -> list[list[Quote]]:
-            return await self._delivery.quote(shop_id, keys, utcnow())
+            offer = await self._reference.get("offer", shop_id, lambda: self._delivery.offer(shop_id, utcnow()))
+            return [delivery_rules.quotes(offer, region, lines) for region, lines in keys]
 
         return _loader(quote)
 
@@ -119,7 +132,7 @@ class Loaders:
         """The shop's claimable public templates, read once per request for every product."""
 
         async def claimable(shop_id: int, keys: Sequence[None]) -> list[list[Template]]:
-            found = await self._coupons.claimable(shop_id, utcnow())
+            found = await self._reference.get("claimable", shop_id, lambda: self._coupons.claimable(shop_id, utcnow()))
             return [found for _ in keys]
 
         return _loader(claimable)
@@ -127,7 +140,7 @@ class Loaders:
     @cached_property
     def shop_categories(self) -> DataLoader[tuple[int, None], list[Category]]:
         async def categories(shop_id: int, keys: Sequence[None]) -> list[list[Category]]:
-            found = await self._goods.categories(shop_id)
+            found = await self._categories(shop_id)
             return [found for _ in keys]
 
         return _loader(categories)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from adapters.catalog.format import parse_catalog
@@ -54,7 +56,18 @@ async def statements_for(settings: Settings, adapters: Adapters, db: Database, f
     return len(seen)
 
 
-async def test_twenty_and_fifty_products_cost_the_same_statements(settings: Settings, sql: Adapters, db: Database):
+@pytest.mark.parametrize(
+    ("reference_seconds", "expected"),
+    [
+        # page, SKUs, stock, delivery tiers, slots, categories, parent categories
+        (0, 7),
+        # a running worker holds the shop's categories, tiers and slots: page, SKUs, stock
+        (60, 3),
+    ],
+)
+async def test_twenty_and_fifty_products_cost_the_same_statements(
+    settings: Settings, sql: Adapters, db: Database, reference_seconds: float, expected: int
+):
     # given 60 products with 3 SKUs each across 6 categories under one parent
     categories = [{"handle": "root", "name": "Root"}] + [
         {"handle": f"c{i}", "name": f"C{i}", "parent": "root"} for i in range(6)
@@ -70,8 +83,9 @@ async def test_twenty_and_fifty_products_cost_the_same_statements(settings: Sett
               "slots": {"days": 2, "windows": ["09:00-11:00", "19:00-21:00"], "capacity": 5, "timezone": "Asia/Shanghai"}}]
     data = catalog("big", products, categories=categories, warehouses=warehouses, delivery={"tiers": tiers})
     await sql.catalog.apply(parse_catalog(data, utcnow()), utcnow())
+    settings = replace(settings, reference_cache_seconds=reference_seconds)
     # when
     twenty = await statements_for(settings, sql, db, 20)
     fifty = await statements_for(settings, sql, db, 50)
-    # then: page, SKUs, stock, delivery tiers, slots, categories, parent categories -- nothing per product
-    assert twenty == fifty == 7
+    # then: nothing per product
+    assert twenty == fifty == expected
