@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
+from typing import Any
 
 import strawberry
 
@@ -12,6 +14,7 @@ from adapters.goods import port
 from adapters.goods.regions import Region as RegionRecord
 from adapters.goods.rules import category_chain, is_region_code
 from adapters.inventory.rules import stock_status
+from schema.batching import batched
 from schema.common import Money, Node, PageInfo, gid
 from schema.coupons import CouponTemplate
 from schema.delivery import DeliveryOption
@@ -22,6 +25,12 @@ from schema.scalars import Long
 MAX_QUOTE_QUANTITY = 10_000
 
 
+async def _categories(ctx: Any, keys: Sequence[tuple[int, int | None]]) -> list[Category | None]:
+    wanted = [k for k in keys if k[1] is not None]
+    found = dict(zip(wanted, await ctx.loaders.category_by_id.load_many(wanted), strict=True))
+    return [Category.of(c) if (c := found.get(k)) else None for k in keys]
+
+
 @strawberry.type
 class Category(Node):
     handle: str
@@ -29,12 +38,10 @@ class Category(Node):
     shop_id: strawberry.Private[int]
     parent_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(metadata=batched(lambda ctx, cs: _categories(ctx, [(c.shop_id, c.parent_id) for c in cs])))
     async def parent(self, info: strawberry.Info) -> Category | None:
-        if self.parent_id is None:
-            return None
-        found = await info.context.loaders.category_by_id.load((self.shop_id, self.parent_id))
-        return Category.of(found) if found else None
+        [found] = await _categories(info.context, [(self.shop_id, self.parent_id)])
+        return found
 
     @classmethod
     def of(cls, c: port.Category) -> Category:
@@ -99,27 +106,23 @@ class Product(Node):
     product_id: strawberry.Private[int]
     category_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(metadata=batched(lambda ctx, ps: _categories(ctx, [(p.shop_id, p.category_id) for p in ps])))
     async def category(self, info: strawberry.Info) -> Category | None:
-        if self.category_id is None:
-            return None
-        found = await info.context.loaders.category_by_id.load((self.shop_id, self.category_id))
-        return Category.of(found) if found else None
+        [found] = await _categories(info.context, [(self.shop_id, self.category_id)])
+        return found
 
-    @strawberry.field(description="Coupon templates a shopper can claim now that apply to this product.")
+    @strawberry.field(
+        description="Coupon templates a shopper can claim now that apply to this product.",
+        metadata=batched(lambda ctx, ps: _product_coupons(ctx, ps)),
+    )
     async def coupons(self, info: strawberry.Info) -> list[CouponTemplate]:
-        loaders = info.context.loaders
-        templates = await loaders.claimable_templates.load((self.shop_id, None))
-        if not templates:
-            return []
-        skus = await loaders.skus_by_product.load((self.shop_id, self.product_id))
-        chain = category_chain(await loaders.shop_categories.load((self.shop_id, None)), self.category_id)
-        sku_ids = [s.id for s in skus]
-        return [CouponTemplate.of(t) for t in templates if applies_to_product(t.spec, sku_ids, chain)]
+        [found] = await _product_coupons(info.context, [self])
+        return found
 
-    @strawberry.field
+    @strawberry.field(metadata=batched(lambda ctx, ps: _product_skus(ctx, ps)))
     async def skus(self, info: strawberry.Info) -> list[Sku]:
-        return [Sku.of(s) for s in await info.context.loaders.skus_by_product.load((self.shop_id, self.product_id))]
+        [found] = await _product_skus(info.context, [self])
+        return found
 
     @classmethod
     def of(cls, p: port.Product) -> Product:
@@ -153,30 +156,22 @@ class Sku(Node):
     sku_id: strawberry.Private[int]
 
     @strawberry.field(
-        description='Stock as seen from a region (area code such as "1_72_2799_0"); all warehouses when null.'
+        description='Stock as seen from a region (area code such as "1_72_2799_0"); all warehouses when null.',
+        metadata=batched(lambda ctx, skus, region=None: _availability(ctx, skus, region)),
     )
     async def availability(self, info: strawberry.Info, region: str | None = None) -> Availability:
-        if region is not None and not is_region_code(region):
-            raise BadUserInput("region is not a region code (1 to 4 numeric segments, e.g. 1_72_2799_0)")
-        quantity = await info.context.loaders.available_by_sku.load((self.shop_id, (self.sku_id, region)))
-        status = stock_status(quantity, sold_on_deposit=self.deposit_policy is not None)
-        return Availability(status=StockStatus(status), quantity_available=max(quantity, 0))
+        [found] = await _availability(info.context, [self], region)
+        return found
 
-    @strawberry.field
+    @strawberry.field(metadata=batched(lambda ctx, skus, region, quantity=1: _delivery_options(ctx, skus, region, quantity)))
     async def delivery_options(self, info: strawberry.Info, region: str, quantity: int = 1) -> list[DeliveryOption]:
-        if not is_region_code(region):
-            raise BadUserInput("region is not a region code (1 to 4 numeric segments, e.g. 19_1601)")
-        if not 1 <= quantity <= MAX_QUOTE_QUANTITY:
-            raise BadUserInput(f"quantity must be between 1 and {MAX_QUOTE_QUANTITY}")
-        line = QuoteLine(self.sku_id, self.price.minor_units, quantity, self.premium_delivery_eligible)
-        quotes = await info.context.loaders.delivery_options.load((self.shop_id, (region, (line,))))
-        return [DeliveryOption.of(q) for q in quotes]
+        [found] = await _delivery_options(info.context, [self], region, quantity)
+        return found
 
-    @strawberry.field
+    @strawberry.field(metadata=batched(lambda ctx, skus: _sku_products(ctx, skus)))
     async def product(self, info: strawberry.Info) -> Product:
-        found = await info.context.loaders.product_by_id.load((self.shop_id, self.product_id))
-        assert found is not None, "a SKU always belongs to a product of its shop"
-        return Product.of(found)
+        [found] = await _sku_products(info.context, [self])
+        return found
 
     @classmethod
     def of(cls, s: port.Sku) -> Sku:
@@ -194,6 +189,61 @@ class Sku(Node):
             product_id=s.product_id,
             sku_id=s.id,
         )
+
+
+async def _product_skus(ctx: Any, products: Sequence[Product]) -> list[list[Sku]]:
+    found = await ctx.loaders.skus_by_product.load_many([(p.shop_id, p.product_id) for p in products])
+    return [[Sku.of(s) for s in skus] for skus in found]
+
+
+async def _product_coupons(ctx: Any, products: Sequence[Product]) -> list[list[CouponTemplate]]:
+    loaders = ctx.loaders
+    shops = list(dict.fromkeys(p.shop_id for p in products))
+    templates = dict(zip(shops, await loaders.claimable_templates.load_many([(s, None) for s in shops]), strict=True))
+    wanted = [p for p in products if templates[p.shop_id]]
+    if not wanted:
+        return [[] for _ in products]
+    skus = await loaders.skus_by_product.load_many([(p.shop_id, p.product_id) for p in wanted])
+    categories = dict(zip(shops, await loaders.shop_categories.load_many([(s, None) for s in shops]), strict=True))
+    found: dict[int, list[CouponTemplate]] = {}
+    for product, product_skus in zip(wanted, skus, strict=True):
+        chain = category_chain(categories[product.shop_id], product.category_id)
+        sku_ids = [s.id for s in product_skus]
+        found[product.product_id] = [
+            CouponTemplate.of(t) for t in templates[product.shop_id] if applies_to_product(t.spec, sku_ids, chain)
+        ]
+    return [found.get(p.product_id, []) for p in products]
+
+
+async def _availability(ctx: Any, skus: Sequence[Sku], region: str | None) -> list[Availability]:
+    if region is not None and not is_region_code(region):
+        raise BadUserInput("region is not a region code (1 to 4 numeric segments, e.g. 1_72_2799_0)")
+    quantities = await ctx.loaders.available_by_sku.load_many([(s.shop_id, (s.sku_id, region)) for s in skus])
+    return [
+        Availability(
+            status=StockStatus(stock_status(quantity, sold_on_deposit=sku.deposit_policy is not None)),
+            quantity_available=max(quantity, 0),
+        )
+        for sku, quantity in zip(skus, quantities, strict=True)
+    ]
+
+
+async def _delivery_options(ctx: Any, skus: Sequence[Sku], region: str, quantity: int) -> list[list[DeliveryOption]]:
+    if not is_region_code(region):
+        raise BadUserInput("region is not a region code (1 to 4 numeric segments, e.g. 19_1601)")
+    if not 1 <= quantity <= MAX_QUOTE_QUANTITY:
+        raise BadUserInput(f"quantity must be between 1 and {MAX_QUOTE_QUANTITY}")
+    keys = [
+        (s.shop_id, (region, (QuoteLine(s.sku_id, s.price.minor_units, quantity, s.premium_delivery_eligible),)))
+        for s in skus
+    ]
+    return [[DeliveryOption.of(q) for q in quotes] for quotes in await ctx.loaders.delivery_options.load_many(keys)]
+
+
+async def _sku_products(ctx: Any, skus: Sequence[Sku]) -> list[Product]:
+    found = await ctx.loaders.product_by_id.load_many([(s.shop_id, s.product_id) for s in skus])
+    assert all(p is not None for p in found), "a SKU always belongs to a product of its shop"
+    return [Product.of(p) for p in found]
 
 
 @strawberry.type

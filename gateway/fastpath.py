@@ -1,0 +1,299 @@
+"""A faster executor for query documents the generic path has already answered.
+
+graphql-core resolves a listing page field by field: some 1,500 resolver
+calls, each wrapped by strawberry, many of them tasks, for 20 products. Here
+the same document is executed level by level instead: each field is resolved
+for every object of its level at once (one batch call where the field's
+resolver declares a batch, see ``schema.batching``; plain attributes read
+directly), then serialized with the schema's own scalar and enum functions.
+Fields, fragments, ``@skip``/``@include``, arguments and variables are
+collected and coerced by graphql-core's own functions, so the answer is the
+generic one, byte for byte (``tests/api/test_fastpath.py`` holds it so).
+
+A plan is made only for a query document that the generic path answered
+without any error (so it parsed and validated under the same limits), and
+only when every type it reaches is an object type. Whenever a plan cannot
+answer exactly (a resolver raises, a non-null value is missing, variables do
+not coerce), it returns None and the generic path answers instead, errors
+and all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLString,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
+from graphql.execution.collect_fields import (
+    FieldDetails,
+    FragmentDetails,
+    collect_fields,
+    collect_subfields,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.pyutils import Path, Undefined
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+from schema.batching import batch_of
+
+_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
+class Unsupported(Exception):
+    """The document reaches something this executor does not do: the generic path always will."""
+
+
+class _Fallback(Exception):
+    """This request cannot be answered exactly here: the generic path answers it."""
+
+
+class Plans:
+    """Plans by (document, operation name), for documents already answered without errors."""
+
+    def __init__(self, schema: GraphQLSchema, name_converter: Any, max_plans: int = 256) -> None:
+        self._schema = schema
+        self._names = name_converter
+        self._max = max_plans
+        self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+
+    def get(self, query: str, operation_name: str | None) -> Plan | None:
+        return self._plans.get((query, operation_name))
+
+    def learn(self, query: str, operation_name: str | None) -> None:
+        key = (query, operation_name)
+        if key in self._plans:
+            return
+        try:
+            plan: Plan | None = Plan(self._schema, self._names, parse(query), operation_name)
+        except (Unsupported, GraphQLError):
+            plan = None  # remembered: not tried again
+        self._plans[key] = plan
+        if len(self._plans) > self._max:
+            self._plans.popitem(last=False)
+
+
+class Plan:
+    def __init__(self, schema: GraphQLSchema, names: Any, document: DocumentNode, operation_name: str | None) -> None:
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if operation_name is not None:
+            operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
+        if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
+            raise Unsupported("one query operation")
+        self._operation = operations[0]
+        self._fragments: dict[str, FragmentDetails] = {}
+        self._fragment_nodes: dict[str, FragmentDefinitionNode] = {}
+        for d in document.definitions:
+            if isinstance(d, FragmentDefinitionNode):
+                if d.variable_definitions:
+                    raise Unsupported("fragment variables")
+                self._fragments[d.name.value] = FragmentDetails(d, None)
+                self._fragment_nodes[d.name.value] = d
+        self._schema = schema
+        self._names = names
+        query_type = schema.query_type
+        assert query_type is not None
+        self._query_type = query_type
+        self._arg_names: dict[int, dict[str, str]] = {}
+
+    async def run(self, context: Any, raw_variables: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The response's ``data``, or None when the generic path must answer."""
+        variables = get_variable_values(self._schema, self._operation.variable_definitions or (), raw_variables or {})
+        if isinstance(variables, list):
+            return None
+        run = _Run(self, context, variables)
+        try:
+            grouped = collect_fields(self._schema, self._fragments, variables, self._query_type, self._operation)
+            [data] = await run.object(self._query_type, [None], grouped.grouped_field_set)
+        except _Fallback:
+            return None
+        except Unsupported:
+            return None
+        except Exception:  # noqa: BLE001 - any failure is the generic path's to report, with its error
+            return None
+        return data  # type: ignore[no-any-return]
+
+
+class _Run:
+    """One execution of a plan."""
+
+    def __init__(self, plan: Plan, context: Any, variables: Any) -> None:
+        self.plan = plan
+        self.context = context
+        self.variables = variables
+
+    async def object(
+        self, type_: GraphQLObjectType, sources: Sequence[Any], fields: dict[str, list[FieldDetails]]
+    ) -> list[dict[str, Any] | None]:
+        present = [s for s in sources] if type_ is self.plan._query_type else [s for s in sources if s is not None]
+        wanted: list[tuple[str, GraphQLField | None, list[FieldDetails]]] = []
+        for key, details in fields.items():
+            name = details[0].node.name.value
+            field = None if name == "__typename" else type_.fields.get(name)
+            if field is None and name != "__typename":
+                raise Unsupported(f"{type_.name}.{name}")
+            wanted.append((key, field, details))
+        # Fields with resolvers are resolved together, so that their loads share one batch.
+        calls = [
+            self.resolve(type_, key, field, details, present)
+            for key, field, details in wanted
+            if field is not None and _attribute(field) is None
+        ]
+        resolved = iter(await asyncio.gather(*calls) if len(calls) > 1 else [await c for c in calls])
+        columns: list[tuple[str, list[Any]]] = []
+        for key, field, details in wanted:
+            if field is None:
+                columns.append((key, [type_.name] * len(present)))
+                continue
+            name = _attribute(field)
+            values = [getattr(s, name) for s in present] if name is not None else next(resolved)
+            columns.append((key, await self.complete(field.type, values, details)))
+        rows: list[dict[str, Any] | None] = [{key: column[i] for key, column in columns} for i in range(len(present))]
+        if len(present) == len(sources):
+            return rows
+        filled = iter(rows)
+        return [None if s is None else next(filled) for s in sources]
+
+    async def resolve(
+        self, parent: GraphQLObjectType, key: str, field: GraphQLField, details: list[FieldDetails], sources: list[Any]
+    ) -> list[Any]:
+        definition = field.extensions.get(_BACKREF)
+        if not isinstance(definition, StrawberryField):
+            raise Unsupported(f"{parent.name}.{details[0].node.name.value} is not strawberry's")
+        args = get_argument_values(field, details[0].node, self.variables)
+        batch = batch_of(definition)
+        if batch is not None and sources:
+            return list(await batch(self.context, sources, **self._python_args(definition, args)))
+        info = GraphQLResolveInfo(
+            details[0].node.name.value, [d.node for d in details], field.type, parent, Path(None, key, parent.name),
+            self.plan._schema, self.plan._fragment_nodes, None, self.plan._operation, self.variables,
+            self.context, inspect.isawaitable, None, None,  # type: ignore[arg-type]
+        )
+        resolve = field.resolve
+        assert resolve is not None
+        out = [resolve(source, info, **args) for source in sources]  # no batch: once per object
+        if any(inspect.isawaitable(v) for v in out):
+            out = await asyncio.gather(*(_awaited(v) for v in out))  # together, so loaders still batch
+        return out
+
+    def _python_args(self, definition: StrawberryField, args: dict[str, Any]) -> dict[str, Any]:
+        names = self.plan._arg_names.get(id(definition))
+        if names is None:
+            names = {self.plan._names.get_graphql_name(a): a.python_name for a in definition.arguments}
+            self.plan._arg_names[id(definition)] = names
+        return {names[k]: v for k, v in args.items()}
+
+    async def complete(self, type_: GraphQLOutputType, values: list[Any], details: list[FieldDetails]) -> list[Any]:
+        if isinstance(type_, GraphQLNonNull):
+            done = await self.complete(type_.of_type, values, details)
+            if any(v is None for v in done):
+                raise _Fallback  # the generic path reports the null, with its path
+            return done
+        if isinstance(type_, GraphQLList):
+            items: list[Any] = []
+            sizes: list[int | None] = []
+            for value in values:
+                if value is None:
+                    sizes.append(None)
+                    continue
+                if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+                    raise _Fallback
+                listed = list(value)
+                sizes.append(len(listed))
+                items.extend(listed)
+            done = await self.complete(type_.of_type, items, details)
+            out, at = [], 0
+            for size in sizes:
+                if size is None:
+                    out.append(None)
+                else:
+                    out.append(done[at : at + size])
+                    at += size
+            return out
+        if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
+            return [None if v is None else _leaf(type_, v) for v in values]
+        if isinstance(type_, GraphQLObjectType):
+            if not values:
+                return []
+            sub = collect_subfields(
+                self.plan._schema, self.plan._fragments, self.variables, self.plan._operation, type_, details
+            )
+            return await self.object(type_, values, sub.grouped_field_set)
+        raise Unsupported(f"abstract type {type_}")
+
+
+_ATTRIBUTES: dict[int, str | None] = {}
+
+
+def _attribute(field: GraphQLField) -> str | None:
+    """The attribute a field without a resolver reads, or None for a field with one."""
+    known = _ATTRIBUTES.get(id(field), _ATTRIBUTES)
+    if known is not _ATTRIBUTES:
+        return known  # type: ignore[return-value]
+    definition = field.extensions.get(_BACKREF)
+    name = None
+    if isinstance(definition, StrawberryField) and definition.is_basic_field and not definition.extensions:
+        name = definition.python_name
+    _ATTRIBUTES[id(field)] = name  # fields live as long as the one schema
+    return name
+
+
+# Enum values serialize to their names whatever the request: remembered per (type, value).
+_ENUM_NAMES: dict[tuple[int, Any], Any] = {}
+
+
+async def _awaited(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def _leaf(type_: GraphQLScalarType | GraphQLEnumType, value: Any) -> Any:
+    # The built-in scalars' own serializers return these values unchanged; anything
+    # else goes through the schema's serializer, exactly as graphql-core does.
+    kind = type(value)
+    if (type_ is GraphQLString or type_ is GraphQLID) and kind is str:
+        return value
+    if type_ is GraphQLBoolean and kind is bool:
+        return value
+    if type_ is GraphQLInt and kind is int and _INT_MIN <= value <= _INT_MAX:
+        return value
+    if isinstance(type_, GraphQLEnumType):
+        key = (id(type_), value)
+        name = _ENUM_NAMES.get(key)
+        if name is None:
+            name = _ENUM_NAMES[key] = _serialize(type_, value)
+        return name
+    return _serialize(type_, value)
+
+
+def _serialize(type_: GraphQLScalarType | GraphQLEnumType, value: Any) -> Any:
+    try:
+        serialized = type_.serialize(value)
+    except Exception as exc:  # the generic path turns it into a field error
+        raise _Fallback from exc
+    if serialized is None or serialized is Undefined:
+        raise _Fallback
+    return serialized
