@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
     JSONResponse,
@@ -25,7 +27,10 @@ from gateway.demo import demo_keys
 from gateway.graphql import GraphQLView, build_schema
 from gateway.limits import BodyLimit
 from gateway.playground import STATIC_DIR, VENDOR_DIR, playground_page
+from gateway.reference import ReferenceCache
+from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
+from gateway.shared import shared_state
 from gateway.sweeper import Sweeper
 from gateway.webhooks import sandbox_webhook, wechat_webhook
 from gateway.wiring import Adapters, cashier_for, sql_adapters
@@ -36,13 +41,19 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     adapters = adapters if adapters is not None else sql_adapters(settings)
     publishable = {shop: keys["publishable"] for shop, keys in demo_keys().items()} if settings.demo else None
     cashier = cashier_for(adapters, settings)
+    keys = KeyDirectory(adapters.shops)
+    shared = shared_state(settings.redis_url)
+    reference = ReferenceCache(settings.reference_cache_seconds)
+    shared.subscribe(reference.drop)
     view = GraphQLView(
         settings,
         adapters,
-        KeyDirectory(adapters.shops),
+        keys,
         ShopperTokens(settings.secret, settings.token_ttl_seconds),
         playground_page(publishable),
         cashier,
+        reference,
+        shared.invalidate,
     )
     sdl = build_schema().as_str() + "\n"
 
@@ -69,11 +80,21 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         sweeper.start()
+        # The schema, the app and the imports are here for good: keep the collector from
+        # walking them again every time a request's objects trigger a full collection.
+        gc.collect()
+        gc.freeze()
         yield
         await sweeper.stop()
+        await shared.close()
         await adapters.close()
 
     return Starlette(
+        # The stages before the router, in the order a request meets them.
+        middleware=[
+            Middleware(ResponseCache, keys=keys, shared=shared, ttl_seconds=settings.response_cache_seconds,
+                       max_bytes=settings.response_cache_bytes, max_body_bytes=settings.max_body_bytes),
+        ],
         routes=[
             Route("/graphql", BodyLimit(view, settings.max_body_bytes)),
             Route("/schema.graphql", schema_graphql),

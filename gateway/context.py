@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import cached_property
 
 from starlette.requests import Request
@@ -11,6 +12,7 @@ from adapters.payments.cashier import Cashier
 from adapters.shops.port import KeyKind, Shop
 from gateway.auth import InvalidToken, KeyDirectory, ShopAccess, ShopperTokens
 from gateway.loaders import Loaders
+from gateway.reference import ReferenceCache
 from gateway.settings import Settings
 from gateway.wiring import Adapters
 from schema.errors import Forbidden, Unauthenticated
@@ -27,8 +29,12 @@ class Context:
         keys: KeyDirectory,
         tokens: ShopperTokens,
         cashier: Cashier,
+        reference: ReferenceCache,
+        invalidate: Callable[[int], Awaitable[None]],
     ) -> None:
         self.request = request
+        self.reference = reference
+        self.invalidate = invalidate
         self.cashier = cashier
         self.settings = settings
         self.adapters = adapters
@@ -39,7 +45,7 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders(self.adapters)
+        return Loaders(self.adapters, self.reference)
 
     @property
     def checkout(self) -> Checkout:
@@ -64,6 +70,11 @@ class Context:
         if self._access.kind is not KeyKind.SECRET:
             raise Forbidden("this operation needs the shop's secret key (sk_...)")
         return shop
+
+    @property
+    def merchant_key(self) -> bool:
+        """Whether the request came with a secret key (known once ``shop()`` ran)."""
+        return self._access is not None and self._access.kind is KeyKind.SECRET
 
     async def shopper_id(self) -> int | None:
         """The signed-in shopper, or None without a token; UNAUTHENTICATED for a bad one."""

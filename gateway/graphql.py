@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import cache, partial
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -16,17 +18,21 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from adapters.payments.cashier import Cashier
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.context import Context
 from gateway.errors import JimuSchema, TagValidationErrors, coded
+from gateway.fastpath import Plans
+from gateway.reference import ReferenceCache
 from gateway.settings import Settings
 from gateway.wiring import Adapters
 from resolvers.carts import CartMutation, CartQuery
@@ -49,6 +55,19 @@ from schema.shops import Shop, Shopper
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
+
+
+class InvalidateOnMerchantWrite(SchemaExtension):
+    """A mutation made with a shop's secret key may change what the shop's shoppers see
+    (stock, coupons, campaigns, orders' holds): drop the shop's cached responses and
+    reference data, in every worker, before the answer leaves."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        ec = self.execution_context
+        context = ec.context
+        if ec.operation_type is OperationType.MUTATION and isinstance(context, Context) and context.merchant_key:
+            await context.invalidate((await context.shop()).id)
 
 
 @cache
@@ -75,6 +94,7 @@ def build_schema() -> JimuSchema:
             partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
             partial(AddValidationRules, limit_rules),
             TagValidationErrors,
+            InvalidateOnMerchantWrite,
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
     )
@@ -89,8 +109,14 @@ class GraphQLView(GraphQL):
         tokens: ShopperTokens,
         playground: HTMLResponse,
         cashier: Cashier,
+        reference: ReferenceCache,
+        invalidate: Callable[[int], Awaitable[None]],
     ) -> None:
-        super().__init__(build_schema(), graphql_ide="graphiql", allow_queries_via_get=True)
+        schema = build_schema()
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self._reference = reference
+        self._invalidate = invalidate
+        self.plans = Plans(schema._schema, schema.config.name_converter) if settings.fast_path else None
         self._settings = settings
         self._adapters = adapters
         self._keys = keys
@@ -110,6 +136,9 @@ class GraphQLView(GraphQL):
             response = request_error(status, exc.reason)
         await response(scope, receive, send)
 
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
     def decode_json(self, data: str | bytes) -> object:
         try:
             return super().decode_json(data)
@@ -117,7 +146,25 @@ class GraphQLView(GraphQL):
             raise HTTPException(400, "the request body is not UTF-8 JSON") from exc
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(request, self._settings, self._adapters, self._keys, self._tokens, self._cashier)
+        return Context(request, self._settings, self._adapters, self._keys, self._tokens, self._cashier,
+                       self._reference, self._invalidate)
+
+    async def execute_single(
+        self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any,
+    ) -> ExecutionResult:
+        """A query seen before without errors runs on its plan; anything else, and any plan
+        that cannot answer exactly, runs on strawberry's executor."""
+        plans, query, name = self.plans, request_data.query, request_data.operation_name
+        if plans is not None and isinstance(query, str):
+            plan = plans.get(query, name)
+            if plan is not None:
+                data = await plan.run(context, request_data.variables)
+                if data is not None:
+                    return ExecutionResult(data=data, errors=None)
+        result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+        if plans is not None and isinstance(query, str) and not result.errors and result.data is not None:
+            plans.learn(query, name)
+        return result
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return self._playground

@@ -37,6 +37,11 @@ class Settings:
     wechat_pay_platform_key_file: str | None = None
     wechat_pay_api_v3_key: str | None = None
     wechat_pay_notify_url: str | None = None
+    response_cache_seconds: float = 1.0
+    response_cache_bytes: int = 32 * 1024 * 1024
+    reference_cache_seconds: float = 1.0
+    redis_url: str | None = None
+    fast_path: bool = True
 
     @property
     def production(self) -> bool:
@@ -78,6 +83,11 @@ class Settings:
             demo=environ.get("JIMU_DEMO", "") in ("1", "true", "yes"),
             wechat_app_id=wechat_id or None,
             wechat_app_secret=wechat_secret or None,
+            response_cache_seconds=_seconds(environ, "JIMU_RESPONSE_CACHE_SECONDS", 1.0),
+            response_cache_bytes=_positive(environ, "JIMU_RESPONSE_CACHE_BYTES", 32 * 1024 * 1024),
+            reference_cache_seconds=_seconds(environ, "JIMU_REFERENCE_CACHE_SECONDS", 1.0),
+            redis_url=_redis_url(environ.get("JIMU_REDIS_URL") or None),
+            fast_path=environ.get("JIMU_FAST_PATH", "1") not in ("0", "false", "no"),
         )
 
 
@@ -92,3 +102,23 @@ def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be positive")
     return value
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A duration in seconds, 0 or more (0 turns the thing it times off)."""
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from exc
+    if not 0 <= value <= 86_400:
+        raise SettingsError(f"{name} must be between 0 and 86400 seconds")
+    return value
+
+
+def _redis_url(url: str | None) -> str | None:
+    if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("JIMU_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    return url

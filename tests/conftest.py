@@ -67,7 +67,9 @@ async def _empty(database: Database) -> None:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+    # Stories read their own writes at once: the response and reference caches (stale
+    # for up to a second by design) are off here and on in the tests written for them.
+    return Settings(database_url=database_url, response_cache_seconds=0, reference_cache_seconds=0)
 
 
 @pytest.fixture

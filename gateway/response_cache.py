@@ -1,0 +1,459 @@
+"""The response cache: anonymous storefront reads answered from memory, as ASGI middleware.
+
+What is cached: a GraphQL *query* (never a mutation) sent without a shopper
+token, whose document touches no shopper's or merchant's own data (``me``,
+``cart``, ``order``, ``merchant``), answered 200 with data and no errors. The
+key is the shop key, the document's hash, the operation name and the
+variables in canonical form. Everything else passes through untouched, and a
+token-bearing answer is marked ``private, no-store``.
+
+An entry is fresh for ``ttl`` seconds, then stale for nine times as long.
+When it expires under load exactly one request recomputes it (per worker, and
+per deployment with Redis: a claim in the shared state) while the others get
+the stale entry, or wait for the recompute when there is none: never a
+stampede. A shop's entries are dropped at once when a merchant write
+invalidates the shop (see ``InvalidateOnMerchantWrite``), here and, through
+the shared state, in every worker.
+
+GET answers carry ``Cache-Control: public, max-age=<ttl>,
+stale-while-revalidate=<9 ttl>`` and an ETag (304 on ``If-None-Match``), so a
+CDN or nginx in front can cache the same way.
+
+The first level is this worker's memory, least recently used out first,
+bounded in bytes; the shared state (Redis) is the second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationType,
+    parse,
+)
+from graphql.utilities import get_operation_ast
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.auth import KeyDirectory
+from gateway.shared import ALL_SHOPS, SharedState
+
+PRIVATE_ROOT_FIELDS = frozenset({"me", "cart", "order", "merchant"})
+STALE_FACTOR = 9
+_CLAIM_SECONDS = 5.0  # a worker that dies holding a claim holds it no longer than this
+_WAIT_FOR_PEER = 1.0  # how long to wait for another worker's recompute when nothing stale is at hand
+_PRIVATE = [(b"cache-control", b"private, no-store")]
+_NO_STORE = [(b"cache-control", b"no-store")]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    body: bytes
+    etag: bytes
+    fresh_until: float  # wall-clock seconds: comparable between workers
+    stale_until: float
+    shop_id: int
+
+    def pack(self) -> bytes:
+        return b"%.6f %.6f %s\n" % (self.fresh_until, self.stale_until, self.etag) + self.body
+
+    @classmethod
+    def unpack(cls, data: bytes, shop_id: int) -> Entry | None:
+        head, sep, body = data.partition(b"\n")
+        parts = head.split(b" ")
+        if not sep or len(parts) != 3:
+            return None
+        try:
+            return cls(body, parts[2], float(parts[0]), float(parts[1]), shop_id)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+class Memory:
+    """This worker's entries, least recently used out first once past ``max_bytes``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._by_shop: dict[int, set[str]] = {}
+
+    def get(self, key: str) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: Entry) -> None:
+        if len(entry.body) > self.max_bytes:
+            return
+        self._forget(key)
+        self._entries[key] = entry
+        self._by_shop.setdefault(entry.shop_id, set()).add(key)
+        self.size += len(entry.body)
+        while self.size > self.max_bytes:
+            oldest = next(iter(self._entries))
+            self._forget(oldest)
+
+    def drop_shop(self, shop_id: int) -> None:
+        keys = list(self._entries) if shop_id == ALL_SHOPS else list(self._by_shop.get(shop_id, ()))
+        for key in keys:
+            self._forget(key)
+
+    def _forget(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        self.size -= len(entry.body)
+        keys = self._by_shop.get(entry.shop_id)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_shop[entry.shop_id]
+
+
+class Documents:
+    """Whether a document's operation may be cached, remembered per document."""
+
+    def __init__(self, max_documents: int = 1024) -> None:
+        self._max = max_documents
+        self._known: OrderedDict[tuple[str, str | None], bool] = OrderedDict()
+
+    def cacheable(self, query: str, operation_name: str | None) -> bool:
+        key = (query, operation_name)
+        known = self._known.get(key)
+        if known is None:
+            known = self._classify(query, operation_name)
+            self._known[key] = known
+            if len(self._known) > self._max:
+                self._known.popitem(last=False)
+        return known
+
+    @staticmethod
+    def _classify(query: str, operation_name: str | None) -> bool:
+        try:
+            document = parse(query, no_location=True, max_tokens=10_000)
+        except (GraphQLError, RecursionError):
+            return False  # the GraphQL view answers it, with the error
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation is not OperationType.QUERY:
+            return False
+        fragments = {d.name.value: d for d in document.definitions if hasattr(d, "selection_set") and hasattr(d, "type_condition")}
+        pending, seen = [operation.selection_set], set()
+        while pending:
+            for selection in pending.pop().selections:
+                if isinstance(selection, FieldNode):
+                    if selection.name.value in PRIVATE_ROOT_FIELDS:
+                        return False
+                elif isinstance(selection, InlineFragmentNode):
+                    pending.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                    seen.add(selection.name.value)
+                    fragment = fragments.get(selection.name.value)
+                    if fragment is not None:
+                        pending.append(fragment.selection_set)
+        return True
+
+
+class ResponseCache:
+    """Pure ASGI middleware in front of the router: a hit never reaches it."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        keys: KeyDirectory,
+        shared: SharedState,
+        ttl_seconds: float,
+        max_bytes: int,
+        max_body_bytes: int,
+        path: str = "/graphql",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        self._keys = keys
+        self._shared = shared
+        self._ttl = ttl_seconds
+        self._max_body = max_body_bytes
+        self._path = path
+        self._clock = clock
+        self.memory = Memory(max_bytes)
+        self._documents = Documents()
+        self._flights: dict[str, asyncio.Future[Entry | None]] = {}
+        self._generation = 0
+        self.stats = {"hit": 0, "stale": 0, "miss": 0, "wait": 0}
+        shared.subscribe(self._invalidated)
+
+    def _invalidated(self, shop_id: int) -> None:
+        self._generation += 1
+        self.memory.drop_shop(shop_id)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self._path:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if b"authorization" in headers:
+            await self.app(scope, receive, _with_headers(send, _PRIVATE))
+            return
+        method = scope["method"]
+        if self._ttl <= 0 or method not in ("GET", "POST"):
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        if method == "POST":
+            body, receive = await self._read(receive)
+            request = _json_object(body) if body is not None else None
+        else:
+            request = _query_params(scope.get("query_string", b""))
+            if request is None:  # the playground, or a GET GraphQL cannot use: not ours to judge
+                await self.app(scope, receive, send)
+                return
+        key = await self._cache_key(headers, request)
+        if key is None:
+            await self.app(scope, receive, _with_headers(send, _NO_STORE) if method == "GET" else send)
+            return
+        shop_id, digest = key
+
+        async def compute() -> Captured:
+            return await _capture(self.app, scope, _replay(body) if method == "POST" else receive)
+
+        entry, captured = await self._lookup(shop_id, digest, compute)
+        if entry is None:  # not cacheable: the answer as the app gave it
+            assert captured is not None
+            extra = _NO_STORE if method == "GET" else []
+            await _send(send, captured.status, captured.headers + extra, captured.body)
+        elif method == "GET":
+            await self._send_get(send, entry, headers.get(b"if-none-match"))
+        else:
+            await _send(send, 200, [(b"content-type", b"application/json")], entry.body)
+
+    async def _read(self, receive: Receive) -> tuple[bytes | None, Receive]:
+        """The whole body, or None (and a receive that replays what was read) past the limit."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None, _replay_then(chunks, message, receive)
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self._max_body:
+                return None, _replay_then(chunks, None, receive, more=message.get("more_body", False))
+            if not message.get("more_body", False):
+                return b"".join(chunks), _replay(b"".join(chunks))
+
+    async def _cache_key(self, headers: dict[bytes, bytes], request: dict[str, Any] | None) -> tuple[int, str] | None:
+        if request is None or request.get("extensions"):
+            return None
+        query, name, variables = request.get("query"), request.get("operationName"), request.get("variables")
+        if not isinstance(query, str) or not (name is None or isinstance(name, str)):
+            return None
+        if not (variables is None or isinstance(variables, dict)):
+            return None
+        shop_key = headers.get(b"x-jimu-key", b"").decode("latin-1").strip()
+        if not shop_key or not self._documents.cacheable(query, name):
+            return None
+        access = await self._keys.access_for(shop_key)
+        if access is None:
+            return None
+        try:
+            canonical = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+        except (TypeError, orjson.JSONEncodeError):
+            return None
+        digest = hashlib.sha256()
+        for part in (shop_key.encode(), query.encode("utf-8", "surrogatepass"), (name or "").encode(), canonical):
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+        return access.shop.id, digest.hexdigest()
+
+    async def _lookup(
+        self, shop_id: int, key: str, compute: Callable[[], Awaitable[Captured]]
+    ) -> tuple[Entry | None, Captured | None]:
+        now = self._clock()
+        entry = self.memory.get(key)
+        if entry is None or entry.fresh_until <= now:
+            shared = await self._shared.get(key)
+            found = Entry.unpack(shared, shop_id) if shared is not None else None
+            if found is not None and found.stale_until > now and (entry is None or found.fresh_until > entry.fresh_until):
+                entry = found
+                self.memory.put(key, entry)
+        if entry is not None and entry.fresh_until > now:
+            self.stats["hit"] += 1
+            return entry, None
+        usable = entry if entry is not None and entry.stale_until > now else None
+        flight = self._flights.get(key)
+        if flight is not None:
+            if usable is not None:
+                self.stats["stale"] += 1
+                return usable, None
+            self.stats["wait"] += 1
+            done = await asyncio.shield(flight)
+            if done is not None:
+                return done, None
+            return None, await compute()  # the recompute was not cacheable: answer this one ourselves
+        return await self._recompute(shop_id, key, usable, compute)
+
+    async def _recompute(
+        self, shop_id: int, key: str, usable: Entry | None, compute: Callable[[], Awaitable[Captured]]
+    ) -> tuple[Entry | None, Captured | None]:
+        claimed = await self._shared.claim(key, _CLAIM_SECONDS)
+        if not claimed:  # another worker recomputes it
+            if usable is not None:
+                self.stats["stale"] += 1
+                return usable, None
+            peer = await self._wait_for_peer(shop_id, key)
+            if peer is not None:
+                return peer, None
+        flight: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
+        self._flights[key] = flight
+        generation = self._generation
+        entry = None
+        try:
+            self.stats["miss"] += 1
+            captured = await compute()
+            entry = self._entry(shop_id, captured)
+            if entry is not None and generation == self._generation:  # not invalidated meanwhile
+                self.memory.put(key, entry)
+                await self._shared.put(shop_id, key, entry.pack(), entry.stale_until - self._clock())
+        finally:
+            del self._flights[key]
+            flight.set_result(entry if entry is not None and generation == self._generation else None)
+            if claimed:
+                await self._shared.release(key)
+        return entry, captured
+
+    async def _wait_for_peer(self, shop_id: int, key: str) -> Entry | None:
+        deadline = self._clock() + _WAIT_FOR_PEER
+        while self._clock() < deadline:
+            await asyncio.sleep(0.02)
+            shared = await self._shared.get(key)
+            entry = Entry.unpack(shared, shop_id) if shared is not None else None
+            if entry is not None and entry.fresh_until > self._clock():
+                self.memory.put(key, entry)
+                return entry
+        return None
+
+    def _entry(self, shop_id: int, captured: Captured) -> Entry | None:
+        if captured.status != 200:
+            return None
+        try:
+            answer = orjson.loads(captured.body)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(answer, dict) or answer.get("errors") or answer.get("data") is None:
+            return None
+        now = self._clock()
+        etag = b'"' + hashlib.blake2b(captured.body, digest_size=12).hexdigest().encode() + b'"'
+        return Entry(captured.body, etag, now + self._ttl, now + self._ttl * (1 + STALE_FACTOR), shop_id)
+
+    async def _send_get(self, send: Send, entry: Entry, if_none_match: bytes | None) -> None:
+        max_age = max(int(entry.fresh_until - self._clock()), 0)
+        control = b"public, max-age=%d, stale-while-revalidate=%d" % (max_age, int(self._ttl * STALE_FACTOR))
+        headers = [(b"cache-control", control), (b"etag", entry.etag)]
+        if if_none_match is not None and entry.etag in [tag.strip() for tag in if_none_match.split(b",")]:
+            await _send(send, 304, headers, b"")
+            return
+        await _send(send, 200, [(b"content-type", b"application/json"), *headers], entry.body)
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        request = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return request if isinstance(request, dict) else None
+
+
+def _query_params(query_string: bytes) -> dict[str, Any] | None:
+    params = dict(parse_qsl(query_string.decode("latin-1")))
+    if "query" not in params:
+        return None
+    request: dict[str, Any] = {"query": params["query"], "operationName": params.get("operationName")}
+    if "variables" in params:
+        try:
+            request["variables"] = json.loads(params["variables"])
+        except (ValueError, RecursionError):
+            return None
+    if params.get("extensions"):
+        request["extensions"] = params["extensions"]
+    return request
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def _replay_then(chunks: list[bytes], last: Message | None, receive: Receive, more: bool = False) -> Receive:
+    """What was read so far, then the rest of the real stream."""
+    pending: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": more or last is not None}]
+    if last is not None:
+        pending.append(last)
+
+    async def replaying() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replaying
+
+
+async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> Captured:
+    status = 500
+    headers: list[tuple[bytes, bytes]] = []
+    chunks: list[bytes] = []
+
+    async def send(message: Message) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return Captured(status, headers, b"".join(chunks))
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending

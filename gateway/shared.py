@@ -1,0 +1,189 @@
+"""State the workers share: cached responses, recompute claims, invalidations.
+
+One small port with two implementations, chosen by ``JIMU_REDIS_URL``:
+
+- ``LocalState``: a single process. It holds nothing itself (each worker's own
+  memory is the response cache's first level); a claim is always granted, and
+  an invalidation reaches this process's listeners only.
+- ``RedisState``: every worker of a deployment. Entries live in Redis under a
+  per-shop index, so one worker's recompute serves all; a claim is
+  ``SET NX PX``, so one worker recomputes an expired entry; an invalidation
+  deletes the shop's entries and is published, and every worker's listener
+  drops what it holds.
+
+Redis trouble never fails a request: a read becomes a miss, a write is skipped
+and logged, and the answer is computed as if there were no cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+log = logging.getLogger("jimu.shared")
+
+Listener = Callable[[int], None]
+ALL_SHOPS = -1  # a listener told this drops what it holds for every shop
+CHANNEL = "jimu:invalidate"
+_PREFIX = "jimu:rc:"
+
+# Deletes every entry of a shop and tells every worker, in one step.
+_INVALIDATE = """
+local keys = redis.call('SMEMBERS', KEYS[1])
+for i = 1, #keys, 500 do
+  redis.call('DEL', unpack(keys, i, math.min(i + 499, #keys)))
+end
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return #keys
+"""
+
+
+class SharedState(Protocol):
+    """What the workers of one deployment share."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def put(self, shop_id: int, key: str, value: bytes, ttl_seconds: float) -> None: ...
+
+    async def claim(self, key: str, ttl_seconds: float) -> bool:
+        """True when this worker is the one to recompute ``key`` now."""
+        ...
+
+    async def release(self, key: str) -> None: ...
+
+    async def invalidate(self, shop_id: int) -> None:
+        """Forget the shop's entries here and in every worker."""
+        ...
+
+    def subscribe(self, listener: Listener) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class LocalState:
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+
+    async def get(self, key: str) -> bytes | None:
+        return None
+
+    async def put(self, shop_id: int, key: str, value: bytes, ttl_seconds: float) -> None:
+        return None
+
+    async def claim(self, key: str, ttl_seconds: float) -> bool:
+        return True
+
+    async def release(self, key: str) -> None:
+        return None
+
+    async def invalidate(self, shop_id: int) -> None:
+        _tell(self._listeners, shop_id)
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisState:
+    def __init__(self, url: str) -> None:
+        # Imported here: the single-process default must not need the package loaded.
+        from redis import asyncio as aioredis
+
+        self._redis = aioredis.Redis.from_url(url)
+        self._errors: tuple[type[BaseException], ...] = (aioredis.RedisError, OSError)
+        self._invalidate = self._redis.register_script(_INVALIDATE)
+        self._listeners: list[Listener] = []
+        self._subscriber: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+
+    async def get(self, key: str) -> bytes | None:
+        self._listen()
+        try:
+            return await self._redis.get(_PREFIX + key)
+        except self._errors as exc:
+            log.warning("redis get failed, answering without the shared cache: %s", exc)
+            return None
+
+    async def put(self, shop_id: int, key: str, value: bytes, ttl_seconds: float) -> None:
+        index = f"{_PREFIX}shop:{shop_id}"
+        ms = max(int(ttl_seconds * 1000), 1)
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.set(_PREFIX + key, value, px=ms)
+                pipe.sadd(index, _PREFIX + key)
+                pipe.pexpire(index, ms, gt=True)
+                pipe.pexpire(index, ms, nx=True)
+                await pipe.execute()
+        except self._errors as exc:
+            log.warning("redis put failed, entry kept in this worker only: %s", exc)
+
+    async def claim(self, key: str, ttl_seconds: float) -> bool:
+        try:
+            return bool(await self._redis.set(f"{_PREFIX}claim:{key}", b"1", nx=True, px=max(int(ttl_seconds * 1000), 1)))
+        except self._errors:
+            return True  # no way to agree: recompute here
+
+    async def release(self, key: str) -> None:
+        with contextlib.suppress(*self._errors):
+            await self._redis.delete(f"{_PREFIX}claim:{key}")
+
+    async def invalidate(self, shop_id: int) -> None:
+        _tell(self._listeners, shop_id)  # this worker at once, the others by the channel
+        try:
+            await self._invalidate(keys=[f"{_PREFIX}shop:{shop_id}"], args=[CHANNEL, str(shop_id)])
+        except self._errors as exc:
+            log.error("redis invalidation of shop %s failed; other workers expire it by age: %s", shop_id, exc)
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+        self._listen()
+
+    async def wait_subscribed(self, timeout: float = 5.0) -> None:
+        self._listen()
+        await asyncio.wait_for(self._subscribed.wait(), timeout)
+
+    def _listen(self) -> None:
+        if self._subscriber is None or self._subscriber.done():
+            self._subscriber = asyncio.get_running_loop().create_task(self._run_subscriber())
+
+    async def _run_subscriber(self) -> None:
+        while True:
+            try:
+                async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    self._subscribed.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            with contextlib.suppress(ValueError):
+                                _tell(self._listeners, int(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except self._errors as exc:
+                self._subscribed.clear()
+                log.warning("redis subscription lost, retrying: %s", exc)
+                # What was published meanwhile is lost: drop everything held locally.
+                _tell(self._listeners, ALL_SHOPS)
+                await asyncio.sleep(1)
+
+    async def close(self) -> None:
+        if self._subscriber is not None:
+            self._subscriber.cancel()
+            with contextlib.suppress(asyncio.CancelledError, *self._errors):
+                await self._subscriber
+        with contextlib.suppress(*self._errors):
+            await self._redis.aclose()
+
+
+def _tell(listeners: list[Listener], shop_id: int) -> None:
+    for listener in listeners:
+        listener(shop_id)
+
+
+def shared_state(redis_url: str | None) -> SharedState:
+    return RedisState(redis_url) if redis_url else LocalState()
