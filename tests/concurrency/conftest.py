@@ -7,7 +7,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -24,10 +26,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(settings: Settings, sql: Adapters) -> Iterator[str]:
+@contextmanager
+def running_server(settings: Settings, **env: str) -> Iterator[str]:
+    """``WORKERS`` uvicorn workers on the suite's database, with extra settings from ``env``."""
     port = free_port()
-    env = {**os.environ, "JIMU_DATABASE_URL": settings.database_url, "JIMU_SECRET": settings.secret}
+    # The races read their own writes at once: both caches are off unless a test says otherwise.
+    env = {**os.environ, "JIMU_DATABASE_URL": settings.database_url, "JIMU_SECRET": settings.secret,
+           "JIMU_RESPONSE_CACHE_SECONDS": "0", "JIMU_REFERENCE_CACHE_SECONDS": "0", **env}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "gateway.app:create_app_from_env", "--factory", "--workers", str(WORKERS),
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
@@ -49,3 +54,15 @@ def server(settings: Settings, sql: Adapters) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def server(settings: Settings, sql: Adapters) -> Iterator[str]:
+    with running_server(settings) as url:
+        yield url
+
+
+@pytest.fixture
+def server_with(settings: Settings, sql: Adapters) -> Callable[..., Any]:
+    """A server with extra settings: ``with server_with(JIMU_X="1") as url``."""
+    return lambda **env: running_server(settings, **env)
