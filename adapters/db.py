@@ -20,9 +20,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import DateTime, event, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -62,18 +62,18 @@ class Database:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
             yield session
 
-    async def rows(self, stmt: Any) -> list[Any]:
+    async def rows(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """Rows of one read-only statement, without the ORM's per-object bookkeeping."""
         try:
-            return await self._rows(stmt)
+            return await self._rows(stmt, params)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
-            return await self._rows(stmt)  # the pool dropped the dead connection: once more
+            return await self._rows(stmt, params)  # the pool dropped the dead connection: once more
 
-    async def _rows(self, stmt: Any) -> list[Any]:
+    async def _rows(self, stmt: Any, params: dict[str, Any] | None) -> list[Any]:
         async with self._reader.connect() as conn:
-            return list((await conn.execute(stmt)).all())
+            return list((await conn.execute(stmt, params)).all())
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

@@ -26,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
@@ -62,6 +63,7 @@ from schema.batching import batch_of
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_MAX_MADE = 20_000
 
 
 class Unsupported(Exception):
@@ -119,13 +121,17 @@ class Plan:
         assert query_type is not None
         self._query_type = query_type
         self._arg_names: dict[int, dict[str, str]] = {}
+        # What a subtree without resolvers made of an object, by (shape, object): the same
+        # object (reference data is held, see gateway.reference) always makes the same answer.
+        self._pure: dict[tuple[Any, ...], bool] = {}
+        self._made: dict[tuple[tuple[Any, ...], int], tuple[Any, dict[str, Any]]] = {}
 
     async def run(self, context: Any, raw_variables: dict[str, Any] | None) -> dict[str, Any] | None:
         """The response's ``data``, or None when the generic path must answer."""
         variables = get_variable_values(self._schema, self._operation.variable_definitions or (), raw_variables or {})
         if isinstance(variables, list):
             return None
-        run = _Run(self, context, variables)
+        run = _Run(self, context, variables, orjson.dumps(raw_variables or {}, option=orjson.OPT_SORT_KEYS))
         try:
             grouped = collect_fields(self._schema, self._fragments, variables, self._query_type, self._operation)
             [data] = await run.object(self._query_type, [None], grouped.grouped_field_set)
@@ -141,15 +147,81 @@ class Plan:
 class _Run:
     """One execution of a plan."""
 
-    def __init__(self, plan: Plan, context: Any, variables: Any) -> None:
+    def __init__(self, plan: Plan, context: Any, variables: Any, variables_key: bytes) -> None:
         self.plan = plan
         self.context = context
         self.variables = variables
+        self.variables_key = variables_key
 
     async def object(
         self, type_: GraphQLObjectType, sources: Sequence[Any], fields: dict[str, list[FieldDetails]]
     ) -> list[dict[str, Any] | None]:
-        present = [s for s in sources] if type_ is self.plan._query_type else [s for s in sources if s is not None]
+        if type_ is self.plan._query_type:
+            return await self.rows(type_, list(sources), fields)
+        present = [s for s in sources if s is not None]
+        shape = (id(type_), self.variables_key, *((k, *(id(d.node) for d in ds)) for k, ds in fields.items()))
+        if self._is_pure(shape, type_, fields):
+            rows = self._made_rows(shape, present)
+            todo = [s for s, row in zip(present, rows, strict=True) if row is None]
+            if todo:
+                made = iter(await self.rows(type_, todo, fields))
+                rows = [row if row is not None else next(made) for row in rows]
+                self._keep(shape, todo, rows, present)
+        else:
+            rows = await self.rows(type_, present, fields)
+        if len(present) == len(sources):
+            return rows
+        filled = iter(rows)
+        return [None if s is None else next(filled) for s in sources]
+
+    def _made_rows(self, shape: tuple[Any, ...], present: list[Any]) -> list[Any]:
+        made = self.plan._made
+        out = []
+        for source in present:
+            kept = made.get((shape, id(source)))
+            out.append(kept[1] if kept is not None and kept[0] is source else None)
+        return out
+
+    def _keep(self, shape: tuple[Any, ...], todo: list[Any], rows: list[Any], present: list[Any]) -> None:
+        made = self.plan._made
+        if len(made) > _MAX_MADE:
+            made.clear()
+        wanted = {id(s) for s in todo}
+        for source, row in zip(present, rows, strict=True):
+            if id(source) in wanted:
+                made[(shape, id(source))] = (source, row)  # holding the source keeps its id its own
+
+    def _is_pure(self, shape: tuple[Any, ...], type_: GraphQLObjectType, fields: dict[str, list[FieldDetails]]) -> bool:
+        """Whether no field below resolves anything: then an object's answer depends on it alone."""
+        known = self.plan._pure.get(shape)
+        if known is None:
+            known = self.plan._pure[shape] = self._structurally_pure(type_, fields)
+        return known
+
+    def _structurally_pure(self, type_: GraphQLObjectType, fields: dict[str, list[FieldDetails]]) -> bool:
+        for details in fields.values():
+            name = details[0].node.name.value
+            if name == "__typename":
+                continue
+            field = type_.fields.get(name)
+            if field is None or _attribute(field) is None:
+                return False
+            target = field.type
+            while isinstance(target, GraphQLNonNull | GraphQLList):
+                target = target.of_type
+            if isinstance(target, GraphQLObjectType):
+                sub = collect_subfields(
+                    self.plan._schema, self.plan._fragments, self.variables, self.plan._operation, target, details
+                )
+                if not self._structurally_pure(target, sub.grouped_field_set):
+                    return False
+            elif not isinstance(target, GraphQLScalarType | GraphQLEnumType):
+                return False
+        return True
+
+    async def rows(
+        self, type_: GraphQLObjectType, present: list[Any], fields: dict[str, list[FieldDetails]]
+    ) -> list[dict[str, Any] | None]:
         wanted: list[tuple[str, GraphQLField | None, list[FieldDetails]]] = []
         for key, details in fields.items():
             name = details[0].node.name.value
@@ -172,11 +244,7 @@ class _Run:
             name = _attribute(field)
             values = [getattr(s, name) for s in present] if name is not None else next(resolved)
             columns.append((key, await self.complete(field.type, values, details)))
-        rows: list[dict[str, Any] | None] = [{key: column[i] for key, column in columns} for i in range(len(present))]
-        if len(present) == len(sources):
-            return rows
-        filled = iter(rows)
-        return [None if s is None else next(filled) for s in sources]
+        return [{key: column[i] for key, column in columns} for i in range(len(present))]
 
     async def resolve(
         self, parent: GraphQLObjectType, key: str, field: GraphQLField, details: list[FieldDetails], sources: list[Any]

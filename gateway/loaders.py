@@ -18,8 +18,15 @@ from aiodataloader import DataLoader
 from adapters.coupons.port import Coupon, Template
 from adapters.db import utcnow
 from adapters.delivery import rules as delivery_rules
-from adapters.delivery.port import DeliveryRecord, Quote, QuoteLine
-from adapters.goods.port import Category, Product, Sku
+from adapters.delivery.port import DeliveryRecord, Offer, Quote, QuoteLine
+from adapters.goods.port import (
+    Category,
+    Position,
+    Product,
+    ProductPage,
+    ProductQuery,
+    Sku,
+)
 from adapters.members.port import Campaign, Membership
 from adapters.payments.port import Payment
 from adapters.shops.port import Shopper
@@ -46,6 +53,35 @@ def per_shop(fetch: BatchFn[K, V]) -> Callable[[list[tuple[int, K]]], Awaitable[
         return [found[key] for key in keys]
 
     return batch
+
+
+class BatchLoader(DataLoader[Any, Any]):
+    """A DataLoader that also takes a whole level's keys in one call (``load_all``).
+
+    The fast path asks for a page's 60 SKUs at once: one batch call, without a
+    future per key, answering from what this request already loaded or primed.
+    A single key (one object of the generic executor) goes through ``load``,
+    which gathers its siblings into one batch as before.
+    """
+
+    def __init__(self, batch_load_fn: Callable[[list[Any]], Awaitable[list[Any]]]) -> None:
+        self._known: dict[Any, Any] = {}
+        super().__init__(batch_load_fn=batch_load_fn, cache_map=self._known)
+
+    async def load_all(self, keys: Sequence[Any]) -> list[Any]:
+        if len(keys) == 1:
+            return [await self.load(keys[0])]
+        found: dict[Any, Any] = {}
+        for key in keys:
+            future = self._known.get(key)
+            if future is not None and future.done() and not future.cancelled() and future.exception() is None:
+                found[key] = future.result()
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing:
+            for key, value in zip(missing, await self.batch_load_fn(missing), strict=True):
+                found[key] = value
+                self.prime(key, value)
+        return [found[k] for k in keys]
 
 
 class Loaders:
@@ -77,7 +113,18 @@ class Loaders:
 
     @cached_property
     def skus_by_product(self) -> DataLoader[tuple[int, int], list[Sku]]:
-        return _loader(self._goods.skus_by_product)
+        async def skus(shop_id: int, product_ids: Sequence[int]) -> list[list[Sku]]:
+            return await self._reference.get_many(
+                "skus", shop_id, product_ids, lambda missing: self._goods.skus_by_product(shop_id, missing)
+            )
+
+        return _loader(skus)
+
+    async def product_page(self, shop_id: int, query: ProductQuery, first: int, after: Position | None) -> ProductPage:
+        """A page of a product search, held with the shop's reference data."""
+        return await self._reference.get(
+            ("page", query, first, after), shop_id, lambda: self._goods.search_products(shop_id, query, first, after)
+        )
 
     @cached_property
     def category_by_id(self) -> DataLoader[tuple[int, int], Category | None]:
@@ -100,10 +147,22 @@ class Loaders:
         """Delivery quotes for (region, lines): one tier and one slot query for a whole page."""
 
         async def quote(shop_id: int, keys: Sequence[tuple[str, tuple[QuoteLine, ...]]]) -> list[list[Quote]]:
-            offer = await self._reference.get("offer", shop_id, lambda: self._delivery.offer(shop_id, utcnow()))
-            return [delivery_rules.quotes(offer, region, lines) for region, lines in keys]
+            offer, quoted = await self._reference.get("offer", shop_id, self._offer(shop_id))
+            found = []
+            for region, lines in keys:  # the same lines to the same region cost the same while the offer holds
+                quotes = quoted.get((region, lines))
+                if quotes is None:
+                    quotes = quoted[(region, lines)] = delivery_rules.quotes(offer, region, lines)
+                found.append(quotes)
+            return found
 
         return _loader(quote)
+
+    def _offer(self, shop_id: int) -> Callable[[], Awaitable[tuple[Offer, dict[Any, list[Quote]]]]]:
+        async def load() -> tuple[Offer, dict[Any, list[Quote]]]:
+            return await self._delivery.offer(shop_id, utcnow()), {}
+
+        return load
 
     @cached_property
     def delivery_record(self) -> DataLoader[tuple[int, str], DeliveryRecord | None]:
@@ -158,5 +217,5 @@ class Loaders:
         return _loader(self._shops.shoppers_by_id)
 
 
-def _loader(fetch: BatchFn[Any, Any]) -> DataLoader[Any, Any]:
-    return DataLoader(batch_load_fn=per_shop(fetch))
+def _loader(fetch: BatchFn[Any, Any]) -> BatchLoader:
+    return BatchLoader(per_shop(fetch))

@@ -1,36 +1,53 @@
 """Shop reference data held per worker for a short while.
 
-A listing page reads the same few things for every shopper: the shop's
-categories, its delivery offer (tiers and slots) and its claimable coupons.
-They change rarely, and when a merchant changes them the invalidation that
-drops the shop's cached responses drops them too. Checkout and pricing never
+A listing page reads the same things for every shopper: the shop's categories,
+its delivery offer (tiers and slots), its claimable coupons, and the page's
+products and their SKUs. They change when a merchant changes them (an import,
+a coupon, a campaign), and the invalidation that drops the shop's cached
+responses then drops them too; what a write from outside the API changes (an
+import run from the command line) ages out after ``ttl_seconds``. Stock is
+not reference data: it is read on every request. Checkout and pricing never
 read through here: they ask the adapters themselves, exactly.
 
-One load per (kind, shop) at a time: concurrent requests for an expired value
-wait for the one load in flight instead of each reading it again.
+One load per key at a time: concurrent requests for an expired value wait for
+the one load in flight instead of each reading it again. The number of keys
+is bounded (least recently stored out first): search pages are many.
+
+``view`` keeps the API object made from a held value for as long as the value
+is held, so that a value read again is the same object again, and the fast
+path can reuse what it serialized of it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from gateway.shared import ALL_SHOPS
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
+_MAX_VIEWS = 50_000
 
 
 class ReferenceCache:
-    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl_seconds: float, max_entries: int = 4096, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl_seconds
+        self._max = max_entries
         self._clock = clock
-        self._held: dict[tuple[str, int], tuple[float, Any]] = {}
-        self._loading: dict[tuple[str, int], asyncio.Future[Any]] = {}
+        self._held: dict[tuple[Hashable, int], tuple[float, Any]] = {}
+        self._loading: dict[tuple[Hashable, int], asyncio.Future[Any]] = {}
         self._generation = 0  # moves on at every drop: a load that began before it is not kept
+        self._views: dict[tuple[int, Any], tuple[Any, Any]] = {}
 
-    async def get(self, kind: str, shop_id: int, load: Callable[[], Awaitable[T]]) -> T:
+    @property
+    def enabled(self) -> bool:
+        return self._ttl > 0
+
+    async def get(self, kind: Hashable, shop_id: int, load: Callable[[], Awaitable[T]]) -> T:
         if self._ttl <= 0:
             return await load()
         key = (kind, shop_id)
@@ -52,9 +69,51 @@ class ReferenceCache:
         finally:
             del self._loading[key]
         if self._generation == generation:
-            self._held[key] = (self._clock() + self._ttl, value)
+            self._keep(key, value)
         future.set_result(value)
         return value
+
+    async def get_many(
+        self, kind: str, shop_id: int, keys: Sequence[K], load: Callable[[list[K]], Awaitable[list[V]]]
+    ) -> list[V]:
+        """One value per key, loading the missing ones in one call."""
+        if self._ttl <= 0:
+            return await load(list(keys))
+        now = self._clock()
+        found: dict[K, V] = {}
+        for key in keys:
+            held = self._held.get(((kind, key), shop_id))
+            if held is not None and held[0] > now:
+                found[key] = held[1]
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing:
+            generation = self._generation
+            loaded = await load(missing)
+            for key, value in zip(missing, loaded, strict=True):
+                found[key] = value
+                if self._generation == generation:
+                    self._keep(((kind, key), shop_id), value)
+        return [found[k] for k in keys]
+
+    def view(self, value: Any, make: Callable[[Any], T]) -> T:
+        """``make(value)``, the same object each time for the same held value."""
+        if self._ttl <= 0:
+            return make(value)
+        key = (id(value), make)
+        kept = self._views.get(key)
+        if kept is not None and kept[0] is value:
+            return kept[1]  # type: ignore[no-any-return]
+        if len(self._views) >= _MAX_VIEWS:
+            self._views.clear()
+        made = make(value)
+        self._views[key] = (value, made)  # holding value keeps its id from being reused
+        return made
+
+    def _keep(self, key: tuple[Hashable, int], value: Any) -> None:
+        self._held.pop(key, None)
+        self._held[key] = (self._clock() + self._ttl, value)
+        while len(self._held) > self._max:
+            del self._held[next(iter(self._held))]
 
     def drop(self, shop_id: int) -> None:
         """Forget the shop's data (every shop's for ``ALL_SHOPS``)."""

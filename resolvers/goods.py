@@ -75,12 +75,12 @@ class GoodsQuery:
                 raise BadUserInput("filter.availableInRegion is not a region code (e.g. 1_72_2799_0)")
             in_stock = await info.context.adapters.inventory.skus_in_stock(shop.id, region)
             query = replace(query, sku_ids=frozenset(in_stock))
-        page = await info.context.adapters.goods.search_products(shop.id, query, first, position)
-        loaders = info.context.loaders
+        loaders, view = info.context.loaders, info.context.reference.view
+        page = await loaders.product_page(shop.id, query, first, position)
         edges = []
         for product, at in page.items:
             loaders.product_by_id.prime((shop.id, product.id), product)
-            edges.append(ProductEdge(cursor=rules.encode_cursor(query, at), node=Product.of(product)))
+            edges.append(ProductEdge(cursor=rules.encode_cursor(query, at), node=view(product, Product.of)))
         return ProductConnection(
             edges=edges,
             nodes=[edge.node for edge in edges],

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from aiodataloader import DataLoader
 from strawberry.types.field import StrawberryField
 
 BatchFn = Callable[..., Awaitable[Sequence[Any]]]
@@ -24,3 +25,12 @@ def batched(fn: BatchFn) -> dict[str, BatchFn]:
 
 def batch_of(field: StrawberryField) -> BatchFn | None:
     return (field.metadata or {}).get(_KEY)
+
+
+async def load_all(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[Any]:
+    """One value per key: through the loader's ``load_all`` where it has one (a whole
+    level's keys in one batch call, see ``gateway.loaders.BatchLoader``)."""
+    take_all = getattr(loader, "load_all", None)
+    if take_all is not None:
+        return list(await take_all(keys))
+    return list(await loader.load_many(list(keys)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import strawberry
@@ -14,7 +15,7 @@ from adapters.goods import port
 from adapters.goods.regions import Region as RegionRecord
 from adapters.goods.rules import category_chain, is_region_code
 from adapters.inventory.rules import stock_status
-from schema.batching import batched
+from schema.batching import batched, load_all
 from schema.common import Money, Node, PageInfo, gid
 from schema.coupons import CouponTemplate
 from schema.delivery import DeliveryOption
@@ -27,8 +28,8 @@ MAX_QUOTE_QUANTITY = 10_000
 
 async def _categories(ctx: Any, keys: Sequence[tuple[int, int | None]]) -> list[Category | None]:
     wanted = [k for k in keys if k[1] is not None]
-    found = dict(zip(wanted, await ctx.loaders.category_by_id.load_many(wanted), strict=True))
-    return [Category.of(c) if (c := found.get(k)) else None for k in keys]
+    found = dict(zip(wanted, await load_all(ctx.loaders.category_by_id, wanted), strict=True))
+    return [ctx.reference.view(c, Category.of) if (c := found.get(k)) else None for k in keys]
 
 
 @strawberry.type
@@ -192,8 +193,9 @@ class Sku(Node):
 
 
 async def _product_skus(ctx: Any, products: Sequence[Product]) -> list[list[Sku]]:
-    found = await ctx.loaders.skus_by_product.load_many([(p.shop_id, p.product_id) for p in products])
-    return [[Sku.of(s) for s in skus] for skus in found]
+    found = await load_all(ctx.loaders.skus_by_product, [(p.shop_id, p.product_id) for p in products])
+    view = ctx.reference.view
+    return [[view(s, Sku.of) for s in skus] for skus in found]
 
 
 async def _product_coupons(ctx: Any, products: Sequence[Product]) -> list[list[CouponTemplate]]:
@@ -203,14 +205,16 @@ async def _product_coupons(ctx: Any, products: Sequence[Product]) -> list[list[C
     wanted = [p for p in products if templates[p.shop_id]]
     if not wanted:
         return [[] for _ in products]
-    skus = await loaders.skus_by_product.load_many([(p.shop_id, p.product_id) for p in wanted])
+    skus = await load_all(loaders.skus_by_product, [(p.shop_id, p.product_id) for p in wanted])
     categories = dict(zip(shops, await loaders.shop_categories.load_many([(s, None) for s in shops]), strict=True))
     found: dict[int, list[CouponTemplate]] = {}
     for product, product_skus in zip(wanted, skus, strict=True):
         chain = category_chain(categories[product.shop_id], product.category_id)
         sku_ids = [s.id for s in product_skus]
         found[product.product_id] = [
-            CouponTemplate.of(t) for t in templates[product.shop_id] if applies_to_product(t.spec, sku_ids, chain)
+            ctx.reference.view(t, CouponTemplate.of)
+            for t in templates[product.shop_id]
+            if applies_to_product(t.spec, sku_ids, chain)
         ]
     return [found.get(p.product_id, []) for p in products]
 
@@ -218,14 +222,17 @@ async def _product_coupons(ctx: Any, products: Sequence[Product]) -> list[list[C
 async def _availability(ctx: Any, skus: Sequence[Sku], region: str | None) -> list[Availability]:
     if region is not None and not is_region_code(region):
         raise BadUserInput("region is not a region code (1 to 4 numeric segments, e.g. 1_72_2799_0)")
-    quantities = await ctx.loaders.available_by_sku.load_many([(s.shop_id, (s.sku_id, region)) for s in skus])
+    quantities = await load_all(ctx.loaders.available_by_sku, [(s.shop_id, (s.sku_id, region)) for s in skus])
     return [
-        Availability(
-            status=StockStatus(stock_status(quantity, sold_on_deposit=sku.deposit_policy is not None)),
-            quantity_available=max(quantity, 0),
-        )
+        _availability_of(stock_status(quantity, sold_on_deposit=sku.deposit_policy is not None), max(quantity, 0))
         for sku, quantity in zip(skus, quantities, strict=True)
     ]
+
+
+@lru_cache(maxsize=4096)
+def _availability_of(status: str, quantity: int) -> Availability:
+    # One object per answer: the fast path serializes each once.
+    return Availability(status=StockStatus(status), quantity_available=quantity)
 
 
 async def _delivery_options(ctx: Any, skus: Sequence[Sku], region: str, quantity: int) -> list[list[DeliveryOption]]:
@@ -237,13 +244,14 @@ async def _delivery_options(ctx: Any, skus: Sequence[Sku], region: str, quantity
         (s.shop_id, (region, (QuoteLine(s.sku_id, s.price.minor_units, quantity, s.premium_delivery_eligible),)))
         for s in skus
     ]
-    return [[DeliveryOption.of(q) for q in quotes] for quotes in await ctx.loaders.delivery_options.load_many(keys)]
+    view = ctx.reference.view
+    return [[view(q, DeliveryOption.of) for q in quotes] for quotes in await load_all(ctx.loaders.delivery_options, keys)]
 
 
 async def _sku_products(ctx: Any, skus: Sequence[Sku]) -> list[Product]:
-    found = await ctx.loaders.product_by_id.load_many([(s.shop_id, s.product_id) for s in skus])
+    found = await load_all(ctx.loaders.product_by_id, [(s.shop_id, s.product_id) for s in skus])
     assert all(p is not None for p in found), "a SKU always belongs to a product of its shop"
-    return [Product.of(p) for p in found]
+    return [ctx.reference.view(p, Product.of) for p in found]
 
 
 @strawberry.type

@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Index,
     UniqueConstraint,
+    bindparam,
     select,
     update,
 )
@@ -125,19 +126,22 @@ async def put_available(
     return (await session.execute(upsert)).rowcount == 1
 
 
+# Every listing asks this: built once, its parameters bound per call.
+_AVAILABLE_BY_SKU = (
+    select(_S.c.sku_id, _W.c.regions, _AVAILABLE.label("units"))
+    .join(_W, _W.c.id == _S.c.warehouse_id)
+    .where(_S.c.shop_id == bindparam("shop_id"), _S.c.sku_id.in_(bindparam("sku_ids", expanding=True)))
+)
+
+
 class SqlInventory:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def available(self, shop_id: int, keys: Sequence[tuple[int, str | None]]) -> list[int]:
         sku_ids = sorted({sku_id for sku_id, _ in keys})
-        stmt = (
-            select(_S.c.sku_id, _W.c.regions, _AVAILABLE.label("units"))
-            .join(_W, _W.c.id == _S.c.warehouse_id)
-            .where(_S.c.shop_id == shop_id, _S.c.sku_id.in_(sku_ids))
-        )
         by_sku: dict[int, list[tuple[list[str], int]]] = defaultdict(list)
-        for row in await self._db.rows(stmt):
+        for row in await self._db.rows(_AVAILABLE_BY_SKU, {"shop_id": shop_id, "sku_ids": sku_ids}):
             by_sku[row.sku_id].append((row.regions, row.units))
         return [
             sum(units for regions, units in by_sku[sku_id] if rules.serves(regions, region))
