@@ -22,7 +22,8 @@ from gateway.demo import demo_files, demo_keys
 from gateway.graphql import build_schema
 from gateway.migrate import upgrade
 from gateway.settings import Settings, SettingsError
-from gateway.wiring import sql_adapters
+from gateway.shared import shared_state
+from gateway.wiring import Adapters, sql_adapters
 
 app = typer.Typer(no_args_is_help=True, help="jimu: a GraphQL commerce gateway.", add_completion=False)
 shop_app = typer.Typer(no_args_is_help=True, help="Shops and their keys.")
@@ -104,10 +105,28 @@ async def _import(settings: Settings, path: Path, catalog) -> ImportReport:  # t
         await upgrade(db)
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task(f"importing {catalog.shop.handle}", total=len(catalog.products))
-            store = sql_adapters(settings, db).catalog
-            return await import_catalog(store, path, catalog, lambda: progress.advance(task))
+            adapters = sql_adapters(settings, db)
+            report = await import_catalog(adapters.catalog, path, catalog, lambda: progress.advance(task))
+        if report.changed:
+            await _tell_the_workers(settings, adapters, report.shop_handle)
+        return report
     finally:
         await db.dispose()
+
+
+async def _tell_the_workers(settings: Settings, adapters: Adapters, handle: str) -> None:
+    """Running servers drop what they hold of the shop: at once with Redis, else by age
+    (JIMU_RESPONSE_CACHE_SECONDS and JIMU_REFERENCE_CACHE_SECONDS)."""
+    if not settings.redis_url:
+        return
+    [shop] = await adapters.shops.shops_by_handle([handle])
+    if shop is None:
+        return
+    shared = shared_state(settings.redis_url)
+    try:
+        await shared.invalidate(shop.id)
+    finally:
+        await shared.close()
 
 
 def _print_report(report: ImportReport) -> None:

@@ -14,8 +14,10 @@ from adapters.shops.rules import hash_key
 from gateway.cli import app
 from gateway.graphql import build_schema
 from gateway.settings import Settings
+from gateway.shared import RedisState
 from gateway.wiring import sql_adapters
 from tests.factories import catalog, product, sku
+from tests.unit.test_response_cache import REDIS_URL
 
 runner = CliRunner()
 
@@ -114,3 +116,33 @@ def test_export_schema_prints_the_served_sdl():
 def test_bad_settings_stop_the_command_with_their_name(tmp_path: Path):
     result = runner.invoke(app, ["import", str(tmp_path / "x.json")], env={"JIMU_ENV": "staging"})
     assert result.exit_code == 2 and "JIMU_ENV" in result.output
+
+
+async def test_an_import_with_redis_tells_the_running_workers(tmp_path: Path, env, database_url: str):
+    # given a worker listening on Redis, holding an entry of the shop there
+    worker = RedisState(REDIS_URL)
+    await worker._redis.flushdb()
+    await worker.wait_subscribed()
+    told: list[int] = []
+    worker.subscribe(told.append)
+    path = write(tmp_path, catalog("cli", [product("p1", skus=[sku("P1-A")])]))
+    assert (await jimu("import", str(path), env=env)).exit_code == 0
+    adapters = sql_adapters(Settings(database_url=database_url))
+    [shop] = await adapters.shops.shops_by_handle(["cli"])
+    await adapters.close()
+    assert shop is not None
+    await worker.put(shop.id, "some-answer", b"cached", 60)
+    # when the catalog changes
+    path = write(tmp_path, catalog("cli", [product("p1", skus=[sku("P1-A", price=999)])]))
+    result = await jimu("import", str(path), env={**env, "JIMU_REDIS_URL": REDIS_URL})
+    # then
+    assert result.exit_code == 0, result.output
+    for _ in range(50):
+        if told:
+            break
+        await asyncio.sleep(0.05)
+    try:
+        assert told == [shop.id]
+        assert await worker.get("some-answer") is None
+    finally:
+        await worker.close()

@@ -38,6 +38,10 @@ class FakeShopStore:
     async def shops_by_id(self, ids: Sequence[int]) -> list[Shop | None]:
         return [self.shops.get(i) for i in ids]
 
+    async def shops_by_handle(self, handles: Sequence[str]) -> list[Shop | None]:
+        by_handle = {shop.handle: shop for shop in self.shops.values()}
+        return [by_handle.get(h) for h in handles]
+
     async def create_shop(self, handle: str, name: str, key_hashes: dict[KeyKind, str]) -> Shop:
         if any(shop.handle == handle for shop in self.shops.values()):
             raise ShopExists(handle)

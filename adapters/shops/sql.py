@@ -78,6 +78,11 @@ class SqlShopStore:
         by_id = {row.id: shop_from_row(row) for row in rows}
         return [by_id.get(i) for i in ids]
 
+    async def shops_by_handle(self, handles: Sequence[str]) -> list[Shop | None]:
+        rows = await self._db.rows(select(ShopRow.__table__).where(ShopRow.handle.in_(handles)))
+        by_handle = {row.handle: shop_from_row(row) for row in rows}
+        return [by_handle.get(h) for h in handles]
+
     async def create_shop(self, handle: str, name: str, key_hashes: dict[KeyKind, str]) -> Shop:
         try:
             async with self._db.write() as session:
