@@ -14,12 +14,23 @@ statement once; the read is then tried again on a fresh connection.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import DateTime, event, text
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    any_,
+    bindparam,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -83,6 +94,18 @@ class Database:
             async with AsyncSession(bind=conn, expire_on_commit=False) as session:
                 async with session.begin():
                     yield session
+
+    def in_list(self, column: Any, name: str) -> Any:
+        """``column IN :name`` with the whole list bound as ONE parameter (pass
+        ``list_param(values)``): the statement's text is the same for any number of
+        values, so it is compiled, and on PostgreSQL prepared, once."""
+        if self.dialect == "postgresql":
+            return column == any_(bindparam(name, type_=postgresql.ARRAY(Integer)))
+        each = func.json_each(bindparam(name, type_=String)).table_valued("value")
+        return column.in_(select(each.c.value))
+
+    def list_param(self, values: Any) -> Any:
+        return list(values) if self.dialect == "postgresql" else json.dumps(list(values))
 
     def insert(self, table: Any) -> Any:
         """An INSERT that knows ``ON CONFLICT`` on either backend."""

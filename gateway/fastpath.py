@@ -123,8 +123,14 @@ class Plan:
         self._arg_names: dict[int, dict[str, str]] = {}
         # What a subtree without resolvers made of an object, by (shape, object): the same
         # object (reference data is held, see gateway.reference) always makes the same answer.
-        self._pure: dict[tuple[Any, ...], bool] = {}
-        self._made: dict[tuple[tuple[Any, ...], int], tuple[Any, dict[str, Any]]] = {}
+        self._collected: dict[tuple[Any, ...], tuple[dict[str, list[FieldDetails]], int]] = {}
+        self._shapes = 0  # each collected selection gets a number: cheap to hash
+        self._pure: dict[int, bool] = {}
+        self._made: dict[tuple[int, int], tuple[Any, dict[str, Any]]] = {}
+
+    def _next_shape(self) -> int:
+        self._shapes += 1
+        return self._shapes
 
     async def run(self, context: Any, raw_variables: dict[str, Any] | None) -> dict[str, Any] | None:
         """The response's ``data``, or None when the generic path must answer."""
@@ -154,12 +160,11 @@ class _Run:
         self.variables_key = variables_key
 
     async def object(
-        self, type_: GraphQLObjectType, sources: Sequence[Any], fields: dict[str, list[FieldDetails]]
+        self, type_: GraphQLObjectType, sources: Sequence[Any], fields: dict[str, list[FieldDetails]], shape: int = 0
     ) -> list[dict[str, Any] | None]:
         if type_ is self.plan._query_type:
             return await self.rows(type_, list(sources), fields)
         present = [s for s in sources if s is not None]
-        shape = (id(type_), self.variables_key, *((k, *(id(d.node) for d in ds)) for k, ds in fields.items()))
         if self._is_pure(shape, type_, fields):
             rows = self._made_rows(shape, present)
             todo = [s for s, row in zip(present, rows, strict=True) if row is None]
@@ -174,7 +179,7 @@ class _Run:
         filled = iter(rows)
         return [None if s is None else next(filled) for s in sources]
 
-    def _made_rows(self, shape: tuple[Any, ...], present: list[Any]) -> list[Any]:
+    def _made_rows(self, shape: int, present: list[Any]) -> list[Any]:
         made = self.plan._made
         out = []
         for source in present:
@@ -182,7 +187,7 @@ class _Run:
             out.append(kept[1] if kept is not None and kept[0] is source else None)
         return out
 
-    def _keep(self, shape: tuple[Any, ...], todo: list[Any], rows: list[Any], present: list[Any]) -> None:
+    def _keep(self, shape: int, todo: list[Any], rows: list[Any], present: list[Any]) -> None:
         made = self.plan._made
         if len(made) > _MAX_MADE:
             made.clear()
@@ -191,7 +196,7 @@ class _Run:
             if id(source) in wanted:
                 made[(shape, id(source))] = (source, row)  # holding the source keeps its id its own
 
-    def _is_pure(self, shape: tuple[Any, ...], type_: GraphQLObjectType, fields: dict[str, list[FieldDetails]]) -> bool:
+    def _is_pure(self, shape: int, type_: GraphQLObjectType, fields: dict[str, list[FieldDetails]]) -> bool:
         """Whether no field below resolves anything: then an object's answer depends on it alone."""
         known = self.plan._pure.get(shape)
         if known is None:
@@ -210,10 +215,8 @@ class _Run:
             while isinstance(target, GraphQLNonNull | GraphQLList):
                 target = target.of_type
             if isinstance(target, GraphQLObjectType):
-                sub = collect_subfields(
-                    self.plan._schema, self.plan._fragments, self.variables, self.plan._operation, target, details
-                )
-                if not self._structurally_pure(target, sub.grouped_field_set):
+                sub, _ = self._subfields(target, details)
+                if not self._structurally_pure(target, sub):
                     return False
             elif not isinstance(target, GraphQLScalarType | GraphQLEnumType):
                 return False
@@ -307,11 +310,24 @@ class _Run:
         if isinstance(type_, GraphQLObjectType):
             if not values:
                 return []
-            sub = collect_subfields(
-                self.plan._schema, self.plan._fragments, self.variables, self.plan._operation, type_, details
-            )
-            return await self.object(type_, values, sub.grouped_field_set)
+            fields, shape = self._subfields(type_, details)
+            return await self.object(type_, values, fields, shape)
         raise Unsupported(f"abstract type {type_}")
+
+    def _subfields(self, type_: GraphQLObjectType, details: list[FieldDetails]) -> tuple[dict[str, list[FieldDetails]], int]:
+        """The fields selected below ``details`` on ``type_``, and a number for that shape;
+        collected once per document and variables."""
+        plan = self.plan
+        key = (id(type_), self.variables_key, *(id(d.node) for d in details))
+        known = plan._collected.get(key)
+        if known is None:
+            if len(plan._collected) > _MAX_MADE:
+                plan._collected.clear()
+                plan._made.clear()
+                plan._pure.clear()
+            collected = collect_subfields(plan._schema, plan._fragments, self.variables, plan._operation, type_, details)
+            known = plan._collected[key] = (collected.grouped_field_set, plan._next_shape())
+        return known
 
 
 _ATTRIBUTES: dict[int, str | None] = {}

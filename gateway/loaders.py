@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from gateway.reference import ReferenceCache
     from gateway.wiring import Adapters
 
+LineKey = tuple[int, int, int, bool]
 K = TypeVar("K")
 V = TypeVar("V")
 BatchFn = Callable[[int, Sequence[K]], Awaitable[list[V]]]
@@ -65,22 +66,26 @@ class BatchLoader(DataLoader[Any, Any]):
     """
 
     def __init__(self, batch_load_fn: Callable[[list[Any]], Awaitable[list[Any]]]) -> None:
-        self._known: dict[Any, Any] = {}
+        self._known: dict[Any, Any] = {}  # what load() and prime() hold: futures
+        self._taken: dict[Any, Any] = {}  # what load_all() took: values (a future each costs more)
         super().__init__(batch_load_fn=batch_load_fn, cache_map=self._known)
 
     async def load_all(self, keys: Sequence[Any]) -> list[Any]:
         if len(keys) == 1:
             return [await self.load(keys[0])]
         found: dict[Any, Any] = {}
+        taken, known = self._taken, self._known
         for key in keys:
-            future = self._known.get(key)
+            if key in taken:
+                found[key] = taken[key]
+                continue
+            future = known.get(key)
             if future is not None and future.done() and not future.cancelled() and future.exception() is None:
                 found[key] = future.result()
         missing = [k for k in dict.fromkeys(keys) if k not in found]
         if missing:
             for key, value in zip(missing, await self.batch_load_fn(missing), strict=True):
-                found[key] = value
-                self.prime(key, value)
+                found[key] = taken[key] = value
         return [found[k] for k in keys]
 
 
@@ -143,16 +148,18 @@ class Loaders:
         return _loader(self._inventory.available)
 
     @cached_property
-    def delivery_options(self) -> DataLoader[tuple[int, tuple[str, tuple[QuoteLine, ...]]], list[Quote]]:
-        """Delivery quotes for (region, lines): one tier and one slot query for a whole page."""
+    def delivery_options(self) -> DataLoader[tuple[int, tuple[str, tuple[LineKey, ...]]], list[Quote]]:
+        """Delivery quotes for (region, lines), each line ``(sku_id, unit_price, quantity,
+        premium_eligible)`` as a plain tuple (cheap to hash): no query once the offer is held."""
 
-        async def quote(shop_id: int, keys: Sequence[tuple[str, tuple[QuoteLine, ...]]]) -> list[list[Quote]]:
+        async def quote(shop_id: int, keys: Sequence[tuple[str, tuple[LineKey, ...]]]) -> list[list[Quote]]:
             offer, quoted = await self._reference.get("offer", shop_id, self._offer(shop_id))
             found = []
-            for region, lines in keys:  # the same lines to the same region cost the same while the offer holds
-                quotes = quoted.get((region, lines))
+            for key in keys:  # the same lines to the same region cost the same while the offer holds
+                quotes = quoted.get(key)
                 if quotes is None:
-                    quotes = quoted[(region, lines)] = delivery_rules.quotes(offer, region, lines)
+                    region, lines = key
+                    quotes = quoted[key] = delivery_rules.quotes(offer, region, [QuoteLine(*line) for line in lines])
                 found.append(quotes)
             return found
 

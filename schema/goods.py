@@ -10,7 +10,6 @@ from typing import Any
 import strawberry
 
 from adapters.coupons.rules import applies_to_product
-from adapters.delivery.port import QuoteLine
 from adapters.goods import port
 from adapters.goods.regions import Region as RegionRecord
 from adapters.goods.rules import category_chain, is_region_code
@@ -240,10 +239,7 @@ async def _delivery_options(ctx: Any, skus: Sequence[Sku], region: str, quantity
         raise BadUserInput("region is not a region code (1 to 4 numeric segments, e.g. 19_1601)")
     if not 1 <= quantity <= MAX_QUOTE_QUANTITY:
         raise BadUserInput(f"quantity must be between 1 and {MAX_QUOTE_QUANTITY}")
-    keys = [
-        (s.shop_id, (region, (QuoteLine(s.sku_id, s.price.minor_units, quantity, s.premium_delivery_eligible),)))
-        for s in skus
-    ]
+    keys = [(s.shop_id, (region, ((s.sku_id, s.price.minor_units, quantity, s.premium_delivery_eligible),))) for s in skus]
     view = ctx.reference.view
     return [[view(q, DeliveryOption.of) for q in quotes] for quotes in await load_all(ctx.loaders.delivery_options, keys)]
 

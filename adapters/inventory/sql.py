@@ -126,22 +126,21 @@ async def put_available(
     return (await session.execute(upsert)).rowcount == 1
 
 
-# Every listing asks this: built once, its parameters bound per call.
-_AVAILABLE_BY_SKU = (
-    select(_S.c.sku_id, _W.c.regions, _AVAILABLE.label("units"))
-    .join(_W, _W.c.id == _S.c.warehouse_id)
-    .where(_S.c.shop_id == bindparam("shop_id"), _S.c.sku_id.in_(bindparam("sku_ids", expanding=True)))
-)
-
-
 class SqlInventory:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Every listing asks this: built once, the SKU ids bound as one list per call.
+        self._available_by_sku = (
+            select(_S.c.sku_id, _W.c.regions, _AVAILABLE.label("units"))
+            .join(_W, _W.c.id == _S.c.warehouse_id)
+            .where(_S.c.shop_id == bindparam("shop_id"), db.in_list(_S.c.sku_id, "sku_ids"))
+        )
 
     async def available(self, shop_id: int, keys: Sequence[tuple[int, str | None]]) -> list[int]:
         sku_ids = sorted({sku_id for sku_id, _ in keys})
         by_sku: dict[int, list[tuple[list[str], int]]] = defaultdict(list)
-        for row in await self._db.rows(_AVAILABLE_BY_SKU, {"shop_id": shop_id, "sku_ids": sku_ids}):
+        params = {"shop_id": shop_id, "sku_ids": self._db.list_param(sku_ids)}
+        for row in await self._db.rows(self._available_by_sku, params):
             by_sku[row.sku_id].append((row.regions, row.units))
         return [
             sum(units for regions, units in by_sku[sku_id] if rules.serves(regions, region))
