@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     DateTime,
     Integer,
@@ -52,7 +53,8 @@ class Database:
         parsed = make_url(url)
         self.url = url
         self.dialect = parsed.get_backend_name()
-        options: dict[str, Any] = {"echo": echo}
+        # Rows carry JSON (tags, images, warehouse regions): orjson parses it in C.
+        options: dict[str, Any] = {"echo": echo, "json_deserializer": orjson.loads}
         if self.dialect == "sqlite":
             options["connect_args"] = {"timeout": 30}
         else:

@@ -281,7 +281,7 @@ class _Run:
     async def complete(self, type_: GraphQLOutputType, values: list[Any], details: list[FieldDetails]) -> list[Any]:
         if isinstance(type_, GraphQLNonNull):
             done = await self.complete(type_.of_type, values, details)
-            if any(v is None for v in done):
+            if None in done:
                 raise _Fallback  # the generic path reports the null, with its path
             return done
         if isinstance(type_, GraphQLList):
@@ -291,9 +291,12 @@ class _Run:
                 if value is None:
                     sizes.append(None)
                     continue
-                if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+                if type(value) is list:
+                    listed = value
+                elif isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
                     raise _Fallback
-                listed = list(value)
+                else:
+                    listed = list(value)
                 sizes.append(len(listed))
                 items.extend(listed)
             done = await self.complete(type_.of_type, items, details)
