@@ -126,6 +126,7 @@ class Plan:
         self._collected: dict[tuple[Any, ...], tuple[dict[str, list[FieldDetails]], int]] = {}
         self._shapes = 0  # each collected selection gets a number: cheap to hash
         self._pure: dict[int, bool] = {}
+        self._splits: dict[int, Any] = {}
         self._made: dict[tuple[int, int], tuple[Any, dict[str, Any]]] = {}
 
     def _next_shape(self) -> int:
@@ -173,11 +174,40 @@ class _Run:
                 rows = [row if row is not None else next(made) for row in rows]
                 self._keep(shape, todo, rows, present)
         else:
-            rows = await self.rows(type_, present, fields)
+            split = self._split(shape, type_, fields)
+            if split is None:
+                rows = await self.rows(type_, present, fields)
+            else:  # what does not resolve anything is kept per object; the rest is made again
+                pure_fields, pure_shape, rest, pure_keys = split
+                kept = await self.object(type_, present, pure_fields, pure_shape)
+                made = await self.rows(type_, present, rest)
+                order = list(fields)
+                rows = [
+                    {k: (p[k] if k in pure_keys else m[k]) for k in order}  # type: ignore[index]
+                    for p, m in zip(kept, made, strict=True)
+                ]
         if len(present) == len(sources):
             return rows
         filled = iter(rows)
         return [None if s is None else next(filled) for s in sources]
+
+    def _split(
+        self, shape: int, type_: GraphQLObjectType, fields: dict[str, list[FieldDetails]]
+    ) -> tuple[dict[str, list[FieldDetails]], int, dict[str, list[FieldDetails]], frozenset[str]] | None:
+        """A level's fields in two: those whose answer depends on the object alone (kept
+        per object under a shape of their own) and the rest; None when either is empty."""
+        plan = self.plan
+        if shape in plan._splits:
+            return plan._splits[shape]
+        pure = {k: d for k, d in fields.items() if self._structurally_pure(type_, {k: d})}
+        split = None
+        if pure and len(pure) < len(fields):
+            pure_shape = plan._next_shape()
+            plan._pure[pure_shape] = True
+            rest = {k: d for k, d in fields.items() if k not in pure}
+            split = (pure, pure_shape, rest, frozenset(pure))
+        plan._splits[shape] = split
+        return split
 
     def _made_rows(self, shape: int, present: list[Any]) -> list[Any]:
         made = self.plan._made
@@ -285,29 +315,12 @@ class _Run:
                 raise _Fallback  # the generic path reports the null, with its path
             return done
         if isinstance(type_, GraphQLList):
-            items: list[Any] = []
-            sizes: list[int | None] = []
-            for value in values:
-                if value is None:
-                    sizes.append(None)
-                    continue
-                if type(value) is list:
-                    listed = value
-                elif isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
-                    raise _Fallback
-                else:
-                    listed = list(value)
-                sizes.append(len(listed))
-                items.extend(listed)
-            done = await self.complete(type_.of_type, items, details)
-            out, at = [], 0
-            for size in sizes:
-                if size is None:
-                    out.append(None)
-                else:
-                    out.append(done[at : at + size])
-                    at += size
-            return out
+            item = type_.of_type.of_type if isinstance(type_.of_type, GraphQLNonNull) else type_.of_type
+            if isinstance(item, GraphQLObjectType) and values:
+                fields, shape = self._subfields(item, details)
+                if self._is_pure(shape, item, fields):
+                    return await self._kept_lists(type_, values, details, -shape)
+            return await self._lists(type_, values, details)
         if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
             return [None if v is None else _leaf(type_, v) for v in values]
         if isinstance(type_, GraphQLObjectType):
@@ -316,6 +329,44 @@ class _Run:
             fields, shape = self._subfields(type_, details)
             return await self.object(type_, values, fields, shape)
         raise Unsupported(f"abstract type {type_}")
+
+    async def _kept_lists(self, type_: GraphQLList[Any], values: list[Any], details: list[FieldDetails], shape: int) -> list[Any]:
+        """Lists of objects whose answers depend on the objects alone, kept per list object
+        (held lists, such as a SKU's delivery options, come back as the same object)."""
+        done = self._made_rows(shape, values)
+        todo = [v for v, d in zip(values, done, strict=True) if d is None and v is not None]
+        if todo:
+            made = iter(await self._lists(type_, todo, details))
+            done = [d if d is not None or v is None else next(made) for v, d in zip(values, done, strict=True)]
+            self._keep(shape, todo, done, values)
+        return done
+
+    async def _lists(self, type_: GraphQLList[Any], values: list[Any], details: list[FieldDetails]) -> list[Any]:
+        """Every list's items completed together, then cut back into lists."""
+        items: list[Any] = []
+        sizes: list[int | None] = []
+        for value in values:
+            if value is None:
+                sizes.append(None)
+                continue
+            if type(value) is list:
+                listed = value
+            elif isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+                raise _Fallback
+            else:
+                listed = list(value)
+            sizes.append(len(listed))
+            items.extend(listed)
+        done = await self.complete(type_.of_type, items, details)
+        out: list[Any] = []
+        at = 0
+        for size in sizes:
+            if size is None:
+                out.append(None)
+            else:
+                out.append(done[at : at + size])
+                at += size
+        return out
 
     def _subfields(self, type_: GraphQLObjectType, details: list[FieldDetails]) -> tuple[dict[str, list[FieldDetails]], int]:
         """The fields selected below ``details`` on ``type_``, and a number for that shape;
@@ -328,6 +379,7 @@ class _Run:
                 plan._collected.clear()
                 plan._made.clear()
                 plan._pure.clear()
+                plan._splits.clear()
             collected = collect_subfields(plan._schema, plan._fragments, self.variables, plan._operation, type_, details)
             known = plan._collected[key] = (collected.grouped_field_set, plan._next_shape())
         return known

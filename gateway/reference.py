@@ -41,7 +41,7 @@ class ReferenceCache:
         self._held: dict[tuple[Hashable, int], tuple[float, Any]] = {}
         self._loading: dict[tuple[Hashable, int], asyncio.Future[Any]] = {}
         self._generation = 0  # moves on at every drop: a load that began before it is not kept
-        self._views: dict[tuple[int, Any], tuple[Any, Any]] = {}
+        self._views: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -107,6 +107,21 @@ class ReferenceCache:
             self._views.clear()
         made = make(value)
         self._views[key] = (value, made)  # holding value keeps its id from being reused
+        return made
+
+    def derived(self, parts: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """``make()``, the same object again while ``parts`` are the same held objects
+        (a product's coupons, say: made of the held templates, SKUs and categories)."""
+        if self._ttl <= 0:
+            return make()
+        key = (make.__code__, *map(id, parts))
+        kept = self._views.get(key)
+        if kept is not None and all(a is b for a, b in zip(kept[0], parts, strict=True)):
+            return kept[1]  # type: ignore[no-any-return]
+        if len(self._views) >= _MAX_VIEWS:
+            self._views.clear()
+        made = make()
+        self._views[key] = (parts, made)
         return made
 
     def _keep(self, key: tuple[Hashable, int], value: Any) -> None:

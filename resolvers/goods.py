@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 import strawberry
 
 from adapters.goods import rules
-from adapters.goods.port import ProductQuery, SortKey
+from adapters.goods.port import Position, ProductQuery, SortKey
 from adapters.goods.regions import regions_under
 from resolvers.nodes import resolve_node
 from schema.common import Node, PageInfo, check_first, parse_gid
@@ -42,6 +43,12 @@ def product_query(filter: ProductFilter | None, sort_key: ProductSortKey, revers
         sort=SortKey(sort_key.value),
         reverse=reverse,
     )
+
+
+@lru_cache(maxsize=4096)
+def _cursor(query: ProductQuery, at: Position) -> str:
+    # The same position in the same ordering is the same cursor: a page asked again costs none.
+    return rules.encode_cursor(query, at)
 
 
 @strawberry.type
@@ -80,7 +87,7 @@ class GoodsQuery:
         edges = []
         for product, at in page.items:
             loaders.product_by_id.prime((shop.id, product.id), product)
-            edges.append(ProductEdge(cursor=rules.encode_cursor(query, at), node=view(product, Product.of)))
+            edges.append(ProductEdge(cursor=_cursor(query, at), node=view(product, Product.of)))
         return ProductConnection(
             edges=edges,
             nodes=[edge.node for edge in edges],

@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 
 from adapters.coupons.rules import applies_to_product
+from adapters.delivery.port import Quote
 from adapters.goods import port
 from adapters.goods.regions import Region as RegionRecord
 from adapters.goods.rules import category_chain, is_region_code
@@ -194,7 +195,11 @@ class Sku(Node):
 async def _product_skus(ctx: Any, products: Sequence[Product]) -> list[list[Sku]]:
     found = await load_all(ctx.loaders.skus_by_product, [(p.shop_id, p.product_id) for p in products])
     view = ctx.reference.view
-    return [[view(s, Sku.of) for s in skus] for skus in found]
+    return [view(skus, _sku_views) for skus in found]
+
+
+def _sku_views(skus: list[port.Sku]) -> list[Sku]:
+    return [Sku.of(s) for s in skus]
 
 
 async def _product_coupons(ctx: Any, products: Sequence[Product]) -> list[list[CouponTemplate]]:
@@ -208,13 +213,19 @@ async def _product_coupons(ctx: Any, products: Sequence[Product]) -> list[list[C
     categories = dict(zip(shops, await loaders.shop_categories.load_many([(s, None) for s in shops]), strict=True))
     found: dict[int, list[CouponTemplate]] = {}
     for product, product_skus in zip(wanted, skus, strict=True):
-        chain = category_chain(categories[product.shop_id], product.category_id)
-        sku_ids = [s.id for s in product_skus]
-        found[product.product_id] = [
-            ctx.reference.view(t, CouponTemplate.of)
-            for t in templates[product.shop_id]
-            if applies_to_product(t.spec, sku_ids, chain)
-        ]
+        shop_templates, shop_categories = templates[product.shop_id], categories[product.shop_id]
+
+        def coupons(product: Product = product, skus: list[port.Sku] = product_skus) -> list[CouponTemplate]:
+            chain = category_chain(shop_categories, product.category_id)
+            sku_ids = [s.id for s in skus]
+            return [
+                ctx.reference.view(t, CouponTemplate.of)
+                for t in shop_templates
+                if applies_to_product(t.spec, sku_ids, chain)
+            ]
+
+        # The same held templates, SKUs and categories give the same list: kept while they are.
+        found[product.product_id] = ctx.reference.derived((product, shop_templates, product_skus, shop_categories), coupons)
     return [found.get(p.product_id, []) for p in products]
 
 
@@ -241,7 +252,11 @@ async def _delivery_options(ctx: Any, skus: Sequence[Sku], region: str, quantity
         raise BadUserInput(f"quantity must be between 1 and {MAX_QUOTE_QUANTITY}")
     keys = [(s.shop_id, (region, ((s.sku_id, s.price.minor_units, quantity, s.premium_delivery_eligible),))) for s in skus]
     view = ctx.reference.view
-    return [[view(q, DeliveryOption.of) for q in quotes] for quotes in await load_all(ctx.loaders.delivery_options, keys)]
+    return [view(quotes, _option_views) for quotes in await load_all(ctx.loaders.delivery_options, keys)]
+
+
+def _option_views(quotes: list[Quote]) -> list[DeliveryOption]:
+    return [DeliveryOption.of(q) for q in quotes]
 
 
 async def _sku_products(ctx: Any, skus: Sequence[Sku]) -> list[Product]:
