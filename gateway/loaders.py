@@ -27,6 +27,7 @@ from adapters.goods.port import (
     ProductQuery,
     Sku,
 )
+from adapters.inventory import rules as inventory_rules
 from adapters.members.port import Campaign, Membership
 from adapters.payments.port import Payment
 from adapters.shops.port import Shopper
@@ -144,8 +145,18 @@ class Loaders:
 
     @cached_property
     def available_by_sku(self) -> DataLoader[tuple[int, tuple[int, str | None]], int]:
-        """Units available for (sku_id, region): one inventory query for a whole page."""
-        return _loader(self._inventory.available)
+        """Units available for (sku_id, region): one stock query for a whole page, the
+        warehouses' regions from the reference data."""
+
+        async def available(shop_id: int, keys: Sequence[tuple[int, str | None]]) -> list[int]:
+            warehouses = await self._reference.get(
+                "warehouses", shop_id, lambda: self._inventory.warehouses(shop_id)
+            )
+            units = await self._inventory.units(shop_id, [sku_id for sku_id, _ in keys])
+            codes = {region: inventory_rules.serving(warehouses, region) for region in {r for _, r in keys}}
+            return [inventory_rules.available_in(units[sku_id], codes[region]) for sku_id, region in keys]
+
+        return _loader(available)
 
     @cached_property
     def delivery_options(self) -> DataLoader[tuple[int, tuple[str, tuple[LineKey, ...]]], list[Quote]]:

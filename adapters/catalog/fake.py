@@ -53,8 +53,8 @@ class FakeCatalogStore:
         categories = self._categories(catalog, shop.id, report)
         for entry in catalog.warehouses:
             key = (shop.id, entry.code)
-            outcome = _outcome(self.inventory.warehouses.get(key), list(entry.regions))
-            self.inventory.warehouses[key] = list(entry.regions)
+            outcome = _outcome(self.inventory.served.get(key), list(entry.regions))
+            self.inventory.served[key] = list(entry.regions)
             report.record("warehouses", outcome)
         self._products(catalog, shop.id, categories, now, report, progress)
         self._stock(catalog, shop.id, report)

@@ -18,6 +18,7 @@ from adapters.inventory.port import (
     StockLevel,
     UnknownWarehouse,
     WantedLine,
+    Warehouse,
 )
 
 
@@ -35,7 +36,7 @@ class _Counts:
 class FakeInventory:
     def __init__(self) -> None:
         # (shop_id, code) -> region rules, in creation order
-        self.warehouses: dict[tuple[int, str], list[str]] = {}
+        self.served: dict[tuple[int, str], list[str]] = {}
         self.stock: dict[tuple[int, int, str], _Counts] = {}  # (shop, sku, warehouse code)
         self.tallies: dict[tuple[int, int], int] = {}  # (shopper, sku)
         self.reservations: dict[int, Reservation] = {}
@@ -52,7 +53,7 @@ class FakeInventory:
         return changed
 
     def _serving(self, shop_id: int, region: str | None) -> list[str]:
-        return [code for (shop, code), regions in self.warehouses.items()
+        return [code for (shop, code), regions in self.served.items()
                 if shop == shop_id and rules.serves(regions, region)]
 
     async def available(self, shop_id: int, keys: Sequence[tuple[int, str | None]]) -> list[int]:
@@ -60,6 +61,17 @@ class FakeInventory:
             sum(self.stock.get((shop_id, sku_id, code), _Counts()).available for code in self._serving(shop_id, region))
             for sku_id, region in keys
         ]
+
+    async def warehouses(self, shop_id: int) -> list[Warehouse]:
+        return sorted((Warehouse(code, tuple(regions)) for (shop, code), regions in self.served.items()
+                       if shop == shop_id), key=lambda w: w.code)
+
+    async def units(self, shop_id: int, sku_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        found: dict[int, dict[str, int]] = {sku_id: {} for sku_id in sku_ids}
+        for (shop, sku, code), counts in self.stock.items():
+            if shop == shop_id and sku in found:
+                found[sku][code] = counts.available
+        return found
 
     async def skus_in_stock(self, shop_id: int, region: str) -> set[int]:
         serving = set(self._serving(shop_id, region))
@@ -76,7 +88,7 @@ class FakeInventory:
     async def set_available(self, shop_id: int, sku_id: int, warehouse_code: str, quantity: int) -> None:
         if quantity < 0:
             raise ValueError("stock cannot be negative")
-        if (shop_id, warehouse_code) not in self.warehouses:
+        if (shop_id, warehouse_code) not in self.served:
             raise UnknownWarehouse(warehouse_code)
         self.put_available(shop_id, sku_id, warehouse_code, quantity)
 

@@ -49,6 +49,12 @@ class StockLevel:
 
 
 @dataclass(frozen=True, slots=True)
+class Warehouse:
+    code: str
+    regions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class WantedLine:
     """A line to reserve: the SKU, how many, and its purchase limit (None: unlimited)."""
 
@@ -106,6 +112,15 @@ class Inventory(Protocol):
 
     async def skus_in_stock(self, shop_id: int, region: str) -> set[int]:
         """Ids of the SKUs with at least one unit available in the region."""
+        ...
+
+    async def warehouses(self, shop_id: int) -> list[Warehouse]:
+        """The shop's warehouses and the regions each serves, by code."""
+        ...
+
+    async def units(self, shop_id: int, sku_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """Units that can be sold of each SKU, by warehouse code (``rules.available_in`` sums
+        them for a region): what ``available`` answers, without the regions."""
         ...
 
     async def levels(self, shop_id: int, sku_id: int) -> list[StockLevel]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from adapters.inventory.port import WantedLine
+from adapters.inventory.port import WantedLine, Warehouse
 
 LOW_STOCK_AT_MOST = 5
 EVERYWHERE = "*"
@@ -26,6 +26,16 @@ def serves(rules: Iterable[str], region: str | None) -> bool:
         if segments[: len(wanted)] == wanted:
             return True
     return False
+
+
+def serving(warehouses: Sequence[Warehouse], region: str | None) -> tuple[str, ...]:
+    """Codes of the warehouses that serve ``region``."""
+    return tuple(w.code for w in warehouses if serves(w.regions, region))
+
+
+def available_in(units: dict[str, int], codes: Sequence[str]) -> int:
+    """Units of one SKU (by warehouse code) that these warehouses can sell."""
+    return sum(units.get(code, 0) for code in codes)
 
 
 def stock_status(quantity: int, sold_on_deposit: bool) -> str:

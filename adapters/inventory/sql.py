@@ -31,6 +31,7 @@ from adapters.inventory.port import (
     StockLevel,
     UnknownWarehouse,
     WantedLine,
+    Warehouse,
 )
 
 
@@ -135,6 +136,11 @@ class SqlInventory:
             .join(_W, _W.c.id == _S.c.warehouse_id)
             .where(_S.c.shop_id == bindparam("shop_id"), db.in_list(_S.c.sku_id, "sku_ids"))
         )
+        self._units_by_sku = (
+            select(_S.c.sku_id, _W.c.code, _AVAILABLE.label("units"))
+            .join(_W, _W.c.id == _S.c.warehouse_id)
+            .where(_S.c.shop_id == bindparam("shop_id"), db.in_list(_S.c.sku_id, "sku_ids"))
+        )
 
     async def available(self, shop_id: int, keys: Sequence[tuple[int, str | None]]) -> list[int]:
         sku_ids = sorted({sku_id for sku_id, _ in keys})
@@ -146,6 +152,17 @@ class SqlInventory:
             sum(units for regions, units in by_sku[sku_id] if rules.serves(regions, region))
             for sku_id, region in keys
         ]
+
+    async def warehouses(self, shop_id: int) -> list[Warehouse]:
+        rows = await self._db.rows(select(_W.c.code, _W.c.regions).where(_W.c.shop_id == shop_id).order_by(_W.c.code))
+        return [Warehouse(r.code, tuple(r.regions)) for r in rows]
+
+    async def units(self, shop_id: int, sku_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        found: dict[int, dict[str, int]] = {sku_id: {} for sku_id in sku_ids}
+        params = {"shop_id": shop_id, "sku_ids": self._db.list_param(sorted(set(sku_ids)))}
+        for row in await self._db.rows(self._units_by_sku, params):
+            found[row.sku_id][row.code] = row.units
+        return found
 
     async def skus_in_stock(self, shop_id: int, region: str) -> set[int]:
         stmt = (

@@ -59,9 +59,9 @@ async def statements_for(settings: Settings, adapters: Adapters, db: Database, f
 @pytest.mark.parametrize(
     ("reference_seconds", "expected"),
     [
-        # page, SKUs, stock here and everywhere (each region's field is one batch), delivery
-        # tiers, slots, categories, parent categories
-        (0, 8),
+        # page, SKUs, stock and warehouses here and everywhere (each region's field is one
+        # batch), delivery tiers, slots, categories, parent categories
+        (0, 10),
         # a running worker holds the shop's reference data (categories, tiers, slots, coupons,
         # the page and its SKUs): only stock is read for each request
         (60, 2),

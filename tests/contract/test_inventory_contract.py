@@ -8,6 +8,7 @@ import pytest
 
 from adapters.catalog.format import parse_catalog
 from adapters.db import utcnow
+from adapters.inventory import rules
 from adapters.inventory.port import (
     OutOfStock,
     PurchaseLimitExceeded,
@@ -191,3 +192,20 @@ async def test_reserve_needs_positive_quantities(adapters: Adapters):
     with pytest.raises(ValueError):
         await adapters.inventory.reserve(shop, "r", None, "1", [WantedLine(ids["A"], 0)], LATER)
     assert isinstance(LATER, datetime)
+
+
+async def test_units_by_warehouse_add_up_to_what_a_region_can_buy(adapters: Adapters):
+    # given stock in both warehouses, one reserved, and a SKU with none
+    shop, ids = await stocked(adapters, {"A": {"N": 4, "S": 10}, "B": {"S": 0}, "C": {}})
+    await adapters.inventory.reserve(shop, "order-1", None, "1", [WantedLine(ids["A"], 3)], LATER)
+    sku_ids = list(ids.values())
+    # when
+    warehouses = await adapters.inventory.warehouses(shop)
+    units = await adapters.inventory.units(shop, sku_ids)
+    # then
+    assert [(w.code, w.regions) for w in warehouses] == [("N", ("1", "3")), ("S", ("19", "20"))]
+    assert units[ids["A"]] == {"N": 1, "S": 10} and units[ids["C"]] == {}
+    for region in (None, "1", "1_72_2799_0", "19_1601", "26"):  # the storefront's sum is the exact read
+        exact = await adapters.inventory.available(shop, [(sku_id, region) for sku_id in sku_ids])
+        codes = rules.serving(warehouses, region)
+        assert [rules.available_in(units[s], codes) for s in sku_ids] == exact
