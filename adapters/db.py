@@ -43,6 +43,9 @@ _SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=30000",
+    # 1 MiB of page cache a connection, not 2: a worker holds up to 20 connections, and the
+    # operating system caches the file anyway.
+    "PRAGMA cache_size=-1024",
 )
 
 
@@ -55,14 +58,14 @@ class Database:
         self.dialect = parsed.get_backend_name()
         # Rows carry JSON (tags, images, warehouse regions): orjson parses it in C.
         options: dict[str, Any] = {"echo": echo, "json_deserializer": orjson.loads}
+        # Sized for a worker's concurrent requests, so that connections stay open: an
+        # overflow connection is closed when it comes back, and opening one (TLS
+        # negotiation, statements prepared again) cost more than the query it ran.
+        # 4 workers stay under PostgreSQL's default 100 connections. (On SQLite a connection
+        # is a thread of aiosqlite's: opening one is dearer still.)
+        options.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
         if self.dialect == "sqlite":
             options["connect_args"] = {"timeout": 30}
-        else:
-            # Sized for a worker's concurrent requests, so that connections stay open: an
-            # overflow connection is closed when it comes back, and opening one (TLS
-            # negotiation, statements prepared again) cost more than the query it ran.
-            # 4 workers stay under PostgreSQL's default 100 connections.
-            options.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         # SQLite's driver never begins on its own (see the hooks), so a read there only
         # has to skip our BEGIN; asking it for AUTOCOMMIT would cost a PRAGMA a checkout.

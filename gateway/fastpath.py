@@ -63,7 +63,7 @@ from schema.batching import batch_of
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
-_MAX_MADE = 5_000
+_MAX_MADE = 3_000
 
 
 class Unsupported(Exception):

@@ -30,7 +30,7 @@ from gateway.shared import ALL_SHOPS
 T = TypeVar("T")
 K = TypeVar("K")
 V = TypeVar("V")
-_MAX_VIEWS = 10_000
+_MAX_VIEWS = 5_000
 
 
 class ReferenceCache:
