@@ -102,16 +102,16 @@ class Database:
                 async with session.begin():
                     yield session
 
-    def in_list(self, column: Any, name: str) -> Any:
-        """``column IN :name`` with the whole list bound as ONE parameter (pass
-        ``list_param(values)``): the statement's text is the same for any number of
-        values, so it is compiled, and on PostgreSQL prepared, once."""
+    def in_list(self, column: Any, name: str, *, text: bool = False) -> Any:
+        """``column IN :name`` with the whole list (of ints, or of strings with ``text``)
+        bound as ONE parameter (pass ``list_param(values)``): the statement's text is the
+        same for any number of values, so it is compiled, and on PostgreSQL prepared, once."""
         if self.dialect == "postgresql":
-            return column == any_(bindparam(name, type_=postgresql.ARRAY(Integer)))
+            return column == any_(bindparam(name, type_=postgresql.ARRAY(String if text else Integer)))
         each = func.json_each(bindparam(name, type_=String)).table_valued("value")
         return column.in_(select(each.c.value))
 
-    def list_param(self, values: Any) -> Any:
+    def list_param(self, values: Any, *, text: bool = False) -> Any:
         return list(values) if self.dialect == "postgresql" else json.dumps(list(values))
 
     def insert(self, table: Any) -> Any:

@@ -152,9 +152,11 @@ class Loaders:
             warehouses = await self._reference.get(
                 "warehouses", shop_id, lambda: self._inventory.warehouses(shop_id)
             )
-            units = await self._inventory.units(shop_id, [sku_id for sku_id, _ in keys])
-            codes = {region: inventory_rules.serving(warehouses, region) for region in {r for _, r in keys}}
-            return [inventory_rules.available_in(units[sku_id], codes[region]) for sku_id, region in keys]
+            units: dict[str | None, dict[int, int]] = {}
+            for region in dict.fromkeys(r for _, r in keys):  # a page asks one region (a statement each)
+                sku_ids = [sku_id for sku_id, r in keys if r == region]
+                units[region] = await self._inventory.units(shop_id, sku_ids, inventory_rules.serving(warehouses, region))
+            return [units[region][sku_id] for sku_id, region in keys]
 
         return _loader(available)
 

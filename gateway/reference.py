@@ -76,23 +76,44 @@ class ReferenceCache:
     async def get_many(
         self, kind: str, shop_id: int, keys: Sequence[K], load: Callable[[list[K]], Awaitable[list[V]]]
     ) -> list[V]:
-        """One value per key, loading the missing ones in one call."""
+        """One value per key, loading the missing ones in one call; keys another request is
+        loading are waited for, not loaded again (16 requests meeting an expired page's SKUs
+        load them once)."""
         if self._ttl <= 0:
             return await load(list(keys))
         now = self._clock()
         found: dict[K, V] = {}
+        waiting: dict[K, asyncio.Future[Any]] = {}
         for key in keys:
-            held = self._held.get(((kind, key), shop_id))
+            full = ((kind, key), shop_id)
+            held = self._held.get(full)
             if held is not None and held[0] > now:
                 found[key] = held[1]
-        missing = [k for k in dict.fromkeys(keys) if k not in found]
+            elif full in self._loading:
+                waiting[key] = self._loading[full]
+        missing = [k for k in dict.fromkeys(keys) if k not in found and k not in waiting]
         if missing:
+            futures = {k: asyncio.get_running_loop().create_future() for k in missing}
+            for key, future in futures.items():
+                self._loading[((kind, key), shop_id)] = future
             generation = self._generation
-            loaded = await load(missing)
+            try:
+                loaded = await load(missing)
+            except BaseException as exc:
+                for future in futures.values():
+                    future.set_exception(exc)
+                    future.exception()
+                raise
+            finally:
+                for key in missing:
+                    del self._loading[((kind, key), shop_id)]
             for key, value in zip(missing, loaded, strict=True):
                 found[key] = value
+                futures[key].set_result(value)
                 if self._generation == generation:
                     self._keep(((kind, key), shop_id), value)
+        for key, future in waiting.items():
+            found[key] = await asyncio.shield(future)
         return [found[k] for k in keys]
 
     def view(self, value: Any, make: Callable[[Any], T]) -> T:

@@ -66,11 +66,12 @@ class FakeInventory:
         return sorted((Warehouse(code, tuple(regions)) for (shop, code), regions in self.served.items()
                        if shop == shop_id), key=lambda w: w.code)
 
-    async def units(self, shop_id: int, sku_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-        found: dict[int, dict[str, int]] = {sku_id: {} for sku_id in sku_ids}
+    async def units(self, shop_id: int, sku_ids: Sequence[int], warehouse_codes: Sequence[str]) -> dict[int, int]:
+        found = dict.fromkeys(sku_ids, 0)
+        codes = set(warehouse_codes)
         for (shop, sku, code), counts in self.stock.items():
-            if shop == shop_id and sku in found:
-                found[sku][code] = counts.available
+            if shop == shop_id and sku in found and code in codes:
+                found[sku] += counts.available
         return found
 
     async def skus_in_stock(self, shop_id: int, region: str) -> set[int]:

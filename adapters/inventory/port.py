@@ -118,9 +118,9 @@ class Inventory(Protocol):
         """The shop's warehouses and the regions each serves, by code."""
         ...
 
-    async def units(self, shop_id: int, sku_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-        """Units that can be sold of each SKU, by warehouse code (``rules.available_in`` sums
-        them for a region): what ``available`` answers, without the regions."""
+    async def units(self, shop_id: int, sku_ids: Sequence[int], warehouse_codes: Sequence[str]) -> dict[int, int]:
+        """Units of each SKU these warehouses can sell (``rules.serving`` names the ones serving
+        a region): what ``available`` answers, with the regions matched by the caller."""
         ...
 
     async def levels(self, shop_id: int, sku_id: int) -> list[StockLevel]:

@@ -33,10 +33,6 @@ def serving(warehouses: Sequence[Warehouse], region: str | None) -> tuple[str, .
     return tuple(w.code for w in warehouses if serves(w.regions, region))
 
 
-def available_in(units: dict[str, int], codes: Sequence[str]) -> int:
-    """Units of one SKU (by warehouse code) that these warehouses can sell."""
-    return sum(units.get(code, 0) for code in codes)
-
 
 def stock_status(quantity: int, sold_on_deposit: bool) -> str:
     if quantity <= 0:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     UniqueConstraint,
     bindparam,
+    func,
     select,
     update,
 )
@@ -137,9 +138,11 @@ class SqlInventory:
             .where(_S.c.shop_id == bindparam("shop_id"), db.in_list(_S.c.sku_id, "sku_ids"))
         )
         self._units_by_sku = (
-            select(_S.c.sku_id, _W.c.code, _AVAILABLE.label("units"))
+            select(_S.c.sku_id, func.sum(_AVAILABLE))
             .join(_W, _W.c.id == _S.c.warehouse_id)
-            .where(_S.c.shop_id == bindparam("shop_id"), db.in_list(_S.c.sku_id, "sku_ids"))
+            .where(_S.c.shop_id == bindparam("shop_id"), db.in_list(_S.c.sku_id, "sku_ids"),
+                   db.in_list(_W.c.code, "codes", text=True))
+            .group_by(_S.c.sku_id)
         )
 
     async def available(self, shop_id: int, keys: Sequence[tuple[int, str | None]]) -> list[int]:
@@ -157,11 +160,14 @@ class SqlInventory:
         rows = await self._db.rows(select(_W.c.code, _W.c.regions).where(_W.c.shop_id == shop_id).order_by(_W.c.code))
         return [Warehouse(r.code, tuple(r.regions)) for r in rows]
 
-    async def units(self, shop_id: int, sku_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-        found: dict[int, dict[str, int]] = {sku_id: {} for sku_id in sku_ids}
-        params = {"shop_id": shop_id, "sku_ids": self._db.list_param(sorted(set(sku_ids)))}
-        for row in await self._db.rows(self._units_by_sku, params):
-            found[row.sku_id][row.code] = row.units
+    async def units(self, shop_id: int, sku_ids: Sequence[int], warehouse_codes: Sequence[str]) -> dict[int, int]:
+        found = dict.fromkeys(sku_ids, 0)
+        if not warehouse_codes or not sku_ids:
+            return found
+        params = {"shop_id": shop_id, "sku_ids": self._db.list_param(sorted(found)),
+                  "codes": self._db.list_param(sorted(set(warehouse_codes)), text=True)}
+        for sku_id, units in await self._db.rows(self._units_by_sku, params):
+            found[sku_id] = int(units)
         return found
 
     async def skus_in_stock(self, shop_id: int, region: str) -> set[int]:

@@ -243,3 +243,4 @@ async def test_two_workers_share_entries_and_invalidations_through_redis():
     finally:
         await first_state.close()
         await second_state.close()
+

@@ -1,0 +1,77 @@
+"""Reference data held per worker: loaded once however many ask, dropped by an invalidation."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gateway.reference import ReferenceCache
+from gateway.shared import ALL_SHOPS
+
+
+async def test_reference_data_is_loaded_once_however_many_ask_at_once():
+    # given nothing held, and a slow load
+    cache = ReferenceCache(30)
+    loads: list[list[int]] = []
+
+    async def load(keys: list[int]) -> list[str]:
+        loads.append(keys)
+        await asyncio.sleep(0.05)
+        return [f"v{k}" for k in keys]
+
+    # when 16 requests ask for overlapping keys at once, then again
+    answers = await asyncio.gather(*(cache.get_many("skus", 1, [1, 2, 3], load) for _ in range(16)))
+    again = await cache.get_many("skus", 1, [3, 4], load)
+    # then each key was loaded once
+    assert answers == [["v1", "v2", "v3"]] * 16 and again == ["v3", "v4"]
+    assert loads == [[1, 2, 3], [4]]
+    # and a shop's invalidation drops them
+    cache.drop(1)
+    await cache.get_many("skus", 1, [1], load)
+    assert loads[-1] == [1]
+
+
+async def test_a_load_that_began_before_an_invalidation_is_not_kept():
+    # given a load in flight when the shop is invalidated
+    cache = ReferenceCache(30)
+    version = 1
+
+    async def load() -> int:
+        seen = version  # what the database said when asked
+        await asyncio.sleep(0.05)
+        return seen
+
+    pending = asyncio.ensure_future(cache.get("offer", 1, load))
+    await asyncio.sleep(0.01)
+    version = 2
+    cache.drop(1)
+    # when it lands, and the value is asked for again
+    assert await pending == 1
+    # then the next read loads anew
+    assert await cache.get("offer", 1, load) == 2
+
+
+async def test_held_values_live_their_seconds_and_all_shops_can_be_dropped():
+    now = [0.0]
+    cache = ReferenceCache(1, clock=lambda: now[0])
+    loads = 0
+
+    async def load() -> int:
+        nonlocal loads
+        loads += 1
+        return loads
+
+    assert await cache.get("categories", 1, load) == 1
+    now[0] = 0.9
+    assert await cache.get("categories", 1, load) == 1
+    now[0] = 1.1
+    assert await cache.get("categories", 1, load) == 2
+    cache.drop(ALL_SHOPS)
+    assert await cache.get("categories", 1, load) == 3
+
+
+def test_a_view_is_the_same_object_for_the_same_held_value_only():
+    cache = ReferenceCache(30)
+    value, other = [1], [1]
+    assert cache.view(value, tuple) is cache.view(value, tuple)
+    assert cache.view(other, tuple) is not cache.view(value, tuple)
+    assert ReferenceCache(0).view(value, list) is not ReferenceCache(0).view(value, list)
