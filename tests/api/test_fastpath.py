@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -38,7 +38,7 @@ from gateway.graphql import build_schema
 from gateway.reference import ReferenceCache
 from gateway.settings import Settings
 from gateway.wiring import cashier_for, sql_adapters
-from tests.conftest import _empty, load_demo
+from tests.conftest import _empty, api_client, load_demo
 
 SCHEMA = build_schema()
 GQL = SCHEMA._schema
@@ -220,3 +220,22 @@ def test_a_plan_declines_what_would_be_an_error(world: World):
 
     # when / then
     assert world.runner.run(run()) is None
+
+
+async def test_over_http_the_planned_answer_is_the_generic_answer_byte_for_byte(settings: Settings, demo: Any):
+    query = """query Listing($region: String!) { products(first: 5) { nodes { handle title
+        priceRange { min { amount minorUnits } } coupons { code }
+        skus { code availability(region: $region) { status } deliveryOptions(region: $region) { tier fee { amount } } } } } }"""
+    body = {"query": query, "variables": {"region": "1_72_2799_0"}, "operationName": "Listing"}
+    headers = {"X-Jimu-Key": "pk_demo_panda"}
+    async with api_client(replace(settings, fast_path=False), demo) as generic:
+        expected = (await generic.post("/graphql", json=body, headers=headers)).content
+    async with api_client(settings, demo) as fast:
+        first = await fast.post("/graphql", json=body, headers=headers)  # answered generically, and learned
+        second = await fast.post("/graphql", json=body, headers=headers)  # answered by the plan
+        bad = await fast.post("/graphql", json={**body, "variables": {"region": "x"}}, headers=headers)
+    assert b'"errors"' not in expected
+    assert first.content == second.content == expected
+    assert second.headers["content-type"] == "application/json"
+    # a request the plan declines (a field error) gets the generic answer, errors and all
+    assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
