@@ -15,8 +15,9 @@ statement once; the read is then tried again on a fresh connection.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -37,6 +38,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -47,6 +49,12 @@ _SQLITE_PRAGMAS = (
     # operating system caches the file anyway.
     "PRAGMA cache_size=-1024",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    sql: str
+    names: tuple[str, ...]  # the parameters, in the order the driver takes them
 
 
 class Database:
@@ -67,6 +75,8 @@ class Database:
         if self.dialect == "sqlite":
             options["connect_args"] = {"timeout": 30}
         self.engine: AsyncEngine = create_async_engine(url, **options)
+        # Told the text of every statement ``driver_rows`` sends (SQLAlchemy's events do not see them).
+        self.statement_listeners: list[Callable[[str], None]] = []
         # SQLite's driver never begins on its own (see the hooks), so a read there only
         # has to skip our BEGIN; asking it for AUTOCOMMIT would cost a PRAGMA a checkout.
         reading = {"jimu_read": True} if self.dialect == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
@@ -101,6 +111,33 @@ class Database:
             async with AsyncSession(bind=conn, expire_on_commit=False) as session:
                 async with session.begin():
                     yield session
+
+    def compiled(self, stmt: Any) -> Compiled:
+        """A statement compiled once for this database, to run with ``driver_rows``."""
+        compiled = stmt.compile(dialect=self.engine.dialect)
+        return Compiled(str(compiled), tuple(compiled.positiontup or ()))
+
+    async def driver_rows(self, compiled: Compiled, params: dict[str, Any]) -> list[Any]:
+        """Rows of a compiled read, run on the pooled connection's driver itself: for the one
+        statement every cold listing sends (stock), SQLAlchemy's execution and result layers
+        cost more than the query (0.68 -> 0.30 ms on PostgreSQL, 1.52 -> 0.37 on SQLite,
+        where each step of theirs is a hop to aiosqlite's thread). Rows are plain tuples,
+        without type processing: use it for ints and strings."""
+        args = [params[name] for name in compiled.names]
+        for listener in self.statement_listeners:
+            listener(compiled.sql)
+        fairy = await self.engine.raw_connection()
+        try:
+            driver = fairy.driver_connection
+            if self.dialect == "postgresql":
+                rows = list(await driver.fetch(compiled.sql, *args))
+            else:
+                rows = list(await driver.execute_fetchall(compiled.sql, args))
+        except BaseException:
+            await greenlet_spawn(fairy.invalidate)  # whatever went wrong, not on this connection again
+            raise
+        await greenlet_spawn(fairy.close)
+        return rows
 
     def in_list(self, column: Any, name: str, *, text: bool = False) -> Any:
         """``column IN :name`` with the whole list (of ints, or of strings with ``text``)

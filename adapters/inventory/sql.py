@@ -137,7 +137,7 @@ class SqlInventory:
             .join(_W, _W.c.id == _S.c.warehouse_id)
             .where(_S.c.shop_id == bindparam("shop_id"), db.in_list(_S.c.sku_id, "sku_ids"))
         )
-        self._units_by_sku = (
+        self._units_by_sku = db.compiled(
             select(_S.c.sku_id, func.sum(_AVAILABLE))
             .join(_W, _W.c.id == _S.c.warehouse_id)
             .where(_S.c.shop_id == bindparam("shop_id"), db.in_list(_S.c.sku_id, "sku_ids"),
@@ -166,7 +166,7 @@ class SqlInventory:
             return found
         params = {"shop_id": shop_id, "sku_ids": self._db.list_param(sorted(found)),
                   "codes": self._db.list_param(sorted(set(warehouse_codes)), text=True)}
-        for sku_id, units in await self._db.rows(self._units_by_sku, params):
+        for sku_id, units in await self._db.driver_rows(self._units_by_sku, params):
             found[sku_id] = int(units)
         return found
 
