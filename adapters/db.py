@@ -126,18 +126,22 @@ class Database:
         args = [params[name] for name in compiled.names]
         for listener in self.statement_listeners:
             listener(compiled.sql)
-        fairy = await self.engine.raw_connection()
-        try:
-            driver = fairy.driver_connection
-            if self.dialect == "postgresql":
-                rows = list(await driver.fetch(compiled.sql, *args))
-            else:
-                rows = list(await driver.execute_fetchall(compiled.sql, args))
-        except BaseException:
-            await greenlet_spawn(fairy.invalidate)  # whatever went wrong, not on this connection again
-            raise
-        await greenlet_spawn(fairy.close)
-        return rows
+        for attempt in (1, 2):
+            fairy = await self.engine.raw_connection()
+            try:
+                driver = fairy.driver_connection
+                if self.dialect == "postgresql":
+                    rows = list(await driver.fetch(compiled.sql, *args))
+                else:
+                    rows = list(await driver.execute_fetchall(compiled.sql, args))
+            except BaseException as exc:
+                await greenlet_spawn(fairy.invalidate)  # whatever went wrong, not on this connection again
+                if attempt == 1 and _dropped(exc):
+                    continue  # a pooled connection the server had closed: once more, on a new one
+                raise
+            await greenlet_spawn(fairy.close)
+            return rows
+        raise AssertionError("unreachable")
 
     def in_list(self, column: Any, name: str, *, text: bool = False) -> Any:
         """``column IN :name`` with the whole list (of ints, or of strings with ``text``)
@@ -165,6 +169,13 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _dropped(exc: BaseException) -> bool:
+    """Whether the driver says the connection itself is gone (not the statement at fault)."""
+    return isinstance(exc, ConnectionError | OSError) or type(exc).__name__ in (
+        "ConnectionDoesNotExistError", "InterfaceError", "ConnectionFailureError",
+    )
 
 
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:

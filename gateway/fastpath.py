@@ -128,6 +128,7 @@ class Plan:
         self._pure: dict[int, bool] = {}
         self._splits: dict[int, Any] = {}
         self._roots: dict[bytes, dict[str, list[FieldDetails]]] = {}
+        self._declared = frozenset(v.variable.name.value for v in self._operation.variable_definitions or ())
         self._made: dict[tuple[int, int], tuple[Any, dict[str, Any]]] = {}
 
     def _next_shape(self) -> int:
@@ -139,8 +140,10 @@ class Plan:
         variables = get_variable_values(self._schema, self._operation.variable_definitions or (), raw_variables or {})
         if isinstance(variables, list):
             return None
-        run = _Run(self, context, variables, orjson.dumps(raw_variables or {}, option=orjson.OPT_SORT_KEYS))
         try:
+            # Keyed by the declared variables only: others change nothing, and must not grow the memos.
+            declared = {k: v for k, v in (raw_variables or {}).items() if k in self._declared}
+            run = _Run(self, context, variables, orjson.dumps(declared, option=orjson.OPT_SORT_KEYS))
             root = self._roots.get(run.variables_key)
             if root is None:
                 if len(self._roots) > 64:

@@ -56,18 +56,27 @@ class ReferenceCache:
             return held[1]  # type: ignore[no-any-return]
         loading = self._loading.get(key)
         if loading is not None:
-            return await asyncio.shield(loading)  # type: ignore[no-any-return]
+            try:
+                return await asyncio.shield(loading)  # type: ignore[no-any-return]
+            except asyncio.CancelledError:
+                if not loading.cancelled() or _cancelling():
+                    raise
+                return await self.get(kind, shop_id, load)  # the leader was cancelled, not us: load
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._loading[key] = future
         generation = self._generation
         try:
             value = await load()
+        except asyncio.CancelledError:
+            future.cancel()  # the waiters load for themselves (see above)
+            raise
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters get it, nobody is warned of it
             raise
         finally:
-            del self._loading[key]
+            if self._loading.get(key) is future:
+                del self._loading[key]
         if self._generation == generation:
             self._keep(key, value)
         future.set_result(value)
@@ -99,21 +108,31 @@ class ReferenceCache:
             generation = self._generation
             try:
                 loaded = await load(missing)
+            except asyncio.CancelledError:
+                for future in futures.values():
+                    future.cancel()
+                raise
             except BaseException as exc:
                 for future in futures.values():
                     future.set_exception(exc)
                     future.exception()
                 raise
             finally:
-                for key in missing:
-                    del self._loading[((kind, key), shop_id)]
+                for key, future in futures.items():
+                    if self._loading.get(((kind, key), shop_id)) is future:
+                        del self._loading[((kind, key), shop_id)]
             for key, value in zip(missing, loaded, strict=True):
                 found[key] = value
                 futures[key].set_result(value)
                 if self._generation == generation:
                     self._keep(((kind, key), shop_id), value)
         for key, future in waiting.items():
-            found[key] = await asyncio.shield(future)
+            try:
+                found[key] = await asyncio.shield(future)
+            except asyncio.CancelledError:
+                if not future.cancelled() or _cancelling():
+                    raise
+                [found[key]] = await load([key])  # the leader was cancelled, not us
         return [found[k] for k in keys]
 
     def view(self, value: Any, make: Callable[[Any], T]) -> T:
@@ -152,7 +171,15 @@ class ReferenceCache:
             del self._held[next(iter(self._held))]
 
     def drop(self, shop_id: int) -> None:
-        """Forget the shop's data (every shop's for ``ALL_SHOPS``)."""
+        """Forget the shop's data (every shop's for ``ALL_SHOPS``). Loads in flight finish for
+        those already waiting, but a request that asks after this loads anew."""
         self._generation += 1
         for key in [k for k in self._held if shop_id in (k[1], ALL_SHOPS)]:
             del self._held[key]
+        for key in [k for k in self._loading if shop_id in (k[1], ALL_SHOPS)]:
+            del self._loading[key]
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -54,6 +54,7 @@ PRIVATE_ROOT_FIELDS = frozenset({"me", "cart", "order", "merchant"})
 STALE_FACTOR = 9
 _CLAIM_SECONDS = 5.0  # a worker that dies holding a claim holds it no longer than this
 _WAIT_FOR_PEER = 1.0  # how long to wait for another worker's recompute when nothing stale is at hand
+_ENTRY_OVERHEAD = 400  # the key, the entry and the dicts' slots, roughly
 _PRIVATE = [(b"cache-control", b"private, no-store")]
 _NO_STORE = [(b"cache-control", b"no-store")]
 
@@ -104,12 +105,12 @@ class Memory:
         return entry
 
     def put(self, key: str, entry: Entry) -> None:
-        if len(entry.body) > self.max_bytes:
+        if _cost(entry) > self.max_bytes:
             return
         self._forget(key)
         self._entries[key] = entry
         self._by_shop.setdefault(entry.shop_id, set()).add(key)
-        self.size += len(entry.body)
+        self.size += _cost(entry)
         while self.size > self.max_bytes:
             oldest = next(iter(self._entries))
             self._forget(oldest)
@@ -123,7 +124,7 @@ class Memory:
         entry = self._entries.pop(key, None)
         if entry is None:
             return
-        self.size -= len(entry.body)
+        self.size -= _cost(entry)
         keys = self._by_shop.get(entry.shop_id)
         if keys is not None:
             keys.discard(key)
@@ -131,39 +132,45 @@ class Memory:
                 del self._by_shop[entry.shop_id]
 
 
+def _cost(entry: Entry) -> int:
+    return len(entry.body) + _ENTRY_OVERHEAD
+
+
 class Documents:
     """Whether a document's operation may be cached, remembered per document."""
 
     def __init__(self, max_documents: int = 1024) -> None:
         self._max = max_documents
-        self._known: OrderedDict[tuple[str, str | None], bool] = OrderedDict()
+        self._known: OrderedDict[bytes, frozenset[str] | None] = OrderedDict()
 
-    def cacheable(self, query: str, operation_name: str | None) -> bool:
-        key = (query, operation_name)
-        known = self._known.get(key)
-        if known is None:
-            known = self._classify(query, operation_name)
-            self._known[key] = known
-            if len(self._known) > self._max:
-                self._known.popitem(last=False)
+    def cacheable(self, query: str, operation_name: str | None) -> frozenset[str] | None:
+        """The names of the operation's variables when it may be cached, else None."""
+        key = hashlib.sha256(f"{operation_name}\0{query}".encode("utf-8", "surrogatepass")).digest()
+        if key in self._known:
+            self._known.move_to_end(key)
+            return self._known[key]
+        known = self._classify(query, operation_name)
+        self._known[key] = known
+        if len(self._known) > self._max:
+            self._known.popitem(last=False)
         return known
 
     @staticmethod
-    def _classify(query: str, operation_name: str | None) -> bool:
+    def _classify(query: str, operation_name: str | None) -> frozenset[str] | None:
         try:
             document = parse(query, no_location=True, max_tokens=10_000)
         except (GraphQLError, RecursionError):
-            return False  # the GraphQL view answers it, with the error
+            return None  # the GraphQL view answers it, with the error
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
-            return False
+            return None
         fragments = {d.name.value: d for d in document.definitions if hasattr(d, "selection_set") and hasattr(d, "type_condition")}
         pending, seen = [operation.selection_set], set()
         while pending:
             for selection in pending.pop().selections:
                 if isinstance(selection, FieldNode):
                     if selection.name.value in PRIVATE_ROOT_FIELDS:
-                        return False
+                        return None
                 elif isinstance(selection, InlineFragmentNode):
                     pending.append(selection.selection_set)
                 elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
@@ -171,7 +178,7 @@ class Documents:
                     fragment = fragments.get(selection.name.value)
                     if fragment is not None:
                         pending.append(fragment.selection_set)
-        return True
+        return frozenset(v.variable.name.value for v in operation.variable_definitions or ())
 
 
 class ResponseCache:
@@ -211,7 +218,7 @@ class ResponseCache:
         if scope["type"] != "http" or scope["path"] != self._path:
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
+        headers = _first_headers(scope["headers"])
         if b"authorization" in headers:
             await self.app(scope, receive, _with_headers(send, _PRIVATE))
             return
@@ -272,13 +279,20 @@ class ResponseCache:
         if not (variables is None or isinstance(variables, dict)):
             return None
         shop_key = headers.get(b"x-jimu-key", b"").decode("latin-1").strip()
-        if not shop_key or not self._documents.cacheable(query, name):
-            return None
-        access = await self._keys.access_for(shop_key)
-        if access is None:
+        if not shop_key:
             return None
         try:
-            canonical = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+            access = await self._keys.access_for(shop_key)
+        except Exception:  # noqa: BLE001 - the app answers it, with its error
+            return None
+        if access is None:
+            return None
+        declared = self._documents.cacheable(query, name)
+        if declared is None:
+            return None
+        try:  # only the declared variables change the answer: others are not part of the key
+            canonical = orjson.dumps({k: v for k, v in (variables or {}).items() if k in declared},
+                                     option=orjson.OPT_SORT_KEYS)
         except (TypeError, orjson.JSONEncodeError):
             return None
         digest = hashlib.sha256()
@@ -290,12 +304,15 @@ class ResponseCache:
     async def _lookup(
         self, shop_id: int, key: str, compute: Callable[[], Awaitable[Captured]]
     ) -> tuple[Entry | None, Captured | None]:
+        generation = self._generation  # an invalidation after this makes what we read untrustworthy
         now = self._clock()
         entry = self.memory.get(key)
         if entry is None or entry.fresh_until <= now:
             shared = await self._shared.get(key)
             found = Entry.unpack(shared, shop_id) if shared is not None else None
-            if found is not None and found.stale_until > now and (entry is None or found.fresh_until > entry.fresh_until):
+            if generation != self._generation:
+                entry = None
+            elif found is not None and found.stale_until > now and (entry is None or found.fresh_until > entry.fresh_until):
                 entry = found
                 self.memory.put(key, entry)
         if entry is not None and entry.fresh_until > now:
@@ -312,46 +329,57 @@ class ResponseCache:
             if done is not None:
                 return done, None
             return None, await compute()  # the recompute was not cacheable: answer this one ourselves
-        return await self._recompute(shop_id, key, usable, compute)
+        # This request leads: the flight is registered before anything is awaited.
+        flight = asyncio.get_running_loop().create_future()
+        self._flights[key] = flight
+        try:
+            entry, captured = await self._recompute(shop_id, key, usable, compute, generation)
+            flight.set_result(entry)
+            return entry, captured
+        finally:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+            if not flight.done():
+                flight.set_result(None)  # cancelled or failed: the waiters answer for themselves
 
     async def _recompute(
-        self, shop_id: int, key: str, usable: Entry | None, compute: Callable[[], Awaitable[Captured]]
+        self, shop_id: int, key: str, usable: Entry | None, compute: Callable[[], Awaitable[Captured]], generation: int
     ) -> tuple[Entry | None, Captured | None]:
         claimed = await self._shared.claim(key, _CLAIM_SECONDS)
-        if not claimed:  # another worker recomputes it
-            if usable is not None:
-                self.stats["stale"] += 1
-                return usable, None
-            peer = await self._wait_for_peer(shop_id, key)
-            if peer is not None:
-                return peer, None
-        flight: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
-        self._flights[key] = flight
-        generation = self._generation
-        entry = None
         try:
+            if not claimed:  # another worker recomputes it
+                if usable is not None:
+                    self.stats["stale"] += 1
+                    return usable, None
+                peer = await self._wait_for_peer(shop_id, key, generation)
+                if peer is not None:
+                    return peer, None
             self.stats["miss"] += 1
             captured = await compute()
             entry = self._entry(shop_id, captured)
-            if entry is not None and generation == self._generation:  # not invalidated meanwhile
-                self.memory.put(key, entry)
-                await self._shared.put(shop_id, key, entry.pack(), entry.stale_until - self._clock())
+            if entry is None or generation != self._generation:  # not cacheable, or invalidated meanwhile
+                return None, captured
+            self.memory.put(key, entry)
+            await self._shared.put(shop_id, key, entry.pack(), entry.stale_until - self._clock())
+            return entry, captured
         finally:
-            del self._flights[key]
-            flight.set_result(entry if entry is not None and generation == self._generation else None)
             if claimed:
                 await self._shared.release(key)
-        return entry, captured
 
-    async def _wait_for_peer(self, shop_id: int, key: str) -> Entry | None:
+    async def _wait_for_peer(self, shop_id: int, key: str, generation: int) -> Entry | None:
         deadline = self._clock() + _WAIT_FOR_PEER
         while self._clock() < deadline:
             await asyncio.sleep(0.02)
             shared = await self._shared.get(key)
             entry = Entry.unpack(shared, shop_id) if shared is not None else None
+            if generation != self._generation:
+                return None
             if entry is not None and entry.fresh_until > self._clock():
                 self.memory.put(key, entry)
                 return entry
+            if await self._shared.claim(key, _CLAIM_SECONDS):  # the peer gave up: not worth waiting for
+                await self._shared.release(key)
+                return None
         return None
 
     def _entry(self, shop_id: int, captured: Captured) -> Entry | None:
@@ -370,11 +398,20 @@ class ResponseCache:
     async def _send_get(self, send: Send, entry: Entry, if_none_match: bytes | None) -> None:
         max_age = max(int(entry.fresh_until - self._clock()), 0)
         control = b"public, max-age=%d, stale-while-revalidate=%d" % (max_age, int(self._ttl * STALE_FACTOR))
-        headers = [(b"cache-control", control), (b"etag", entry.etag)]
+        headers = [(b"cache-control", control), (b"etag", entry.etag), (b"vary", b"X-Jimu-Key, Authorization")]
         if if_none_match is not None and entry.etag in [tag.strip() for tag in if_none_match.split(b",")]:
             await _send(send, 304, headers, b"")
             return
         await _send(send, 200, [(b"content-type", b"application/json"), *headers], entry.body)
+
+
+def _first_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    """Each header's first value, as the app reads it (``Headers.get``): a second
+    X-Jimu-Key must not make the cache key differ from the shop that answered."""
+    found: dict[bytes, bytes] = {}
+    for name, value in raw:
+        found.setdefault(name.lower(), value)
+    return found
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
@@ -386,7 +423,7 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
 
 
 def _query_params(query_string: bytes) -> dict[str, Any] | None:
-    params = dict(parse_qsl(query_string.decode("latin-1")))
+    params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))  # as Starlette reads it
     if "query" not in params:
         return None
     request: dict[str, Any] = {"query": params["query"], "operationName": params.get("operationName")}

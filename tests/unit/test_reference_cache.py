@@ -75,3 +75,40 @@ def test_a_view_is_the_same_object_for_the_same_held_value_only():
     assert cache.view(value, tuple) is cache.view(value, tuple)
     assert cache.view(other, tuple) is not cache.view(value, tuple)
     assert ReferenceCache(0).view(value, list) is not ReferenceCache(0).view(value, list)
+
+
+async def test_when_the_loading_request_is_cancelled_the_waiters_load_for_themselves():
+    # given a slow load led by a request that is then cancelled
+    cache = ReferenceCache(30)
+    calls = 0
+
+    async def load() -> int:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)
+        return calls
+
+    leader = asyncio.ensure_future(cache.get("offer", 1, load))
+    await asyncio.sleep(0.01)
+    waiter = asyncio.ensure_future(cache.get("offer", 1, load))
+    await asyncio.sleep(0.01)
+    leader.cancel()
+    # then the waiter still gets an answer, its own
+    assert await waiter == 2
+
+
+async def test_a_request_after_an_invalidation_does_not_join_a_load_begun_before_it():
+    cache = ReferenceCache(30)
+    version = 1
+
+    async def load() -> int:
+        seen = version
+        await asyncio.sleep(0.05)
+        return seen
+
+    before = asyncio.ensure_future(cache.get("offer", 1, load))
+    await asyncio.sleep(0.01)
+    version = 2
+    cache.drop(1)
+    after = await cache.get("offer", 1, load)
+    assert (await before, after) == (1, 2)

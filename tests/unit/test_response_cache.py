@@ -14,11 +14,12 @@ from starlette.types import Receive, Scope, Send
 
 from adapters.shops.port import KeyKind, Shop
 from gateway.auth import ShopAccess
-from gateway.response_cache import ResponseCache
+from gateway.response_cache import _ENTRY_OVERHEAD, ResponseCache
 from gateway.shared import LocalState, RedisState, SharedState
 
 REDIS_URL = os.environ.get("JIMU_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 LISTING = "{ products(first: 2) { nodes { handle } } }"
+WITH_VARIABLES = "query Q($a: Int, $b: Int, $n: Int) { products(first: $a) { nodes { handle } } }"
 
 
 class Keys:
@@ -95,14 +96,28 @@ async def test_the_key_is_the_shop_key_document_operation_and_canonical_variable
     # given
     app = Counting()
     async with client(cached(app, shared)) as c:
-        # when: the same variables in another order, then another shop, then other variables
-        await post(c, variables={"a": 1, "b": 2})
-        await post(c, variables={"b": 2, "a": 1})
-        await post(c, key="pk_two", variables={"a": 1, "b": 2})
-        await post(c, variables={"a": 2, "b": 2})
-        await post(c, operationName=None, variables={"a": 1, "b": 2})
+        # when: the same variables in another order, with one the document does not declare,
+        # then another shop, then other variables
+        await post(c, WITH_VARIABLES, variables={"a": 1, "b": 2})
+        await post(c, WITH_VARIABLES, variables={"b": 2, "a": 1})
+        await post(c, WITH_VARIABLES, variables={"b": 2, "a": 1, "junk": "x" * 100})
+        await post(c, WITH_VARIABLES, key="pk_two", variables={"a": 1, "b": 2})
+        await post(c, WITH_VARIABLES, variables={"a": 2, "b": 2})
+        await post(c, WITH_VARIABLES, operationName=None, variables={"a": 1, "b": 2})
         # then
         assert app.calls == 3
+
+
+async def test_a_second_shop_key_header_is_not_the_one_the_cache_keys_on(shared: SharedState):
+    # given shop one's answer cached under its key
+    app = Counting()
+    async with client(cached(app, shared)) as c:
+        await post(c)
+        # when a request names shop two first and shop one second
+        two_then_one = httpx.Headers([("X-Jimu-Key", "pk_two"), ("X-Jimu-Key", "pk_one")])
+        await c.post("/graphql", json={"query": LISTING}, headers=two_then_one)
+        # then it was answered as shop two (the first header, as the app reads it), not from shop one's entry
+        assert app.calls == 2
 
 
 @pytest.mark.parametrize(
@@ -187,18 +202,18 @@ async def test_an_expired_entry_is_recomputed_once_while_the_others_get_it_stale
 async def test_memory_is_bounded_in_bytes_least_recently_used_out_first():
     # given room for two answers
     app = Counting()
-    cache = cached(app, LocalState(), max_bytes=2 * len(b'{"data": {"version": 1}}'))
+    cache = cached(app, LocalState(), max_bytes=2 * (len(b'{"data": {"version": 1}}') + _ENTRY_OVERHEAD))
     async with client(cache) as c:
         # when three are cached, the first used again before the third comes
-        await post(c, variables={"n": 1})
-        await post(c, variables={"n": 2})
-        await post(c, variables={"n": 1})
-        await post(c, variables={"n": 3})
+        await post(c, WITH_VARIABLES, variables={"n": 1})
+        await post(c, WITH_VARIABLES, variables={"n": 2})
+        await post(c, WITH_VARIABLES, variables={"n": 1})
+        await post(c, WITH_VARIABLES, variables={"n": 3})
         # then the second went out and the first stayed
         calls = app.calls
-        await post(c, variables={"n": 1})
+        await post(c, WITH_VARIABLES, variables={"n": 1})
         assert app.calls == calls
-        await post(c, variables={"n": 2})
+        await post(c, WITH_VARIABLES, variables={"n": 2})
         assert app.calls == calls + 1
     assert cache.memory.size <= cache.memory.max_bytes
 
@@ -219,6 +234,7 @@ async def test_get_answers_say_how_long_a_cdn_may_keep_them_and_304_on_the_same_
     assert 9 <= max_age <= 10
     assert first.headers["cache-control"].endswith("stale-while-revalidate=90")
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == first.headers["etag"]
+    assert first.headers["vary"] == "X-Jimu-Key, Authorization"  # a CDN keys on the shop too
     assert private.headers["cache-control"] == "private, no-store"
 
 
@@ -244,3 +260,21 @@ async def test_two_workers_share_entries_and_invalidations_through_redis():
         await first_state.close()
         await second_state.close()
 
+
+
+class PeerHoldsTheClaim(LocalState):
+    """Another worker claimed every key and never shares an answer (its answers have errors)."""
+
+    async def claim(self, key: str, ttl_seconds: float) -> bool:
+        return False
+
+
+async def test_requests_that_wait_on_a_peer_that_never_answers_are_all_answered():
+    # given a peer that holds the claim and never stores an entry
+    app = Counting(delay=0.05)
+    async with client(cached(app, PeerHoldsTheClaim())) as c:
+        # when several ask at once, and again
+        answers = await asyncio.gather(*(post(c) for _ in range(4)))
+        again = await asyncio.wait_for(post(c), timeout=5)
+    # then every one was answered (after waiting for the peer, by computing it here)
+    assert [a.status_code for a in answers] == [200] * 4 and again.status_code == 200
