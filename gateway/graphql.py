@@ -32,6 +32,7 @@ from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.context import Context
 from gateway.errors import JimuSchema, TagValidationErrors, coded
 from gateway.fastpath import Plans
+from gateway.operations import operation_of
 from gateway.reference import ReferenceCache
 from gateway.settings import Settings
 from gateway.wiring import Adapters
@@ -151,18 +152,14 @@ class GraphQLView(GraphQL):
             body = orjson.loads(await request.body())
         except orjson.JSONDecodeError:
             return None
-        if not isinstance(body, dict) or body.keys() - {"query", "variables", "operationName"}:
-            return None
-        query, name, variables = body.get("query"), body.get("operationName"), body.get("variables")
-        if not isinstance(query, str) or not (name is None or isinstance(name, str)):
-            return None
-        if not (variables is None or isinstance(variables, dict)):
+        operation = operation_of(body)
+        if operation is None:
             return None
         assert self.plans is not None
-        plan = self.plans.get(query, name)
+        plan = self.plans.get(operation.query, operation.name)
         if plan is None:
             return None
-        data = await plan.run(await self.get_context(request, None), variables)
+        data = await plan.run(await self.get_context(request, None), operation.variables)
         if data is None:
             return None
         return Response(orjson.dumps({"data": data}), media_type="application/json")

@@ -48,6 +48,7 @@ from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import KeyDirectory
+from gateway.operations import operation_of
 from gateway.shared import ALL_SHOPS, SharedState
 
 PRIVATE_ROOT_FIELDS = frozenset({"me", "cart", "order", "merchant"})
@@ -271,13 +272,10 @@ class ResponseCache:
                 return b"".join(chunks), _replay(b"".join(chunks))
 
     async def _cache_key(self, headers: dict[bytes, bytes], request: dict[str, Any] | None) -> tuple[int, str] | None:
-        if request is None or request.get("extensions"):
+        operation = operation_of(request, extensions=True)
+        if operation is None:
             return None
-        query, name, variables = request.get("query"), request.get("operationName"), request.get("variables")
-        if not isinstance(query, str) or not (name is None or isinstance(name, str)):
-            return None
-        if not (variables is None or isinstance(variables, dict)):
-            return None
+        query, name, variables = operation.query, operation.name, operation.variables
         shop_key = headers.get(b"x-jimu-key", b"").decode("latin-1").strip()
         if not shop_key:
             return None
@@ -291,7 +289,7 @@ class ResponseCache:
         if declared is None:
             return None
         try:  # only the declared variables change the answer: others are not part of the key
-            canonical = orjson.dumps({k: v for k, v in (variables or {}).items() if k in declared},
+            canonical = orjson.dumps({k: v for k, v in variables.items() if k in declared},
                                      option=orjson.OPT_SORT_KEYS)
         except (TypeError, orjson.JSONEncodeError):
             return None

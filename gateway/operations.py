@@ -1,0 +1,30 @@
+"""A GraphQL request as the gateway's own stages read it, before strawberry does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    query: str
+    name: str | None
+    variables: dict[str, Any]
+
+
+def operation_of(body: object, *, extensions: bool = False) -> Operation | None:
+    """The query, operation name and variables of a decoded JSON body, or None when the body
+    is not one plain GraphQL request (then strawberry answers it, with its error). With
+    ``extensions``, an ``extensions`` member is allowed (and ignored) when empty."""
+    if not isinstance(body, dict):
+        return None
+    allowed = {"query", "variables", "operationName", "extensions"} if extensions else {"query", "variables", "operationName"}
+    if body.keys() - allowed or body.get("extensions"):
+        return None
+    query, name, variables = body.get("query"), body.get("operationName"), body.get("variables")
+    if not isinstance(query, str) or not (name is None or isinstance(name, str)):
+        return None
+    if not (variables is None or isinstance(variables, dict)):
+        return None
+    return Operation(query, name, variables or {})
