@@ -17,7 +17,7 @@ from adapters.coupons.rules import template_problems
 from adapters.db import utcnow
 from resolvers.shopper_auth import signed_in
 from resolvers.user_errors import CODE_PATTERN, user_error
-from schema.common import UserError, parse_gid
+from schema.common import NOT_MONEY, UserError, minor_units, parse_gid
 from schema.coupons import (
     Coupon,
     CouponClaimPayload,
@@ -64,13 +64,21 @@ async def _spec(info: strawberry.Info, shop_id: int, i: CouponTemplateInput) -> 
         bad("code", "use 1-64 letters, digits, - and _")
     if not i.title.strip() or len(i.title) > 200:
         bad("title", "give 1 to 200 characters")
+    threshold = minor_units(i.threshold)
+    discount = None if i.discount is None else minor_units(i.discount)
+    if threshold is None:
+        bad("threshold", NOT_MONEY)
+    if i.discount is not None and discount is None:
+        bad("discount", NOT_MONEY)
+    money_errors = {tuple(e.field or ()) for e in errors}
     for field, message in template_problems(
-        kind=i.kind.value, threshold=i.threshold, discount=i.discount, percent_off=i.percent_off,
+        kind=i.kind.value, threshold=threshold or 0, discount=discount, percent_off=i.percent_off,
         total_quantity=i.total_quantity, per_shopper_limit=i.per_shopper_limit,
         claim_starts_at=i.claim_starts_at, claim_ends_at=i.claim_ends_at, valid_days=i.valid_days,
         valid_from=i.valid_from, valid_until=i.valid_until,
     ):
-        bad(field, message)
+        if ("input", field) not in money_errors:  # one error a field: the money's own first
+            bad(field, message)
     sku_ids: tuple[int, ...] = ()
     category_id = None
     if i.scope.value == "SKUS":
@@ -90,8 +98,8 @@ async def _spec(info: strawberry.Info, shop_id: int, i: CouponTemplateInput) -> 
     if errors:
         return errors, None
     return [], TemplateSpec(
-        code=i.code, title=i.title.strip(), kind=CouponKind(i.kind.value), threshold=i.threshold,
-        discount=i.discount, percent_off=i.percent_off, scope=Scope(i.scope.value), sku_ids=sku_ids,
+        code=i.code, title=i.title.strip(), kind=CouponKind(i.kind.value), threshold=threshold or 0,
+        discount=discount, percent_off=i.percent_off, scope=Scope(i.scope.value), sku_ids=sku_ids,
         category_id=category_id, stacking_group=StackingGroup(i.stacking_group.value),
         total_quantity=i.total_quantity, per_shopper_limit=i.per_shopper_limit,
         claim_starts_at=i.claim_starts_at, claim_ends_at=i.claim_ends_at, valid_days=i.valid_days,

@@ -11,7 +11,7 @@ from adapters.goods import rules
 from adapters.goods.port import Position, ProductQuery, SortKey
 from adapters.goods.regions import regions_under
 from resolvers.nodes import resolve_node
-from schema.common import Node, PageInfo, check_first, parse_gid
+from schema.common import NOT_MONEY, Node, PageInfo, check_first, minor_units, parse_gid
 from schema.errors import BadUserInput
 from schema.goods import (
     Category,
@@ -30,16 +30,22 @@ def product_query(filter: ProductFilter | None, sort_key: ProductSortKey, revers
     f = filter or ProductFilter()
     if f.query is not None and len(f.query) > rules.MAX_QUERY_LENGTH:
         raise BadUserInput(f"filter.query is longer than {rules.MAX_QUERY_LENGTH} characters")
+    prices: dict[str, int | None] = {}
     for name, value in (("minPrice", f.min_price), ("maxPrice", f.max_price)):
-        if value is not None and value < 0:
+        fen = None if value is None else minor_units(value)
+        if value is not None and fen is None:
+            raise BadUserInput(f"filter.{name}: {NOT_MONEY}")
+        if fen is not None and fen < 0:
             raise BadUserInput(f"filter.{name} must not be negative")
-    if f.min_price is not None and f.max_price is not None and f.min_price > f.max_price:
+        prices[name] = fen
+    low, high = prices["minPrice"], prices["maxPrice"]
+    if low is not None and high is not None and low > high:
         raise BadUserInput("filter.minPrice must not be above filter.maxPrice")
     return ProductQuery(
         text=f.query,
         category_handle=f.category_handle,
-        min_price=f.min_price,
-        max_price=f.max_price,
+        min_price=low,
+        max_price=high,
         sort=SortKey(sort_key.value),
         reverse=reverse,
     )

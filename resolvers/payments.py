@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import strawberry
 
 from adapters.db import utcnow
@@ -11,10 +13,10 @@ from adapters.payments.port import PaymentError
 from adapters.payments.wechat import WechatPayError
 from resolvers.orders import own_order
 from resolvers.user_errors import user_error
+from schema.common import NOT_MONEY, minor_units
 from schema.errors import ServiceUnavailable
 from schema.orders import Order, OrderPayload
 from schema.payments import OrderPayPayload, Payment, PaymentSession
-from schema.scalars import Long
 
 MAX_TEXT = 200
 
@@ -44,16 +46,19 @@ class PaymentMutation:
 
     @strawberry.mutation(description="Record the balance collected at the door (secret key): the exact amount due.")
     async def order_balance_collect(
-        self, info: strawberry.Info, order_number: str, amount: Long, reference: str
+        self, info: strawberry.Info, order_number: str, amount: Decimal, reference: str
     ) -> OrderPayload:
         shop = await info.context.merchant_shop()
+        fen = minor_units(amount)
+        if fen is None or fen < 0:
+            return OrderPayload(user_errors=[user_error("INVALID", ["amount"], NOT_MONEY)])
         if not reference.strip() or len(reference) > MAX_TEXT:
             return OrderPayload(user_errors=[user_error("INVALID", ["reference"], f"give 1 to {MAX_TEXT} characters")])
         [order] = await info.context.adapters.orders.orders_by_number(shop.id, [order_number[:64]])
         if order is None:
             return OrderPayload(user_errors=[user_error("NOT_FOUND", ["orderNumber"], "no such order")])
         try:
-            await info.context.cashier.collect(order, amount, reference.strip(), utcnow())
+            await info.context.cashier.collect(order, fen, reference.strip(), utcnow())
         except PaymentError as exc:
             field = "amount" if exc.code == "PAYMENT_AMOUNT_MISMATCH" else "orderNumber"
             return OrderPayload(user_errors=[user_error(exc.code, [field], str(exc))])

@@ -62,6 +62,24 @@ class Money:
         return cls(amount=Decimal(minor).scaleb(-2), minor_units=Long(minor), currency_code=CurrencyCode.CNY)
 
 
+_LONG_MAX = 2**63 - 1
+
+
+def minor_units(amount: Decimal) -> int | None:
+    """Fen for an amount in yuan with at most 2 places ("118000" and "118000.00" alike), or
+    None for one that is not money: more places ("1.005"), not finite, beyond 64 bits."""
+    if not amount.is_finite():
+        return None
+    fen = amount.scaleb(2)
+    if fen != fen.to_integral_value():
+        return None
+    value = int(fen)
+    return value if abs(value) <= _LONG_MAX else None
+
+
+NOT_MONEY = "give yuan with at most 2 decimal places, e.g. \"118000.00\""
+
+
 @strawberry.enum
 class UserErrorCode(enum.Enum):
     INVALID = "INVALID"

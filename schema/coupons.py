@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
 import strawberry
 
 from adapters.coupons import port
 from schema.common import Money, Node, UserError, gid
-from schema.scalars import Long
 
 
 @strawberry.enum
@@ -113,8 +113,8 @@ class CouponTemplateInput:
     code: str
     title: str
     kind: CouponKind
-    threshold: Long = Long(0)
-    discount: Long | None = None
+    threshold: Decimal = strawberry.field(default=Decimal("0"), description="Yuan, at most 2 places; 0 for none.")
+    discount: Decimal | None = strawberry.field(default=None, description="Yuan taken off (AMOUNT_OFF).")
     percent_off: int | None = None
     scope: CouponScope = CouponScope.SHOP
     sku_codes: list[str] | None = None

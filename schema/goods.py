@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -21,7 +22,6 @@ from schema.coupons import CouponTemplate
 from schema.delivery import DeliveryOption
 from schema.errors import BadUserInput
 from schema.inventory import Availability, StockStatus
-from schema.scalars import Long
 
 MAX_QUOTE_QUANTITY = 10_000
 
@@ -289,8 +289,8 @@ class ProductConnection:
 class ProductFilter:
     query: str | None = strawberry.field(default=None, description="Case-insensitive match on title, brand and tags.")
     category_handle: str | None = None
-    min_price: Long | None = None
-    max_price: Long | None = None
+    min_price: Decimal | None = strawberry.field(default=None, description="In yuan, at most 2 places.")
+    max_price: Decimal | None = strawberry.field(default=None, description="In yuan, at most 2 places.")
     available_in_region: str | None = strawberry.field(
         default=None, description="Only products with a SKU in stock in this region."
     )

@@ -52,7 +52,7 @@ async def test_hidden_or_malformed_templates_cannot_be_claimed(gql: Gql):
 
 
 def template_input(**changes) -> dict:
-    return {"code": "NEW-10", "title": "满 100 减 10", "kind": "AMOUNT_OFF", "threshold": 10_000, "discount": 1_000,
+    return {"code": "NEW-10", "title": "满 100 减 10", "kind": "AMOUNT_OFF", "threshold": "100", "discount": "10.00",
             "totalQuantity": 50, "validDays": 7, **changes}
 
 
@@ -71,10 +71,12 @@ async def test_a_merchant_creates_a_template_that_shoppers_then_see(gql: Gql):
     ("changes", "field"),
     [
         ({"discount": None}, ["input", "discount"]),
-        ({"discount": 0}, ["input", "discount"]),
+        ({"discount": "0"}, ["input", "discount"]),
+        ({"discount": "9.999"}, ["input", "discount"]),
         ({"kind": "PERCENT_OFF", "discount": None, "percentOff": 100}, ["input", "percentOff"]),
         ({"kind": "PERCENT_OFF", "percentOff": 10}, ["input", "discount"]),
-        ({"threshold": -1}, ["input", "threshold"]),
+        ({"threshold": "-1"}, ["input", "threshold"]),
+        ({"threshold": "1.001"}, ["input", "threshold"]),
         ({"totalQuantity": 0}, ["input", "totalQuantity"]),
         ({"perShopperLimit": 0}, ["input", "perShopperLimit"]),
         ({"validDays": None}, ["input", "validDays"]),

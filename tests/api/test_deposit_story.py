@@ -24,7 +24,7 @@ PAY = """mutation($n: String!, $k: String!) { orderPay(orderNumber: $n, idempote
 MINE = "query($n: String!) { order(number: $n) { " + ORDER + " } }"
 EVENT = """mutation($n: String!, $k: DeliveryEventKind!) { deliveryEventRecord(orderNumber: $n, kind: $k) {
   order { status fulfillmentStatus } userErrors { code field message } } }"""
-COLLECT = """mutation($n: String!, $a: Long!) { orderBalanceCollect(orderNumber: $n, amount: $a, reference: "POS-7781") {
+COLLECT = """mutation($n: String!, $a: Decimal!) { orderBalanceCollect(orderNumber: $n, amount: $a, reference: "POS-7781") {
   order { """ + ORDER + " } userErrors { code field message } } }"
 CANCEL = "mutation($n: String!) { orderCancel(orderNumber: $n) { order { " + ORDER + " } userErrors { code } } }"
 MERCHANT_CANCEL = """mutation($n: String!) { merchantOrderCancel(orderNumber: $n, reason: "the piece failed inspection") {
@@ -147,9 +147,9 @@ async def test_the_whole_luxury_watch_story(gql: Gql, client: httpx.AsyncClient)
     await gql(EVENT, {"n": number, "k": "ID_VERIFIED"}, key=SK)
     early = (await gql(EVENT, {"n": number, "k": "DELIVERED"}, key=SK))["data"]["deliveryEventRecord"]
     assert [e["code"] for e in early["userErrors"]] == ["INVALID_STATE"], "not before the balance is collected"
-    short = (await gql(COLLECT, {"n": number, "a": 11_000_000}, key=SK))["data"]["orderBalanceCollect"]
+    short = (await gql(COLLECT, {"n": number, "a": "110000"}, key=SK))["data"]["orderBalanceCollect"]
     assert [(e["code"], e["field"]) for e in short["userErrors"]] == [("PAYMENT_AMOUNT_MISMATCH", ["amount"])]
-    collected = (await gql(COLLECT, {"n": number, "a": 11_800_000}, key=SK))["data"]["orderBalanceCollect"]["order"]
+    collected = (await gql(COLLECT, {"n": number, "a": "118000.00"}, key=SK))["data"]["orderBalanceCollect"]["order"]
     assert collected["paymentStatus"] == "PAID" and collected["cost"]["balanceDue"]["minorUnits"] == 0
     assert [(p["kind"], p["method"], p["amount"]["amount"], p["state"]) for p in collected["payments"]] == [
         ("DEPOSIT", "SANDBOX", "10000.00", "SUCCEEDED"), ("BALANCE", "POS_ON_DELIVERY", "118000.00", "SUCCEEDED")]

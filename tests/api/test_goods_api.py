@@ -77,7 +77,7 @@ async def test_pages_follow_their_cursors_to_the_end(gql: Gql):
 
 
 async def test_search_filters_and_counts_over_graphql(gql: Gql):
-    body = await gql('{ products(filter: { query: "DIAPER", categoryHandle: "baby", maxPrice: 20000 }) '
+    body = await gql('{ products(filter: { query: "DIAPER", categoryHandle: "baby", maxPrice: "200.00" }) '
                      "{ totalCount nodes { handle } } }")
     assert body["data"]["products"] == {"totalCount": 1, "nodes": [{"handle": "diaper-soft"}]}
 
@@ -94,8 +94,9 @@ async def test_an_explicit_null_means_the_default(gql: Gql):
         "first: 101",
         "first: -5",
         'after: "not-a-cursor"',
-        "filter: { minPrice: -1 }",
-        "filter: { minPrice: 500, maxPrice: 100 }",
+        "filter: { minPrice: \"-1\" }",
+        "filter: { minPrice: \"1.005\" }",
+        "filter: { minPrice: \"5\", maxPrice: \"1\" }",
         'filter: { query: "' + "x" * 101 + '" }',
     ],
 )

@@ -93,10 +93,11 @@ async def test_documents_and_variables_that_do_not_fit_get_codes(client: httpx.A
     assert codes(await gql("{ shop { name ")) == ["GRAPHQL_PARSE_FAILED"]
     assert codes(await gql("{ shop { nosuchfield } }")) == ["GRAPHQL_VALIDATION_FAILED"]
     assert codes(await gql("query($x: Int) { shop { name } }")) == ["GRAPHQL_VALIDATION_FAILED"]
-    price = "query($p: Long) { products(filter: { minPrice: $p }) { totalCount } }"
-    for bad in (1.5, "100", True, 2**64):
+    price = "query($p: Decimal) { products(filter: { minPrice: $p }) { totalCount } }"
+    for bad in ("1.005", "abc", True, "1e30", "NaN"):  # money is yuan with at most 2 places
         assert codes(await gql(price, {"p": bad})) == ["BAD_USER_INPUT"], bad
-    assert codes(await gql("{ products(filter: { minPrice: 1.5 }) { totalCount } }")) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert codes(await gql(price, {"p": "118000.00"})) == []
+    assert codes(await gql("{ products(filter: { minPrice: true }) { totalCount } }")) == ["GRAPHQL_VALIDATION_FAILED"]
     assert codes(await gql("query($first: Int!) { products(first: $first) { totalCount } }")) == ["BAD_USER_INPUT"]
 
 

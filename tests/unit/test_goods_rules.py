@@ -81,3 +81,14 @@ def test_region_codes_have_one_to_four_numeric_segments(code):
 @pytest.mark.parametrize("code", ["", "*", "a", "1_", "_1", "1__2", "1_2_3_4_5", "1-2", "１"])
 def test_anything_else_is_not_a_region_code(code):
     assert not rules.is_region_code(code)
+
+
+def test_money_in_is_yuan_with_at_most_two_places():
+    from decimal import Decimal
+
+    from schema.common import minor_units
+
+    assert minor_units(Decimal("118000")) == minor_units(Decimal("118000.00")) == 11_800_000
+    assert minor_units(Decimal("0.5")) == 50 and minor_units(Decimal("-1")) == -100
+    for not_money in ("1.005", "NaN", "Infinity", "1e30"):
+        assert minor_units(Decimal(not_money)) is None, not_money
