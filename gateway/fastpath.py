@@ -187,14 +187,15 @@ class _Run:
             if split is None:
                 rows = await self.rows(type_, present, fields)
             else:  # what does not resolve anything is kept per object; the rest is made again
-                pure_fields, pure_shape, rest, pure_keys = split
+                pure_fields, pure_shape, rest, order = split
                 kept = await self.object(type_, present, pure_fields, pure_shape)
                 made = await self.rows(type_, present, rest)
-                order = list(fields)
-                rows = [
-                    {k: (p[k] if k in pure_keys else m[k]) for k in order}  # type: ignore[index]
-                    for p, m in zip(kept, made, strict=True)
-                ]
+                rows = []
+                for p, m in zip(kept, made, strict=True):
+                    row = order.copy()  # the keys in the selection's order; update keeps it
+                    row.update(p)  # type: ignore[arg-type]
+                    row.update(m)  # type: ignore[arg-type]
+                    rows.append(row)
         if len(present) == len(sources):
             return rows
         filled = iter(rows)
@@ -202,9 +203,10 @@ class _Run:
 
     def _split(
         self, shape: int, type_: GraphQLObjectType, fields: dict[str, list[FieldDetails]]
-    ) -> tuple[dict[str, list[FieldDetails]], int, dict[str, list[FieldDetails]], frozenset[str]] | None:
+    ) -> tuple[dict[str, list[FieldDetails]], int, dict[str, list[FieldDetails]], dict[str, None]] | None:
         """A level's fields in two: those whose answer depends on the object alone (kept
-        per object under a shape of their own) and the rest; None when either is empty."""
+        per object under a shape of their own) and the rest, with every key in order (a
+        row to fill); None when either is empty."""
         plan = self.plan
         if shape in plan._splits:
             return plan._splits[shape]
@@ -214,7 +216,7 @@ class _Run:
             pure_shape = plan._next_shape()
             plan._pure[pure_shape] = True
             rest = {k: d for k, d in fields.items() if k not in pure}
-            split = (pure, pure_shape, rest, frozenset(pure))
+            split = (pure, pure_shape, rest, dict.fromkeys(fields))
         plan._splits[shape] = split
         return split
 
@@ -286,7 +288,10 @@ class _Run:
             name = _attribute(field)
             values = [getattr(s, name) for s in present] if name is not None else next(resolved)
             columns.append((key, await self.complete(field.type, values, details)))
-        return [{key: column[i] for key, column in columns} for i in range(len(present))]
+        if not columns:  # everything selected was skipped
+            return [{} for _ in present]
+        keys = [key for key, _ in columns]
+        return [dict(zip(keys, values, strict=True)) for values in zip(*(column for _, column in columns), strict=True)]
 
     async def resolve(
         self, parent: GraphQLObjectType, key: str, field: GraphQLField, details: list[FieldDetails], sources: list[Any]

@@ -9,6 +9,7 @@ only (checkout and pricing ask the adapters).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -44,6 +45,9 @@ BatchFn = Callable[[int, Sequence[K]], Awaitable[list[V]]]
 
 def per_shop(fetch: BatchFn[K, V]) -> Callable[[list[tuple[int, K]]], Awaitable[list[V]]]:
     async def batch(keys: list[tuple[int, K]]) -> list[V]:
+        shop_id = keys[0][0] if keys else None
+        if all(k[0] == shop_id for k in keys) and len(set(keys)) == len(keys):
+            return await fetch(shop_id, [k for _, k in keys])  # type: ignore[arg-type]  # the usual: one shop, no repeats
         by_shop: dict[int, list[K]] = {}
         for shop_id, key in keys:
             by_shop.setdefault(shop_id, []).append(key)
@@ -71,8 +75,21 @@ class BatchLoader(DataLoader[Any, Any]):
         self._taken: dict[Any, Any] = {}  # what load_all() took: values (a future each costs more)
         super().__init__(batch_load_fn=batch_load_fn, cache_map=self._known)
 
+    def prime(self, key: Any, value: Any) -> BatchLoader:
+        """As DataLoader's, without a future made for each value (most are never asked)."""
+        if key not in self._known:
+            self._taken.setdefault(key, value)
+        return self
+
+    def load(self, key: Any) -> asyncio.Future[Any]:
+        if key in self._taken and key not in self._known:
+            future = self.loop.create_future()
+            future.set_result(self._taken[key])
+            self._known[key] = future
+        return super().load(key)
+
     async def load_all(self, keys: Sequence[Any]) -> list[Any]:
-        if len(keys) == 1:
+        if len(keys) == 1 and keys[0] not in self._taken:
             return [await self.load(keys[0])]
         found: dict[Any, Any] = {}
         taken, known = self._taken, self._known
@@ -109,6 +126,7 @@ class Loaders:
         self._coupons = adapters.coupons
         self._members = adapters.members
         self._ledger = adapters.ledger
+        self._shop_wide: dict[tuple[str, int], asyncio.Future[Any]] = {}
 
     @cached_property
     def product_by_id(self) -> DataLoader[tuple[int, int], Product | None]:
@@ -172,14 +190,33 @@ class Loaders:
     def coupon_by_id(self) -> DataLoader[tuple[int, int], Coupon | None]:
         return _loader(self._reads.coupons_by_id)
 
-    @cached_property
-    def claimable_templates(self) -> DataLoader[tuple[int, None], list[Template]]:
+    async def claimable_templates(self, shop_id: int) -> list[Template]:
         """The shop's claimable public templates, read once per request for every product."""
-        return _loader(self._reads.claimable)
+        return await self._once(("claimable", shop_id), lambda: self._reads.claimable(shop_id))
 
-    @cached_property
-    def shop_categories(self) -> DataLoader[tuple[int, None], list[Category]]:
-        return _loader(self._reads.shop_categories)
+    async def shop_categories(self, shop_id: int) -> list[Category]:
+        return await self._once(("categories", shop_id), lambda: self._reads.categories(shop_id))
+
+    async def _once(self, key: tuple[str, int], load: Callable[[], Awaitable[V]]) -> V:
+        """``load()`` once per request, for a value of the whole shop: the callers that come
+        while it loads wait for it (a DataLoader would schedule a task to batch one key)."""
+        held = self._shop_wide.get(key)
+        if held is not None:
+            return await held  # type: ignore[no-any-return]
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._shop_wide[key] = future
+        try:
+            value = await load()
+        except BaseException as exc:
+            del self._shop_wide[key]  # a later caller tries again
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()  # retrieved: the waiters have it, nobody is warned of it
+            raise
+        future.set_result(value)
+        return value
 
     @cached_property
     def membership(self) -> DataLoader[tuple[int, int], Membership]:
@@ -219,10 +256,6 @@ class _Reads:
         by_id = {c.id: c for c in await self.categories(shop_id)}
         return [by_id.get(i) for i in ids]
 
-    async def shop_categories(self, shop_id: int, keys: Sequence[None]) -> list[list[Category]]:
-        found = await self.categories(shop_id)
-        return [found for _ in keys]
-
     async def available(self, shop_id: int, keys: Sequence[tuple[int, str | None]]) -> list[int]:
         inventory = self._inventory
         warehouses = await self._reference.get("warehouses", shop_id, lambda: inventory.warehouses(shop_id))
@@ -254,10 +287,9 @@ class _Reads:
     async def coupons_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Coupon | None]:
         return await self._coupons.coupons_by_id(shop_id, ids, utcnow())
 
-    async def claimable(self, shop_id: int, keys: Sequence[None]) -> list[list[Template]]:
+    async def claimable(self, shop_id: int) -> list[Template]:
         coupons = self._coupons
-        found = await self._reference.get("claimable", shop_id, lambda: coupons.claimable(shop_id, utcnow()))
-        return [found for _ in keys]
+        return await self._reference.get("claimable", shop_id, lambda: coupons.claimable(shop_id, utcnow()))
 
 
 def _loader(fetch: BatchFn[Any, Any]) -> BatchLoader:

@@ -134,7 +134,7 @@ class GoodsQuery:
     @strawberry.field
     async def categories(self, info: strawberry.Info) -> list[Category]:
         shop = await info.context.shop()
-        return [Category.of(c) for c in await info.context.loaders.shop_categories.load((shop.id, None))]
+        return [Category.of(c) for c in await info.context.loaders.shop_categories(shop.id)]
 
     @strawberry.field
     async def regions(self, info: strawberry.Info, parent_code: str | None = None) -> list[Region]:

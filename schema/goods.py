@@ -205,12 +205,12 @@ def _sku_views(skus: list[port.Sku]) -> list[Sku]:
 async def _product_coupons(ctx: Any, products: Sequence[Product]) -> list[list[CouponTemplate]]:
     loaders = ctx.loaders
     shops = list(dict.fromkeys(p.shop_id for p in products))
-    templates = dict(zip(shops, await loaders.claimable_templates.load_many([(s, None) for s in shops]), strict=True))
+    templates = {shop: await loaders.claimable_templates(shop) for shop in shops}
     wanted = [p for p in products if templates[p.shop_id]]
     if not wanted:
         return [[] for _ in products]
     skus = await load_all(loaders.skus_by_product, [(p.shop_id, p.product_id) for p in wanted])
-    categories = dict(zip(shops, await loaders.shop_categories.load_many([(s, None) for s in shops]), strict=True))
+    categories = {shop: await loaders.shop_categories(shop) for shop in shops}
     found: dict[int, list[CouponTemplate]] = {}
     for product, product_skus in zip(wanted, skus, strict=True):
         shop_templates, shop_categories = templates[product.shop_id], categories[product.shop_id]
