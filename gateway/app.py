@@ -24,15 +24,23 @@ from adapters.payments.sandbox import SandboxProvider
 from adapters.payments.wechat import WechatPayProvider
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.demo import demo_keys
+from gateway.edge import Edge, Guarded
 from gateway.graphql import GraphQLView, build_schema
-from gateway.limits import BodyLimit
 from gateway.playground import STATIC_DIR, VENDOR_DIR, playground_page
 from gateway.reference import ReferenceCache
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared import shared_state
 from gateway.sweeper import Sweeper
-from gateway.webhooks import sandbox_webhook, wechat_webhook
+from gateway.webhooks import (
+    MAX_NOTICE_BYTES,
+    SANDBOX_PATH,
+    WECHAT_PATH,
+    refuse_sandbox,
+    refuse_wechat,
+    sandbox_webhook,
+    wechat_webhook,
+)
 from gateway.wiring import Adapters, cashier_for, sql_adapters
 
 
@@ -72,10 +80,10 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     webhooks = []
     sandbox = cashier.providers.get(Method.SANDBOX)
     if isinstance(sandbox, SandboxProvider):
-        webhooks.append(Route("/webhooks/payments/sandbox", sandbox_webhook(cashier, sandbox), methods=["POST"]))
+        webhooks.append(Route(SANDBOX_PATH, sandbox_webhook(cashier, sandbox), methods=["POST"]))
     wechat = cashier.providers.get(Method.WECHAT_PAY)
     if isinstance(wechat, WechatPayProvider):
-        webhooks.append(Route("/webhooks/payments/wechat", wechat_webhook(cashier, wechat), methods=["POST"]))
+        webhooks.append(Route(WECHAT_PATH, wechat_webhook(cashier, wechat), methods=["POST"]))
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -92,11 +100,16 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     return Starlette(
         # The stages before the router, in the order a request meets them.
         middleware=[
+            Middleware(Edge, routes={
+                "/graphql": Guarded(settings.max_body_bytes, graphql=True),
+                SANDBOX_PATH: Guarded(MAX_NOTICE_BYTES, refusal=refuse_sandbox),
+                WECHAT_PATH: Guarded(MAX_NOTICE_BYTES, refusal=refuse_wechat),
+            }),
             Middleware(ResponseCache, keys=keys, shared=shared, ttl_seconds=settings.response_cache_seconds,
                        max_bytes=settings.response_cache_bytes, max_body_bytes=settings.max_body_bytes),
         ],
         routes=[
-            Route("/graphql", BodyLimit(view, settings.max_body_bytes)),
+            Route("/graphql", view),
             Route("/schema.graphql", schema_graphql),
             Route("/healthz", healthz),
             *webhooks,

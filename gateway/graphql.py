@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.extensions import (
@@ -30,6 +30,8 @@ from strawberry.types.graphql import OperationType
 from adapters.payments.cashier import Cashier
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.context import Context
+from gateway.edge import SCOPE_KEY
+from gateway.edge import graphql_refusal as request_error
 from gateway.errors import JimuSchema, TagValidationErrors, coded
 from gateway.fastpath import Plans
 from gateway.operations import operation_of
@@ -148,9 +150,8 @@ class GraphQLView(GraphQL):
             return None
         if request.headers.get("content-type", "").partition(";")[0].strip().lower() != "application/json":
             return None
-        try:
-            body = orjson.loads(await request.body())
-        except orjson.JSONDecodeError:
+        body = request.scope.get(SCOPE_KEY)  # the edge decoded and checked it
+        if body is None:
             return None
         operation = operation_of(body)
         if operation is None:
@@ -203,9 +204,3 @@ class GraphQLView(GraphQL):
         return await super().process_result(request, result)
 
 
-def request_error(status: int, message: str) -> JSONResponse:
-    """A request refused before GraphQL could run, in the shape of a GraphQL response."""
-    return JSONResponse(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]},
-        status_code=status,
-    )

@@ -1,0 +1,201 @@
+"""The edge: what no stage behind it can use is refused here, before anything parses it deeply.
+
+Pure ASGI middleware, first in line. For the GraphQL endpoint and the payment
+webhooks it reads the whole body (413 past the route's limit) and refuses with
+400, in the route's own error shape, a body or query string that is:
+
+- not JSON, or (for GraphQL) JSON that is not an object;
+- nested deeper than ``MAX_DEPTH`` arrays and objects, anywhere;
+- holding a number beyond 64 bits, or a string longer than ``MAX_STRING``
+  (the GraphQL document itself may be ``MAX_DOCUMENT`` long);
+
+and any request with a header longer than ``MAX_HEADER``. The check is one loop
+over the decoded value, never a recursion, so a hostile body costs it no more
+than its size. What passes is safe for every JSON reader behind it (strawberry's
+``json``, the cache's canonical form, the webhooks' verifiers), and the decoded
+body rides along in the scope (``scope["jimu.json"]``) for the stages that can
+reuse it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_DEPTH = 64
+MAX_STRING = 16_384
+MAX_DOCUMENT = 100_000
+MAX_HEADER = 8_192
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+_FLOAT_MAX = float(2**63)
+SCOPE_KEY = "jimu.json"
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def problem(value: Any, *, long_document: bool = False) -> str | None:
+    """What makes a decoded JSON value unusable, or None. With ``long_document``, the
+    top-level ``query`` member may be a GraphQL document of ``MAX_DOCUMENT`` characters."""
+    pending: list[tuple[Any, int, int]] = [(value, 1, MAX_STRING)]
+    while pending:
+        item, depth, longest = pending.pop()
+        kind = type(item)
+        if kind is dict or kind is list:
+            if depth > MAX_DEPTH:
+                return f"the JSON is nested deeper than {MAX_DEPTH} levels"
+            if kind is dict:
+                for key, member in item.items():
+                    if len(key) > MAX_STRING:
+                        return f"a JSON member name is longer than {MAX_STRING} characters"
+                    limit = MAX_DOCUMENT if long_document and depth == 1 and key == "query" else MAX_STRING
+                    pending.append((member, depth + 1, limit))
+            else:
+                pending.extend((member, depth + 1, MAX_STRING) for member in item)
+        elif kind is str:
+            if len(item) > longest:
+                return f"a JSON string is longer than {longest} characters"
+        elif kind is int:
+            if not _INT_MIN <= item <= _INT_MAX:
+                return "a JSON number is beyond 64 bits"
+        elif kind is float:
+            # orjson reads an integer beyond 64 bits as a float: refused with the floats out of range
+            if not -_FLOAT_MAX < item < _FLOAT_MAX:
+                return "a JSON number is beyond 64 bits"
+    return None
+
+
+def decode(body: bytes, *, graphql: bool) -> Any:
+    """The body's JSON value, checked; ``Refused`` otherwise."""
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        said = str(exc)
+        if "depth" in said:
+            raise Refused(400, "the request body is nested too deeply") from exc
+        if "number" in said:  # "number is infinity when parsed as double": thousands of digits
+            raise Refused(400, "a JSON number is beyond 64 bits") from exc
+        raise Refused(400, "the request body is not valid UTF-8 JSON") from exc
+    if graphql and not isinstance(value, dict):
+        raise Refused(400, "the request body must be a JSON object (query, variables, operationName)")
+    found = problem(value, long_document=graphql)
+    if found is not None:
+        raise Refused(400, found)
+    return value
+
+
+def check_query_string(raw: bytes) -> None:
+    """A GET request's parameters: the document bounded, ``variables`` and ``extensions``
+    JSON objects as a body's would be."""
+    try:
+        params = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, max_num_fields=64)
+    except ValueError as exc:
+        raise Refused(400, "the query string has too many parameters") from exc
+    for name, value in params:
+        if name == "query":
+            if len(value) > MAX_DOCUMENT:
+                raise Refused(400, f"the query is longer than {MAX_DOCUMENT} characters")
+        elif name in ("variables", "extensions"):
+            if value:
+                decoded = decode(value.encode("utf-8", "surrogatepass"), graphql=False)
+                if not isinstance(decoded, dict | None):
+                    raise Refused(400, f"{name} must be a JSON object")
+        elif len(value) > MAX_STRING:
+            raise Refused(400, f"the {name[:64]!r} parameter is longer than {MAX_STRING} characters")
+
+
+def graphql_refusal(status: int, message: str) -> Response:
+    """The GraphQL endpoint's shape: a GraphQL response with a BAD_REQUEST error."""
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]},
+        status_code=status,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Guarded:
+    """A route the edge reads for: its body limit, whether it takes GraphQL requests, and
+    the shape its refusals take."""
+
+    max_bytes: int
+    graphql: bool = False
+    refusal: Callable[[int, str], Response] = graphql_refusal
+
+
+class Edge:
+    def __init__(self, app: ASGIApp, *, routes: dict[str, Guarded]) -> None:
+        self.app = app
+        self._routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self._routes.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            for name, value in scope["headers"]:
+                if len(value) > MAX_HEADER:
+                    raise Refused(400, f"the {name.decode('latin-1')[:64]} header is longer than {MAX_HEADER} bytes")
+            if scope["method"] == "GET":
+                if route.graphql:
+                    check_query_string(scope.get("query_string", b""))
+                await self.app(scope, receive, send)
+                return
+            body, receive = await _read(scope, receive, route.max_bytes)
+            if body and (route.graphql is False or _json_content(scope)):
+                scope[SCOPE_KEY] = decode(body, graphql=route.graphql)
+            elif not body and not route.graphql:
+                raise Refused(400, "the request body is empty")
+        except Refused as refused:
+            await route.refusal(refused.status, refused.message)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _json_content(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return value.partition(b";")[0].strip().lower() == b"application/json"
+    return False
+
+
+async def _read(scope: Scope, receive: Receive, max_bytes: int) -> tuple[bytes, Receive]:
+    """The whole body (``Refused`` 413 past ``max_bytes``, declared or sent), and a receive
+    that gives it again to the stages behind."""
+    for name, value in scope["headers"]:
+        if name == b"content-length" and (not value.isdigit() or int(value) > max_bytes):
+            raise Refused(413, f"the request body is larger than {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away: nothing to answer
+            raise Refused(400, "the request body did not arrive")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            raise Refused(413, f"the request body is larger than {max_bytes} bytes")
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: what the server says next (a disconnect)
+
+    return body, replay
