@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from adapters.coupons.rules import template_problems
 from adapters.goods.rules import REGION_CODE_PATTERN
 from adapters.shops.rules import HANDLE_PATTERN
+from adapters.times import time_problem
 
 FORMAT = "jimu.catalog/1"
 DEPOSIT_CEILING_PERCENT = 20  # a 定金 above 20% of the price is not a legal deposit
@@ -187,13 +188,18 @@ def parse_catalog(data: Any, now: datetime) -> CatalogFile:
 def resolve_time(value: str, now: datetime) -> datetime:
     """A relative offset ("+30d", "-1d", "+2h") from ``now``, or an absolute ISO time."""
     match = re.fullmatch(r"([+-])([0-9]+)([dhm])", value)
-    if match:
-        sign, amount, unit = match.groups()
-        delta = timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: int(amount)})
-        return now + delta if sign == "+" else now - delta
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("a time needs an offset, e.g. 2026-06-18T09:00:00+08:00")
+    try:
+        if match:
+            sign, amount, unit = match.groups()
+            delta = timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: int(amount)})
+            parsed = now + delta if sign == "+" else now - delta
+        else:
+            parsed = datetime.fromisoformat(value)
+    except OverflowError as exc:
+        raise ValueError("a time must be from 1970-01-01 to 2099-12-31 (UTC)") from exc
+    problem = time_problem(parsed)
+    if problem is not None:
+        raise ValueError(problem)
     return parsed
 
 

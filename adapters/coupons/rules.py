@@ -36,6 +36,8 @@ class Applied:
 
 
 MAX_QUANTITY = 10_000_000
+MAX_VALID_DAYS = 3_650  # ten years: a claim's end date is always a date every read can show
+MAX_AMOUNT = 10**12  # fen: 10,000,000,000.00 yuan, past any order and far inside 64 bits
 
 
 def template_problems(
@@ -56,9 +58,13 @@ def template_problems(
     problems = []
     if threshold < 0:
         problems.append(("threshold", "must not be negative"))
+    elif threshold > MAX_AMOUNT:
+        problems.append(("threshold", f"must be at most {MAX_AMOUNT // 100:,} yuan"))
     if kind == CouponKind.AMOUNT_OFF.value:
         if discount is None or discount <= 0:
             problems.append(("discount", "AMOUNT_OFF needs a positive discount"))
+        elif discount > MAX_AMOUNT:
+            problems.append(("discount", f"must be at most {MAX_AMOUNT // 100:,} yuan"))
         if percent_off is not None:
             problems.append(("percentOff", "AMOUNT_OFF takes no percentOff"))
     else:
@@ -69,9 +75,11 @@ def template_problems(
     if not 1 <= total_quantity <= MAX_QUANTITY:
         problems.append(("totalQuantity", f"must be from 1 to {MAX_QUANTITY}"))
     if not 1 <= per_shopper_limit <= MAX_QUANTITY:
-        problems.append(("perShopperLimit", "must be at least 1"))
+        problems.append(("perShopperLimit", f"must be from 1 to {MAX_QUANTITY}"))
     if valid_until is None and (valid_days is None or valid_days < 1):
         problems.append(("validDays", "give validDays of at least 1, or validUntil"))
+    elif valid_days is not None and not 1 <= valid_days <= MAX_VALID_DAYS:
+        problems.append(("validDays", f"must be from 1 to {MAX_VALID_DAYS}"))
     for name, value in (("claimStartsAt", claim_starts_at), ("claimEndsAt", claim_ends_at),
                         ("validFrom", valid_from), ("validUntil", valid_until)):
         if value is not None and value.tzinfo is None:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from adapters.goods.port import Category, Position, Product, ProductQuery, SortKey
+from adapters.times import time_problem
 
 MAX_QUERY_LENGTH = 100
 REGION_CODE_PATTERN = r"[0-9]{1,6}(?:_[0-9]{1,6}){0,3}"
@@ -58,25 +59,42 @@ def encode_cursor(query: ProductQuery, position: Position) -> str:
     return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
 
 
+MAX_CURSOR_LENGTH = 1_024  # a title of 200 characters, escaped, in base64: well inside
+_ID_MAX = 2**63 - 1
+
+
 def decode_cursor(query: ProductQuery, cursor: str) -> Position:
+    """The position a cursor of ``encode_cursor`` holds; InvalidCursor for anything this
+    connection did not issue (forged, nested, out of range, another ordering's)."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor("invalid cursor")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        sort, reverse, value, id_ = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (binascii.Error, UnicodeError, ValueError, TypeError) as exc:
-        raise InvalidCursor("the cursor is not one this API made") from exc
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        sort, reverse, value, id_ = decoded
+    except (binascii.Error, UnicodeError, ValueError, TypeError, RecursionError) as exc:
+        raise InvalidCursor("invalid cursor") from exc
     if sort != query.sort.value or reverse is not query.reverse:
-        raise InvalidCursor("the cursor belongs to another sortKey or direction")
-    if not isinstance(id_, int) or isinstance(id_, bool):
-        raise InvalidCursor("the cursor is not one this API made")
-    expected = {SortKey.RELEVANCE: int, SortKey.PRICE: int, SortKey.CREATED_AT: str, SortKey.TITLE: str}
-    if not isinstance(value, expected[query.sort]) or isinstance(value, bool):
-        raise InvalidCursor("the cursor is not one this API made")
+        raise InvalidCursor("invalid cursor: it belongs to another sortKey or direction")
+    if not _whole(id_) or not 1 <= id_ <= _ID_MAX:
+        raise InvalidCursor("invalid cursor")
+    if query.sort in (SortKey.RELEVANCE, SortKey.PRICE):
+        if not _whole(value) or not -_ID_MAX <= value <= _ID_MAX:
+            raise InvalidCursor("invalid cursor")
+    elif not isinstance(value, str) or len(value) > 300:
+        raise InvalidCursor("invalid cursor")
     if query.sort is SortKey.CREATED_AT:
         try:
             value = datetime.fromisoformat(value)
         except ValueError as exc:
-            raise InvalidCursor("the cursor is not one this API made") from exc
+            raise InvalidCursor("invalid cursor") from exc
+        if time_problem(value) is not None:  # a naive or out-of-range time was never issued
+            raise InvalidCursor("invalid cursor")
     return Position(value=value, id=id_)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def category_subtree(categories: Iterable[Category], handle: str) -> set[int]:
