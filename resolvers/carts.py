@@ -21,8 +21,7 @@ from adapters.orders.port import PaymentPlan as PortPaymentPlan
 from adapters.orders.pricing import SLOT_TIERS
 from resolvers.shopper_auth import signed_in
 from resolvers.user_errors import user_error
-from schema.common import UserError, parse_gid
-from schema.errors import Forbidden
+from schema.common import UserError, parse_cart_gid, parse_gid
 from schema.goods import BalanceMethod
 from schema.orders import (
     Cart,
@@ -38,15 +37,18 @@ SAVE_ATTEMPTS = 3
 
 
 async def load_cart(info: strawberry.Info, cart_id: str) -> CartRecord | None:
-    """The signed-in shopper's cart; None when there is none; FORBIDDEN for another shopper's."""
+    """The signed-in shopper's cart; None when there is none, and None for another shopper's:
+    telling the two apart would tell another shopper which carts exist."""
     shop, shopper_id = await signed_in(info)
-    parsed = parse_gid(cart_id)
-    if parsed is None or parsed[0] != "Cart":
+    return await own_cart(info, shop.id, shopper_id, cart_id)
+
+
+async def own_cart(info: strawberry.Info, shop_id: int, shopper_id: int, cart_id: str) -> CartRecord | None:
+    token = parse_cart_gid(cart_id)
+    if token is None:
         return None
-    [cart] = await info.context.adapters.orders.carts_by_id(shop.id, [parsed[1]])
-    if cart is not None and cart.shopper_id != shopper_id:
-        raise Forbidden("this cart belongs to another shopper")
-    return cart
+    [cart] = await info.context.adapters.orders.carts_by_token(shop_id, [token])
+    return cart if cart is not None and cart.shopper_id == shopper_id else None
 
 
 async def priced(info: strawberry.Info, cart: CartRecord) -> Cart:
@@ -67,7 +69,7 @@ class CartMutation:
     @strawberry.mutation
     async def cart_create(self, info: strawberry.Info, lines: list[CartLineInput] | None = None) -> CartPayload:
         shop, shopper_id = await signed_in(info)
-        empty = CartRecord(id=0, shop_id=shop.id, shopper_id=shopper_id, version=0)
+        empty = CartRecord(id=0, shop_id=shop.id, shopper_id=shopper_id, version=0, token="")  # not stored: to check lines against
         additions, errors = await _additions(info, empty, lines or [])
         if errors:
             return CartPayload(user_errors=errors)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from adapters.db import utcnow
-from schema.common import Node, parse_gid
+from resolvers.carts import own_cart
+from schema.common import Node, parse_cart_gid, parse_gid
 from schema.coupons import Coupon, CouponTemplate
 from schema.errors import BadUserInput
 from schema.goods import Category, Product, Sku
@@ -16,6 +17,8 @@ from schema.shops import Shop, Shopper
 
 
 async def resolve_node(info: strawberry.Info, id_: str) -> Node | None:
+    if parse_cart_gid(id_) is not None:
+        return await _cart(info, id_)
     parsed = parse_gid(id_)
     if parsed is None:
         raise BadUserInput("id is not a jimu global id (gid://jimu/<Type>/<n>)")
@@ -56,22 +59,17 @@ async def resolve_node(info: strawberry.Info, id_: str) -> Node | None:
             if coupon is None or coupon.shopper_id != await ctx.shopper_id():
                 return None
             return Coupon.of(coupon)
-        case "Cart" | "Order" | "Payment":
+        case "Order" | "Payment":
             return await _own(info, type_name, key)
     return None
 
 
 async def _own(info: strawberry.Info, type_name: str, key: int) -> Node | None:
-    """A cart, an order or a payment, for the shopper it belongs to only."""
+    """An order or a payment, for the shopper it belongs to only."""
     ctx = info.context
     shop, shopper_id = await ctx.shop(), await ctx.shopper_id()
     if shopper_id is None:
         return None
-    if type_name == "Cart":
-        [cart] = await ctx.adapters.orders.carts_by_id(shop.id, [key])
-        if cart is None or cart.shopper_id != shopper_id:
-            return None
-        return Cart.of(await ctx.checkout.pricer.price(cart, shop.online_payment_cap, utcnow()))
     if type_name == "Payment":
         payment = await ctx.adapters.ledger.payment(key)
         if payment is None or payment.shop_id != shop.id:
@@ -80,3 +78,13 @@ async def _own(info: strawberry.Info, type_name: str, key: int) -> Node | None:
         return Payment.of(payment) if order is not None and order.shopper_id == shopper_id else None
     [order] = await ctx.adapters.orders.orders_by_id(shop.id, [key])
     return Order.of(order) if order is not None and order.shopper_id == shopper_id else None
+
+
+async def _cart(info: strawberry.Info, id_: str) -> Node | None:
+    """A cart, for the shopper it belongs to only (anyone else gets null, as for no cart)."""
+    ctx = info.context
+    shop, shopper_id = await ctx.shop(), await ctx.shopper_id()
+    if shopper_id is None:
+        return None
+    cart = await own_cart(info, shop.id, shopper_id, id_)
+    return Cart.of(await ctx.checkout.pricer.price(cart, shop.online_payment_cap, utcnow())) if cart else None

@@ -13,10 +13,18 @@ from schema.scalars import Long
 
 MAX_PAGE = 100
 _GID = re.compile(r"^gid://jimu/([A-Za-z]+)/([1-9][0-9]{0,17})$")
+_CART_GID = re.compile(r"^gid://jimu/Cart/([A-Za-z0-9_-]{22})$")
 
 
-def gid(type_name: str, id_: int) -> strawberry.ID:
+def gid(type_name: str, id_: int | str) -> strawberry.ID:
     return strawberry.ID(f"gid://jimu/{type_name}/{id_}")
+
+
+def parse_cart_gid(value: str) -> str | None:
+    """The token in a cart's id (``gid://jimu/Cart/<22 random characters>``), or None.
+    Carts are named by a random token, not their row number, so ids cannot be counted."""
+    match = _CART_GID.match(value)
+    return match.group(1) if match else None
 
 
 def parse_gid(value: str) -> tuple[str, int] | None:

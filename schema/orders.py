@@ -77,7 +77,7 @@ class Cart(Node):
     def of(cls, priced: Priced) -> Cart:
         cart = priced.cart
         return cls(
-            id=gid("Cart", cart.id),
+            id=gid("Cart", cart.token),
             lines=[
                 CartLine(id=gid("CartLine", line.id), sku=Sku.of(priced.skus[line.sku_id]), quantity=line.quantity,
                          subtotal=Money.of(priced.skus[line.sku_id].price * line.quantity))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from adapters.orders import rules
 from adapters.orders.port import (
     SHOWN_STATES,
     Begun,
@@ -38,12 +39,17 @@ class FakeOrders:
         self._order_ids = itertools.count(1)
 
     async def create_cart(self, shop_id: int, shopper_id: int) -> Cart:
-        cart = Cart(id=next(self._cart_ids), shop_id=shop_id, shopper_id=shopper_id, version=1)
+        cart = Cart(id=next(self._cart_ids), shop_id=shop_id, shopper_id=shopper_id, version=1,
+                    token=rules.new_cart_token())
         self.carts[cart.id] = cart
         return cart
 
     async def carts_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Cart | None]:
         return [c if (c := self.carts.get(i)) is not None and c.shop_id == shop_id else None for i in ids]
+
+    async def carts_by_token(self, shop_id: int, tokens: Sequence[str]) -> list[Cart | None]:
+        by_token = {c.token: c for c in self.carts.values() if c.shop_id == shop_id}
+        return [by_token.get(t) for t in tokens]
 
     async def save_cart(self, cart: Cart) -> Cart:
         stored = self.carts.get(cart.id)

@@ -86,6 +86,7 @@ class Cart:
     shop_id: int
     shopper_id: int
     version: int
+    token: str  # the cart's public id: random, so that no shopper can guess or count another's
     lines: tuple[CartLine, ...] = ()
     region: str | None = None
     tier: str | None = None
@@ -225,6 +226,8 @@ class Orders(Protocol):
     async def create_cart(self, shop_id: int, shopper_id: int) -> Cart: ...
 
     async def carts_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Cart | None]: ...
+
+    async def carts_by_token(self, shop_id: int, tokens: Sequence[str]) -> list[Cart | None]: ...
 
     async def save_cart(self, cart: Cart) -> Cart:
         """Store the cart as given (lines with id None are added, missing ones removed).

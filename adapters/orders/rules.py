@@ -136,6 +136,14 @@ def limit_problem(sku: Sku, quantity: int) -> Problem | None:
     return None
 
 
+CART_TOKEN_LENGTH = 22  # 16 random bytes, URL-safe base64
+
+
+def new_cart_token() -> str:
+    """A cart's public id: 128 random bits, as a capability is (who has it can use it)."""
+    return secrets.token_urlsafe(16)
+
+
 def new_order_number(now: datetime) -> str:
     """The day, then 16 random digits: unique in practice, and not guessable from another number."""
     return f"{now:%y%m%d}{secrets.randbelow(10**16):016d}"

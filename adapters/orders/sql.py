@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from adapters.db import Database, UtcDateTime, utcnow
+from adapters.orders import rules
 from adapters.orders.port import (
     SHOWN_STATES,
     BalanceMethod,
@@ -51,6 +52,7 @@ class CartRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     shop_id: int = Field(foreign_key="shop.id")
     shopper_id: int = Field(foreign_key="shopper.id", index=True)
+    token: str = Field(max_length=32, unique=True)
     version: int = 1
     region: str | None = Field(default=None, max_length=32)
     tier: str | None = Field(default=None, max_length=16)
@@ -164,26 +166,36 @@ class SqlOrders:
 
     async def create_cart(self, shop_id: int, shopper_id: int) -> Cart:
         now = utcnow()
+        token = rules.new_cart_token()
         async with self._db.write() as session:
             cart_id = (
                 await session.execute(
                     _CART.insert()
-                    .values(shop_id=shop_id, shopper_id=shopper_id, version=1, coupon_ids=[],
+                    .values(shop_id=shop_id, shopper_id=shopper_id, token=token, version=1, coupon_ids=[],
                             plan=PaymentPlan.FULL.value, created_at=now, updated_at=now)
                     .returning(_CART.c.id)
                 )
             ).scalar_one()
-        return Cart(id=cart_id, shop_id=shop_id, shopper_id=shopper_id, version=1)
+        return Cart(id=cart_id, shop_id=shop_id, shopper_id=shopper_id, version=1, token=token)
 
     async def carts_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Cart | None]:
+        found = await self._carts(_CART.c.shop_id == shop_id, _CART.c.id.in_(list(ids)))
+        by_id = {cart.id: cart for cart in found}
+        return [by_id.get(i) for i in ids]
+
+    async def carts_by_token(self, shop_id: int, tokens: Sequence[str]) -> list[Cart | None]:
+        found = await self._carts(_CART.c.shop_id == shop_id, _CART.c.token.in_(list(tokens)))
+        by_token = {cart.token: cart for cart in found}
+        return [by_token.get(t) for t in tokens]
+
+    async def _carts(self, *where: Any) -> list[Cart]:
         async with self._db.read() as session:
-            rows = (await session.execute(select(_CART).where(_CART.c.shop_id == shop_id, _CART.c.id.in_(list(ids))))).all()
+            rows = (await session.execute(select(_CART).where(*where))).all()
             lines: dict[int, list[CartLine]] = {}
             stmt = select(_LINE).where(_LINE.c.cart_id.in_([r.id for r in rows])).order_by(_LINE.c.id)
             for line in (await session.execute(stmt)).all():
                 lines.setdefault(line.cart_id, []).append(CartLine(line.id, line.sku_id, line.quantity))
-        found = {row.id: _cart(row, lines.get(row.id, [])) for row in rows}
-        return [found.get(i) for i in ids]
+        return [_cart(row, lines.get(row.id, [])) for row in rows]
 
     async def save_cart(self, cart: Cart) -> Cart:
         async with self._db.write() as session:
@@ -416,7 +428,8 @@ class SqlOrders:
 
 def _cart(row: Any, lines: list[CartLine]) -> Cart:
     return Cart(
-        id=row.id, shop_id=row.shop_id, shopper_id=row.shopper_id, version=row.version, lines=tuple(lines),
+        id=row.id, shop_id=row.shop_id, shopper_id=row.shopper_id, version=row.version, token=row.token,
+        lines=tuple(lines),
         region=row.region, tier=row.tier, slot_id=row.slot_id, coupon_ids=tuple(row.coupon_ids),
         plan=PaymentPlan(row.plan), balance_method=BalanceMethod(row.balance_method) if row.balance_method else None,
         order_number=row.order_number,

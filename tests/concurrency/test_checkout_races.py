@@ -52,7 +52,7 @@ async def test_100_buyers_for_the_last_10_units_make_exactly_10_orders(settings:
         shopper = await sql.shops.shopper_for_subject(shop.id, f"dev:buyer-{n}")
         cart = await sql.orders.create_cart(shop.id, shopper.id)
         await sql.orders.save_cart(replace(cart, lines=(CartLine(None, wipes.id, 1),), region=REGION, tier="STANDARD"))
-        buyers.append((tokens.issue(shop.id, shopper.id), f"gid://jimu/Cart/{cart.id}"))
+        buyers.append((tokens.issue(shop.id, shopper.id), f"gid://jimu/Cart/{cart.token}"))
 
     # when they all check out at once
     async def buy(client: httpx.AsyncClient, token: str, cart_id: str) -> str:
@@ -96,7 +96,7 @@ async def test_one_cart_checked_out_30_times_at_once_with_one_key_makes_one_orde
     # when the buy button is hit 30 times at once, always with the same key
     async def buy(client: httpx.AsyncClient) -> str:
         response = await client.post(
-            "/graphql", json={"query": CHECKOUT, "variables": {"id": f"gid://jimu/Cart/{cart.id}"}},
+            "/graphql", json={"query": CHECKOUT, "variables": {"id": f"gid://jimu/Cart/{cart.token}"}},
             headers={"X-Jimu-Key": "pk_demo_panda", "Authorization": f"Bearer {token}"},
         )
         payload = response.json()["data"]["checkoutComplete"]

@@ -19,7 +19,7 @@ STRAP = Sku(id=2, shop_id=1, product_id=2, code="STRAP", title="strap", options=
 
 
 def cart(*lines: CartLine, plan: PaymentPlan = PaymentPlan.FULL, method: BalanceMethod | None = None) -> Cart:
-    return Cart(id=1, shop_id=1, shopper_id=1, version=1, lines=lines, plan=plan, balance_method=method)
+    return Cart(id=1, shop_id=1, shopper_id=1, version=1, token="t" * 22, lines=lines, plan=plan, balance_method=method)
 
 
 def test_adding_a_sku_already_in_the_cart_grows_its_line():
