@@ -25,6 +25,7 @@ class Settings:
     sandbox_pay_secret: str | None = "sandbox-secret"
     reservation_ttl_seconds: int = 1800
     sweep_interval_seconds: int = 5
+    stale_checkout_seconds: int = 120
     token_ttl_seconds: int = 7 * 24 * 3600
     max_body_bytes: int = 1_048_576
     demo: bool = False
@@ -78,6 +79,7 @@ class Settings:
             sandbox_pay_secret=environ.get("JIMU_SANDBOX_PAY_SECRET") or (None if production else "sandbox-secret"),
             reservation_ttl_seconds=_positive(environ, "JIMU_RESERVATION_TTL_SECONDS", 1800),
             sweep_interval_seconds=_positive(environ, "JIMU_SWEEP_INTERVAL_SECONDS", 5),
+            stale_checkout_seconds=_positive(environ, "JIMU_STALE_CHECKOUT_SECONDS", 120),
             token_ttl_seconds=_positive(environ, "JIMU_TOKEN_TTL_SECONDS", 7 * 24 * 3600),
             max_body_bytes=_positive(environ, "JIMU_MAX_BODY_BYTES", 1_048_576),
             demo=environ.get("JIMU_DEMO", "") in ("1", "true", "yes"),

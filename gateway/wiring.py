@@ -134,7 +134,7 @@ def checkout_for(adapters: Adapters, settings: Settings) -> Checkout:
     """Checkout, cancellation and the sweep, over the given adapters."""
     pricer = CartPricer(adapters.goods, adapters.inventory, adapters.delivery, adapters.coupons)
     return Checkout(adapters.orders, adapters.inventory, adapters.coupons, adapters.delivery, pricer,
-                    timedelta(seconds=settings.reservation_ttl_seconds))
+                    timedelta(seconds=settings.reservation_ttl_seconds), timedelta(seconds=settings.stale_checkout_seconds))
 
 
 def cashier_for(adapters: Adapters, settings: Settings) -> Cashier:

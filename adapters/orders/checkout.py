@@ -47,7 +47,7 @@ from adapters.orders.rules import Problem
 log = logging.getLogger("jimu.checkout")
 
 # A checkout still PENDING after this long died on the way: the sweep undoes it.
-STALE_CHECKOUT = timedelta(minutes=2)
+STALE_CHECKOUT = timedelta(minutes=2)  # the default of JIMU_STALE_CHECKOUT_SECONDS
 # Reservations are expired by the order sweep; inventory's own sweep is a backstop for orphans.
 ORPHAN_GRACE = timedelta(minutes=5)
 
@@ -74,6 +74,7 @@ class Checkout:
         delivery: Delivery,
         pricer: CartPricer,
         reservation_ttl: timedelta,
+        stale_checkout: timedelta = STALE_CHECKOUT,
     ) -> None:
         self.orders = orders
         self.inventory = inventory
@@ -81,6 +82,8 @@ class Checkout:
         self.delivery = delivery
         self.pricer = pricer
         self.reservation_ttl = reservation_ttl
+        # A PENDING order older than this is a checkout that died on the way: the sweep undoes it.
+        self.stale_checkout = stale_checkout
 
     async def complete(
         self, cart: Cart, key: str, cap: int, scene: int | None, channel: str | None, now: datetime
@@ -130,7 +133,7 @@ class Checkout:
     async def sweep(self, now: datetime, limit: int = 100) -> SweepReport:
         """Expire unpaid orders past their TTL, undo dead checkouts, finish any give-back left undone."""
         expired = await self.orders.expire_due(now, limit)
-        failed = await self.orders.fail_stale(now - STALE_CHECKOUT, limit)
+        failed = await self.orders.fail_stale(now - self.stale_checkout, limit)
         released = []
         for order in await self.orders.unreleased(limit):
             await self.release_holds(order)

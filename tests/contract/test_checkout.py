@@ -73,14 +73,15 @@ class World:
     slot_id: int
 
     def checkout(self, port: str | None = None, method: str | None = None, error: BaseException | None = None,
-                 ttl: timedelta = timedelta(minutes=30)) -> Checkout:
+                 ttl: timedelta = timedelta(minutes=30), stale: timedelta | None = None) -> Checkout:
         a = self.adapters
         ports = {"orders": a.orders, "inventory": a.inventory, "coupons": a.coupons, "delivery": a.delivery}
         if port is not None:
             assert method is not None and error is not None
             ports[port] = Cut(ports[port], method, error)
         pricer = CartPricer(a.goods, a.inventory, a.delivery, a.coupons)
-        return Checkout(ports["orders"], ports["inventory"], ports["coupons"], ports["delivery"], pricer, ttl)
+        return Checkout(ports["orders"], ports["inventory"], ports["coupons"], ports["delivery"], pricer, ttl,
+                        stale or STALE_CHECKOUT)
 
     async def cart(self, quantity: int = 2, sku: str = "DIAPER-L54", coupons: bool = True) -> Cart:
         cart = await self.adapters.orders.create_cart(self.shop_id, self.shopper_id)
@@ -214,6 +215,19 @@ async def test_a_checkout_that_dies_at_a_step_is_undone_by_the_sweep(world: Worl
     assert await world.held() == before
     again = await world.checkout().sweep(utcnow() + STALE_CHECKOUT + timedelta(seconds=2))
     assert again.failed == [] and again.released == []
+    assert await world.held() == before
+
+
+async def test_a_dead_checkout_is_stale_after_the_configured_time(world: World):
+    # given: a checkout that died after holding stock, with JIMU_STALE_CHECKOUT_SECONDS=30
+    before = await world.held()
+    cart = await world.cart()
+    with pytest.raises(Crash):
+        await world.checkout("inventory", "reserve", Crash()).complete(cart, "key-1", CAP, None, None, utcnow())
+    sweeper = world.checkout(stale=timedelta(seconds=30))
+    # then: left alone before 30 s, undone after
+    assert (await sweeper.sweep(utcnow() + timedelta(seconds=20))).failed == []
+    assert len((await sweeper.sweep(utcnow() + timedelta(seconds=31))).failed) == 1
     assert await world.held() == before
 
 

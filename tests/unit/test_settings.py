@@ -9,6 +9,11 @@ def test_development_defaults_need_no_environment():
     assert settings.secret == DEV_SECRET
     assert settings.sandbox_pay_secret == "sandbox-secret"
     assert settings.reservation_ttl_seconds == 1800
+    assert settings.stale_checkout_seconds == 120
+
+
+def test_the_stale_checkout_threshold_is_a_setting():
+    assert Settings.from_env({"JIMU_STALE_CHECKOUT_SECONDS": "45"}).stale_checkout_seconds == 45
 
 
 def test_production_refuses_to_start_without_a_real_secret():
@@ -49,6 +54,8 @@ def test_production_refuses_the_sandbox_and_an_incomplete_wechat_pay():
         {"JIMU_WECHAT_APP_ID": "wx123"},
         {"JIMU_PAYMENT_PROVIDER": "ALIPAY"},
         {"JIMU_SWEEP_INTERVAL_SECONDS": "-1"},
+        {"JIMU_STALE_CHECKOUT_SECONDS": "0"},
+        {"JIMU_STALE_CHECKOUT_SECONDS": "2m"},
     ],
 )
 def test_bad_settings_are_refused_with_their_name(environ):
