@@ -6,8 +6,8 @@ webhooks it reads the whole body (413 past the route's limit) and refuses with
 
 - not JSON, or (for GraphQL) JSON that is not an object;
 - nested deeper than ``MAX_DEPTH`` arrays and objects, anywhere;
-- holding a number beyond 64 bits, or a string longer than ``MAX_STRING``
-  (the GraphQL document itself may be ``MAX_DOCUMENT`` long);
+- holding a number beyond 64 bits, a string longer than ``MAX_STRING``
+  (the GraphQL document itself may be ``MAX_DOCUMENT`` long), or U+0000;
 
 and any request with a header longer than ``MAX_HEADER``. The check is one loop
 over the decoded value, never a recursion, so a hostile body costs it no more
@@ -35,6 +35,8 @@ MAX_HEADER = 8_192
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 _FLOAT_MAX = float(2**63)
 SCOPE_KEY = "jimu.json"
+# No text anywhere holds U+0000: PostgreSQL cannot store it, nor even compare with it.
+NUL_REFUSED = "a string holds U+0000 (NUL), which no text here may hold"
 
 
 class Refused(Exception):
@@ -58,6 +60,8 @@ def problem(value: Any, *, long_document: bool = False) -> str | None:
                 for key, member in item.items():
                     if len(key) > MAX_STRING:
                         return f"a JSON member name is longer than {MAX_STRING} characters"
+                    if "\x00" in key:
+                        return NUL_REFUSED
                     limit = MAX_DOCUMENT if long_document and depth == 1 and key == "query" else MAX_STRING
                     pending.append((member, depth + 1, limit))
             else:
@@ -65,6 +69,8 @@ def problem(value: Any, *, long_document: bool = False) -> str | None:
         elif kind is str:
             if len(item) > longest:
                 return f"a JSON string is longer than {longest} characters"
+            if "\x00" in item:
+                return NUL_REFUSED
         elif kind is int:
             if not _INT_MIN <= item <= _INT_MAX:
                 return "a JSON number is beyond 64 bits"
@@ -91,7 +97,19 @@ def decode(body: bytes, *, graphql: bool) -> Any:
     found = problem(value, long_document=graphql)
     if found is not None:
         raise Refused(400, found)
+    if graphql:
+        for member, kinds, wanted in _MEMBERS:
+            if member in value and not isinstance(value[member], kinds):
+                raise Refused(400, f"{member} must be {wanted}")
     return value
+
+
+_MEMBERS = (
+    ("query", (str,), "a string (the GraphQL document)"),
+    ("operationName", (str, type(None)), "a string or null"),
+    ("variables", (dict, type(None)), "an object or null"),
+    ("extensions", (dict, type(None)), "an object or null"),
+)
 
 
 def check_query_string(raw: bytes) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError, StringValueNode, ValidationRule
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -30,7 +31,7 @@ from strawberry.types.graphql import OperationType
 from adapters.payments.cashier import Cashier
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.context import Context
-from gateway.edge import SCOPE_KEY
+from gateway.edge import NUL_REFUSED, SCOPE_KEY
 from gateway.edge import graphql_refusal as request_error
 from gateway.errors import JimuSchema, TagValidationErrors, coded
 from gateway.fastpath import Plans
@@ -60,6 +61,15 @@ MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
 
+class NoNulInStrings(ValidationRule):
+    """A string literal holding U+0000 (``"\\u0000"`` in the document): refused as the edge
+    refuses one in the variables, since no text here may hold it."""
+
+    def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+        if "\x00" in node.value:
+            self.report_error(GraphQLError(NUL_REFUSED, node))
+
+
 class InvalidateOnMerchantWrite(SchemaExtension):
     """A mutation made with a shop's secret key may change what the shop's shoppers see
     (stock, coupons, campaigns, orders' holds): drop the shop's cached responses and
@@ -81,6 +91,7 @@ def build_schema() -> JimuSchema:
     limit_rules = [
         *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+        NoNulInStrings,
     ]
     return JimuSchema(
         query=merge_types("Query", (GoodsQuery, CartQuery, ShopperQuery, OrderQuery, MembersQuery, MerchantQuery)),

@@ -128,6 +128,26 @@ async def test_a_webhook_body_that_is_not_json_is_refused(client: httpx.AsyncCli
     assert response.json()["status"] == "refused"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [{"query": 5}, {"query": ["{ shop { handle } }"]}, {"query": "{ shop { handle } }", "operationName": ["a"]},
+     {"query": "{ shop { handle } }", "variables": [1]}, {"query": "{ shop { handle } }", "extensions": "x"}],
+)
+async def test_members_of_the_wrong_type_are_a_bad_request(client: httpx.AsyncClient, body: dict):
+    assert "must be" in bad_request(await client.post("/graphql", content=json.dumps(body).encode(), headers=JSON))
+
+
+async def test_nul_in_a_string_is_refused_in_variables_and_in_literals(client: httpx.AsyncClient):
+    # PostgreSQL can neither store U+0000 nor compare with it: it never reaches a statement
+    variables = {"query": "query($c: String!) { campaign(code: $c) { rules } }", "variables": {"c": "a\u0000"}}
+    assert "U+0000" in bad_request(await client.post("/graphql", content=json.dumps(variables).encode(), headers=JSON))
+    literal = {"query": '{ campaign(code: "a\\u0000") { rules } }'}
+    response = await client.post("/graphql", content=json.dumps(literal).encode(), headers=JSON)
+    assert response.status_code == 200
+    [error] = response.json()["errors"]
+    assert "U+0000" in error["message"] and error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
 def test_the_check_walks_without_recursing():
     deep: list = []
     for _ in range(100_000):  # far past Python's recursion limit
