@@ -76,8 +76,8 @@ _LONG_MAX = 2**63 - 1
 def minor_units(amount: Decimal) -> int | None:
     """Fen for an amount in yuan with at most 2 places ("118000" and "118000.00" alike), or
     None for one that is not money: more places ("1.005"), not finite, beyond 64 bits."""
-    if not amount.is_finite():
-        return None
+    if not amount.is_finite() or amount.adjusted() > 18:
+        return None  # past 64 bits of fen: scaling it could overflow the decimal context
     fen = amount.scaleb(2)
     if fen != fen.to_integral_value():
         return None

@@ -90,5 +90,5 @@ def test_money_in_is_yuan_with_at_most_two_places():
 
     assert minor_units(Decimal("118000")) == minor_units(Decimal("118000.00")) == 11_800_000
     assert minor_units(Decimal("0.5")) == 50 and minor_units(Decimal("-1")) == -100
-    for not_money in ("1.005", "NaN", "Infinity", "1e30"):
+    for not_money in ("1.005", "NaN", "Infinity", "1e30", "1e999999", "-1e999999", "92233720368547758.08"):
         assert minor_units(Decimal(not_money)) is None, not_money
