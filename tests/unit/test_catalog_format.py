@@ -130,3 +130,20 @@ def test_a_coupon_time_without_an_offset_is_refused_where_it_stands():
         ("coupons[0].validDays", "give validDays of at least 1, or validUntil"),
         ("coupons[0].validUntil", "a time needs an offset, e.g. 2026-06-18T09:00:00+08:00"),
     ]
+
+
+@pytest.mark.parametrize("when", ["+99999999d", "-99999d", "9999-12-31T23:59:59+00:00", "2100-01-01T00:00:00+00:00",
+                                  "2026-06-18T09:00:00+15:00"])
+def test_a_time_no_read_could_serve_is_refused_where_it_stands(when: str):
+    with pytest.raises(ValueError, match="time"):
+        resolve_time(when, NOW)
+    campaign = {"code": "K", "title": "k", "requiredAssists": 5, "rewardTemplateCode": "C",
+                "startsAt": "-1d", "endsAt": when}
+    coupon = {"code": "C", "title": "t", "kind": "AMOUNT_OFF", "discount": 1, "totalQuantity": 1, "validDays": 1}
+    found = problems(catalog(coupons=[coupon], campaigns=[campaign]))
+    assert [path for path, _ in found] == ["campaigns[0].endsAt"], found
+
+
+def test_a_coupon_valid_for_more_than_ten_years_is_refused():
+    coupon = {"code": "C", "title": "t", "kind": "AMOUNT_OFF", "discount": 1, "totalQuantity": 1, "validDays": 3651}
+    assert problems(catalog(coupons=[coupon])) == [("coupons[0].validDays", "must be from 1 to 3650")]
