@@ -106,7 +106,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
                 WECHAT_PATH: Guarded(MAX_NOTICE_BYTES, refusal=refuse_wechat),
             }),
             Middleware(ResponseCache, keys=keys, shared=shared, ttl_seconds=settings.response_cache_seconds,
-                       max_bytes=settings.response_cache_bytes, max_body_bytes=settings.max_body_bytes),
+                       max_bytes=settings.response_cache_bytes),
         ],
         routes=[
             Route("/graphql", view),

@@ -13,8 +13,8 @@ and any request with a header longer than ``MAX_HEADER``. The check is one loop
 over the decoded value, never a recursion, so a hostile body costs it no more
 than its size. What passes is safe for every JSON reader behind it (strawberry's
 ``json``, the cache's canonical form, the webhooks' verifiers), and the decoded
-body rides along in the scope (``scope["jimu.json"]``) for the stages that can
-reuse it.
+body and its bytes ride along in the scope (``scope["jimu.json"]``,
+``scope["jimu.body"]``) for the stages that can reuse them.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ MAX_HEADER = 8_192
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 _FLOAT_MAX = float(2**63)
 SCOPE_KEY = "jimu.json"
+BODY_KEY = "jimu.body"
 # No text anywhere holds U+0000: PostgreSQL cannot store it, nor even compare with it.
 NUL_REFUSED = "a string holds U+0000 (NUL), which no text here may hold"
 
@@ -161,16 +162,16 @@ class Edge:
             await self.app(scope, receive, send)
             return
         try:
-            for name, value in scope["headers"]:
-                if len(value) > MAX_HEADER:
-                    raise Refused(400, f"the {name.decode('latin-1')[:64]} header is longer than {MAX_HEADER} bytes")
+            declared, content_type = _headers(scope)
             if scope["method"] == "GET":
                 if route.graphql:
                     check_query_string(scope.get("query_string", b""))
                 await self.app(scope, receive, send)
                 return
-            body, receive = await _read(scope, receive, route.max_bytes)
-            if body and (route.graphql is False or _json_content(scope)):
+            body, receive = await _read(receive, declared, route.max_bytes)
+            scope[BODY_KEY] = body
+            json_body = content_type.partition(b";")[0].strip().lower() == b"application/json"
+            if body and (not route.graphql or json_body):
                 scope[SCOPE_KEY] = decode(body, graphql=route.graphql)
             elif not body and not route.graphql:
                 raise Refused(400, "the request body is empty")
@@ -180,19 +181,26 @@ class Edge:
         await self.app(scope, receive, send)
 
 
-def _json_content(scope: Scope) -> bool:
+def _headers(scope: Scope) -> tuple[bytes | None, bytes]:
+    """Content-Length and Content-Type (their first values, as Starlette reads them), once
+    every header is checked for length."""
+    declared: bytes | None = None
+    content_type: bytes | None = None
     for name, value in scope["headers"]:
-        if name == b"content-type":
-            return value.partition(b";")[0].strip().lower() == b"application/json"
-    return False
+        if len(value) > MAX_HEADER:
+            raise Refused(400, f"the {name.decode('latin-1')[:64]} header is longer than {MAX_HEADER} bytes")
+        if name == b"content-length" and declared is None:
+            declared = value
+        elif name == b"content-type" and content_type is None:
+            content_type = value
+    return declared, content_type or b""
 
 
-async def _read(scope: Scope, receive: Receive, max_bytes: int) -> tuple[bytes, Receive]:
+async def _read(receive: Receive, declared: bytes | None, max_bytes: int) -> tuple[bytes, Receive]:
     """The whole body (``Refused`` 413 past ``max_bytes``, declared or sent), and a receive
     that gives it again to the stages behind."""
-    for name, value in scope["headers"]:
-        if name == b"content-length" and (not value.isdigit() or int(value) > max_bytes):
-            raise Refused(413, f"the request body is larger than {max_bytes} bytes")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise Refused(413, f"the request body is larger than {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
     more = True

@@ -48,7 +48,7 @@ from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import KeyDirectory
-from gateway.edge import SCOPE_KEY
+from gateway.edge import BODY_KEY, SCOPE_KEY
 from gateway.operations import operation_of
 from gateway.shared import ALL_SHOPS, SharedState
 
@@ -194,7 +194,6 @@ class ResponseCache:
         shared: SharedState,
         ttl_seconds: float,
         max_bytes: int,
-        max_body_bytes: int,
         path: str = "/graphql",
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -202,7 +201,6 @@ class ResponseCache:
         self._keys = keys
         self._shared = shared
         self._ttl = ttl_seconds
-        self._max_body = max_body_bytes
         self._path = path
         self._clock = clock
         self.memory = Memory(max_bytes)
@@ -230,10 +228,8 @@ class ResponseCache:
             return
         body = b""
         if method == "POST":
-            body, receive = await self._read(receive)
-            request = scope.get(SCOPE_KEY)  # the edge decoded and checked it
-            if request is None and body:  # no edge in front (a test of this stage alone)
-                request = _json_object(body)
+            # what the edge (gateway.edge) read, decoded and checked; nothing when it did not
+            body, request = scope.get(BODY_KEY, b""), scope.get(SCOPE_KEY)
         else:
             request = _query_params(scope.get("query_string", b""))
             if request is None:  # the playground, or a GET GraphQL cannot use: not ours to judge
@@ -257,22 +253,6 @@ class ResponseCache:
             await self._send_get(send, entry, headers.get(b"if-none-match"))
         else:
             await _send(send, 200, [(b"content-type", b"application/json")], entry.body)
-
-    async def _read(self, receive: Receive) -> tuple[bytes | None, Receive]:
-        """The whole body, or None (and a receive that replays what was read) past the limit."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return None, _replay_then(chunks, message, receive)
-            chunk = message.get("body", b"")
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > self._max_body:
-                return None, _replay_then(chunks, None, receive, more=message.get("more_body", False))
-            if not message.get("more_body", False):
-                return b"".join(chunks), _replay(b"".join(chunks))
 
     async def _cache_key(self, headers: dict[bytes, bytes], request: dict[str, Any] | None) -> tuple[int, str] | None:
         operation = operation_of(request, extensions=True)
@@ -415,14 +395,6 @@ def _first_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
     return found
 
 
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        request = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    return request if isinstance(request, dict) else None
-
-
 def _query_params(query_string: bytes) -> dict[str, Any] | None:
     params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))  # as Starlette reads it
     if "query" not in params:
@@ -449,20 +421,6 @@ def _replay(body: bytes) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return receive
-
-
-def _replay_then(chunks: list[bytes], last: Message | None, receive: Receive, more: bool = False) -> Receive:
-    """What was read so far, then the rest of the real stream."""
-    pending: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": more or last is not None}]
-    if last is not None:
-        pending.append(last)
-
-    async def replaying() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replaying
 
 
 async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> Captured:

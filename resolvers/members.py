@@ -97,9 +97,7 @@ class MembersMutation:
             bad("requiredAssists", "must be from 1 to 10000")
         if not 1 <= input.helper_daily_limit <= 1_000:
             bad("helperDailyLimit", "must be from 1 to 1000")
-        if input.starts_at.tzinfo is None or input.ends_at.tzinfo is None:
-            bad("startsAt", "times need an offset, e.g. 2026-06-18T09:00:00+08:00")
-        elif input.starts_at >= input.ends_at:
+        if input.starts_at >= input.ends_at:  # both aware: the DateTime scalar saw to it
             bad("endsAt", "must come after startsAt")
         codes = [input.reward_template_code, input.assister_reward_template_code or input.reward_template_code]
         reward, helper = await info.context.adapters.coupons.templates_by_code(shop.id, codes)

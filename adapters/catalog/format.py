@@ -289,8 +289,14 @@ def _coupon_checks(
         yield "coupons", f"coupon code {dup!r} appears more than once"
     for i, coupon in enumerate(c.coupons):
         at = f"coupons[{i}]"
-        times = {name: _time_or_none(getattr(coupon, name), now)
-                 for name in ("claimStartsAt", "claimEndsAt", "validFrom", "validUntil")}
+        times: dict[str, datetime | None] = {}
+        refused: dict[str, str] = {}  # why a time is not one: no offset, out of the window
+        for name in ("claimStartsAt", "claimEndsAt", "validFrom", "validUntil"):
+            value = getattr(coupon, name)
+            try:
+                times[name] = resolve_time(value, now) if value is not None else None
+            except ValueError as exc:
+                times[name], refused[name] = None, str(exc)
         for field, reason in template_problems(
             kind=coupon.kind, threshold=coupon.threshold, discount=coupon.discount, percent_off=coupon.percentOff,
             total_quantity=coupon.totalQuantity, per_shopper_limit=coupon.perShopperLimit,
@@ -306,9 +312,8 @@ def _coupon_checks(
                     yield f"{at}.skuCodes[{j}]", f"no SKU {code!r} in this file"
         if coupon.scope == "CATEGORY" and coupon.categoryHandle not in category_handles:
             yield f"{at}.categoryHandle", "scope CATEGORY needs a category of this file"
-        for name, when in times.items():
-            if getattr(coupon, name) is not None and when is None:
-                yield f"{at}.{name}", "a time needs an offset, e.g. 2026-06-18T09:00:00+08:00"
+        for name, reason in refused.items():
+            yield f"{at}.{name}", reason
     for dup in _duplicates(campaign.code for campaign in c.campaigns):
         yield "campaigns", f"campaign code {dup!r} appears more than once"
     for i, campaign in enumerate(c.campaigns):
@@ -318,14 +323,6 @@ def _coupon_checks(
         if campaign.assisterRewardTemplateCode not in (None, *coupon_codes):
             yield f"{at}.assisterRewardTemplateCode", "no such coupon in this file"
         yield from _ordered(campaign.startsAt, campaign.endsAt, f"{at}.endsAt", now)
-
-
-def _time_or_none(value: str | None, now: datetime) -> datetime | None:
-    """The time, or None when absent or not a time (reported where it matters)."""
-    try:
-        return resolve_time(value, now) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _ordered(start: str | None, end: str | None, at: str, now: datetime) -> Iterator[tuple[str, str]]:

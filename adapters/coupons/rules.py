@@ -54,7 +54,9 @@ def template_problems(
     valid_from: datetime | None,
     valid_until: datetime | None,
 ) -> list[tuple[str, str]]:
-    """Every fault of a template's values, as (field, reason); fields named as in the API and the file."""
+    """Every fault of a template's values, as (field, reason); fields named as in the API and the file.
+    Times come aware and inside the window (adapters.times): the API's DateTime and the file's
+    times are refused otherwise before they get here."""
     problems = []
     if threshold < 0:
         problems.append(("threshold", "must not be negative"))
@@ -80,10 +82,6 @@ def template_problems(
         problems.append(("validDays", "give validDays of at least 1, or validUntil"))
     elif valid_days is not None and not 1 <= valid_days <= MAX_VALID_DAYS:
         problems.append(("validDays", f"must be from 1 to {MAX_VALID_DAYS}"))
-    for name, value in (("claimStartsAt", claim_starts_at), ("claimEndsAt", claim_ends_at),
-                        ("validFrom", valid_from), ("validUntil", valid_until)):
-        if value is not None and value.tzinfo is None:
-            problems.append((name, "a time needs an offset, e.g. 2026-06-18T09:00:00+08:00"))
     if _before(claim_ends_at, claim_starts_at):
         problems.append(("claimEndsAt", "must come after claimStartsAt"))
     if _before(valid_until, valid_from):
@@ -92,9 +90,7 @@ def template_problems(
 
 
 def _before(end: datetime | None, start: datetime | None) -> bool:
-    if end is None or start is None or end.tzinfo is None or start.tzinfo is None:
-        return False
-    return end <= start
+    return end is not None and start is not None and end <= start
 
 
 def check_claim_window(spec: TemplateSpec, now: datetime) -> None:

@@ -30,24 +30,29 @@ async def test_reference_data_is_loaded_once_however_many_ask_at_once():
     assert loads[-1] == [1]
 
 
-async def test_a_load_that_began_before_an_invalidation_is_not_kept():
-    # given a load in flight when the shop is invalidated
-    cache = ReferenceCache(30)
-    version = 1
+class Slow:
+    """A database whose answer takes 50 ms: a load reads ``version`` when it is asked."""
 
-    async def load() -> int:
-        seen = version  # what the database said when asked
+    def __init__(self) -> None:
+        self.version = 1
+
+    async def load(self) -> int:
+        seen = self.version
         await asyncio.sleep(0.05)
         return seen
 
-    pending = asyncio.ensure_future(cache.get("offer", 1, load))
+
+async def test_a_load_that_began_before_an_invalidation_is_not_kept():
+    # given a load in flight when the shop is invalidated
+    cache, database = ReferenceCache(30), Slow()
+    pending = asyncio.ensure_future(cache.get("offer", 1, database.load))
     await asyncio.sleep(0.01)
-    version = 2
+    database.version = 2
     cache.drop(1)
     # when it lands, and the value is asked for again
     assert await pending == 1
     # then the next read loads anew
-    assert await cache.get("offer", 1, load) == 2
+    assert await cache.get("offer", 1, database.load) == 2
 
 
 async def test_held_values_live_their_seconds_and_all_shops_can_be_dropped():
@@ -98,17 +103,10 @@ async def test_when_the_loading_request_is_cancelled_the_waiters_load_for_themse
 
 
 async def test_a_request_after_an_invalidation_does_not_join_a_load_begun_before_it():
-    cache = ReferenceCache(30)
-    version = 1
-
-    async def load() -> int:
-        seen = version
-        await asyncio.sleep(0.05)
-        return seen
-
-    before = asyncio.ensure_future(cache.get("offer", 1, load))
+    cache, database = ReferenceCache(30), Slow()
+    before = asyncio.ensure_future(cache.get("offer", 1, database.load))
     await asyncio.sleep(0.01)
-    version = 2
+    database.version = 2
     cache.drop(1)
-    after = await cache.get("offer", 1, load)
+    after = await cache.get("offer", 1, database.load)
     assert (await before, after) == (1, 2)

@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from adapters.shops.port import KeyKind, Shop
 from gateway.auth import ShopAccess
+from gateway.edge import Edge, Guarded
 from gateway.response_cache import _ENTRY_OVERHEAD, ResponseCache
 from gateway.shared import LocalState, RedisState, SharedState
 
@@ -68,12 +69,12 @@ async def shared(request: pytest.FixtureRequest) -> AsyncIterator[SharedState]:
 
 
 def cached(app: Counting, shared: SharedState, ttl: float = 30.0, max_bytes: int = 1 << 20) -> ResponseCache:
-    return ResponseCache(app, keys=Keys(), shared=shared, ttl_seconds=ttl, max_bytes=max_bytes,  # type: ignore[arg-type]
-                         max_body_bytes=1 << 20)
+    return ResponseCache(app, keys=Keys(), shared=shared, ttl_seconds=ttl, max_bytes=max_bytes)  # type: ignore[arg-type]
 
 
 def client(cache: ResponseCache) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=cache), base_url="http://jimu.test")
+    edge = Edge(cache, routes={"/graphql": Guarded(1 << 20, graphql=True)})  # in front of it, as in the app
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=edge), base_url="http://jimu.test")
 
 
 async def post(c: httpx.AsyncClient, query: str = LISTING, key: str = "pk_one", **extra: Any) -> httpx.Response:
