@@ -41,14 +41,19 @@ class Slow:
         await asyncio.sleep(0.05)
         return seen
 
+    async def changed_during_a_load(self, cache: ReferenceCache) -> asyncio.Future[int]:
+        """A load of the offer in flight, then the value changed and the shop invalidated."""
+        pending = asyncio.ensure_future(cache.get("offer", 1, self.load))
+        await asyncio.sleep(0.01)
+        self.version = 2
+        cache.drop(1)
+        return pending
+
 
 async def test_a_load_that_began_before_an_invalidation_is_not_kept():
     # given a load in flight when the shop is invalidated
     cache, database = ReferenceCache(30), Slow()
-    pending = asyncio.ensure_future(cache.get("offer", 1, database.load))
-    await asyncio.sleep(0.01)
-    database.version = 2
-    cache.drop(1)
+    pending = await database.changed_during_a_load(cache)
     # when it lands, and the value is asked for again
     assert await pending == 1
     # then the next read loads anew
@@ -104,9 +109,6 @@ async def test_when_the_loading_request_is_cancelled_the_waiters_load_for_themse
 
 async def test_a_request_after_an_invalidation_does_not_join_a_load_begun_before_it():
     cache, database = ReferenceCache(30), Slow()
-    before = asyncio.ensure_future(cache.get("offer", 1, database.load))
-    await asyncio.sleep(0.01)
-    database.version = 2
-    cache.drop(1)
+    before = await database.changed_during_a_load(cache)
     after = await cache.get("offer", 1, database.load)
     assert (await before, after) == (1, 2)
