@@ -12,7 +12,7 @@ from dataclasses import replace
 import strawberry
 
 from adapters.db import utcnow
-from adapters.goods.rules import is_region_code
+from adapters.goods.rules import region_problem
 from adapters.orders import rules
 from adapters.orders.port import BalanceMethod as PortBalanceMethod
 from adapters.orders.port import Cart as CartRecord
@@ -125,9 +125,8 @@ class CartMutation:
     ) -> CartPayload:
         async def edit(cart: CartRecord) -> tuple[CartRecord, list[UserError]]:
             errors = []
-            if not is_region_code(delivery.region):
-                errors.append(user_error("INVALID", ["delivery", "region"],
-                                         "not a region code (1 to 4 numeric segments, e.g. 1_72_2799_0)"))
+            if (problem := region_problem(delivery.region)) is not None:
+                errors.append(user_error("INVALID", ["delivery", "region"], problem))
             slot_id = None
             if delivery.slot_id is not None:
                 parsed = parse_gid(str(delivery.slot_id))

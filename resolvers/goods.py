@@ -84,8 +84,8 @@ class GoodsQuery:
         shop = await info.context.shop()
         region = filter.available_in_region if filter else None
         if region is not None:
-            if not rules.is_region_code(region):
-                raise BadUserInput("filter.availableInRegion is not a region code (e.g. 1_72_2799_0)")
+            if (problem := rules.region_problem(region)) is not None:
+                raise BadUserInput(f"filter.availableInRegion: {problem}")
             in_stock = await info.context.adapters.inventory.skus_in_stock(shop.id, region)
             query = replace(query, sku_ids=frozenset(in_stock))
         loaders, view = info.context.loaders, info.context.reference.view
@@ -139,8 +139,8 @@ class GoodsQuery:
     @strawberry.field
     async def regions(self, info: strawberry.Info, parent_code: str | None = None) -> list[Region]:
         await info.context.shop()
-        if parent_code is not None and not rules.is_region_code(parent_code):
-            raise BadUserInput("parentCode is not a region code (1 to 4 numeric segments, e.g. 19_1601)")
+        if parent_code is not None and (problem := rules.region_problem(parent_code)) is not None:
+            raise BadUserInput(f"parentCode: {problem}")
         return [Region.of(r) for r in regions_under(parent_code)]
 
     @strawberry.field

@@ -14,7 +14,7 @@ from adapters.coupons.rules import applies_to_product
 from adapters.delivery.port import Quote
 from adapters.goods import port
 from adapters.goods.regions import Region as RegionRecord
-from adapters.goods.rules import category_chain, is_region_code
+from adapters.goods.rules import category_chain, region_problem
 from adapters.inventory.rules import stock_status
 from schema.batching import batched, load_all
 from schema.common import Money, Node, PageInfo, gid
@@ -230,8 +230,8 @@ async def _product_coupons(ctx: Any, products: Sequence[Product]) -> list[list[C
 
 
 async def _availability(ctx: Any, skus: Sequence[Sku], region: str | None) -> list[Availability]:
-    if region is not None and not is_region_code(region):
-        raise BadUserInput("region is not a region code (1 to 4 numeric segments, e.g. 1_72_2799_0)")
+    if region is not None and (problem := region_problem(region)) is not None:
+        raise BadUserInput(f"region: {problem}")
     quantities = await load_all(ctx.loaders.available_by_sku, [(s.shop_id, (s.sku_id, region)) for s in skus])
     return [
         _availability_of(stock_status(quantity, sold_on_deposit=sku.deposit_policy is not None), max(quantity, 0))
@@ -246,8 +246,8 @@ def _availability_of(status: str, quantity: int) -> Availability:
 
 
 async def _delivery_options(ctx: Any, skus: Sequence[Sku], region: str, quantity: int) -> list[list[DeliveryOption]]:
-    if not is_region_code(region):
-        raise BadUserInput("region is not a region code (1 to 4 numeric segments, e.g. 19_1601)")
+    if (problem := region_problem(region)) is not None:
+        raise BadUserInput(f"region: {problem}")
     if not 1 <= quantity <= MAX_QUOTE_QUANTITY:
         raise BadUserInput(f"quantity must be between 1 and {MAX_QUOTE_QUANTITY}")
     keys = [(s.shop_id, (region, ((s.sku_id, s.price.minor_units, quantity, s.premium_delivery_eligible),))) for s in skus]

@@ -30,6 +30,8 @@ _BELOW = {
     "19_1601": "广州市", "19_1607": "深圳市",
 }
 
+PROVINCE_CODES = frozenset(_PROVINCES)
+
 REGIONS: tuple[Region, ...] = (
     *(Region(code, name, None) for code, name in _PROVINCES.items()),
     *(Region(code, name, code.rsplit("_", 1)[0]) for code, name in _BELOW.items()),

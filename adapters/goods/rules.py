@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from adapters.goods.port import Category, Position, Product, ProductQuery, SortKey
+from adapters.goods.regions import PROVINCE_CODES
 from adapters.times import time_problem
 
 MAX_QUERY_LENGTH = 100
@@ -122,6 +123,16 @@ def category_chain(categories: Iterable[Category], category_id: int | None) -> f
     return frozenset(chain)
 
 
-def is_region_code(code: str) -> bool:
-    """1 to 4 numeric segments joined by ``_``, e.g. ``"1_72_2799_0"``."""
-    return bool(_REGION_CODE.match(code))
+REGION_FORMAT = "1 to 4 numeric segments joined by _, e.g. 19_1601"
+
+
+def region_problem(code: str) -> str | None:
+    """Why ``code`` names no region jimu knows, or None. The region table holds every
+    province but only the cities and districts the shops name, so a code is known when its
+    province is in the table; the levels below it are checked for form only."""
+    if not _REGION_CODE.match(code):
+        return f"{code[:40]!r} is not a region code ({REGION_FORMAT})"
+    province = code.split("_", 1)[0]
+    if province not in PROVINCE_CODES:
+        return f"no province {province!r} in the region table (the regions query lists them)"
+    return None

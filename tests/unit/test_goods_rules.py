@@ -73,14 +73,21 @@ def test_a_category_subtree_holds_the_category_and_everything_below_it():
     assert rules.category_subtree(cats, "nothing") == set()
 
 
-@pytest.mark.parametrize("code", ["1", "19_1601", "1_72_2799_0", "52993"])
-def test_region_codes_have_one_to_four_numeric_segments(code):
-    assert rules.is_region_code(code)
+@pytest.mark.parametrize("code", ["1", "19_1601", "1_72_2799_0", "52993", "19_1601_3633"])
+def test_a_region_is_known_by_its_province_in_the_region_table(code):
+    assert rules.region_problem(code) is None
 
 
 @pytest.mark.parametrize("code", ["", "*", "a", "1_", "_1", "1__2", "1_2_3_4_5", "1-2", "１"])
 def test_anything_else_is_not_a_region_code(code):
-    assert not rules.is_region_code(code)
+    assert "is not a region code" in rules.region_problem(code)
+
+
+@pytest.mark.parametrize("code", ["99", "0", "99_1601", "33_1"])
+def test_a_code_of_no_province_is_refused(code):
+    assert rules.region_problem(code) == (
+        f"no province {code.split('_')[0]!r} in the region table (the regions query lists them)"
+    )
 
 
 def test_money_in_is_yuan_with_at_most_two_places():
