@@ -102,8 +102,8 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
         middleware=[
             Middleware(Edge, routes={
                 "/graphql": Guarded(settings.max_body_bytes, graphql=True),
-                SANDBOX_PATH: Guarded(MAX_NOTICE_BYTES, refusal=refuse_sandbox),
-                WECHAT_PATH: Guarded(MAX_NOTICE_BYTES, refusal=refuse_wechat),
+                SANDBOX_PATH: Guarded(MAX_NOTICE_BYTES, refusal=lambda r: refuse_sandbox(r.status, r.message)),
+                WECHAT_PATH: Guarded(MAX_NOTICE_BYTES, refusal=lambda r: refuse_wechat(r.status, r.message)),
             }),
             Middleware(ResponseCache, keys=keys, shared=shared, ttl_seconds=settings.response_cache_seconds,
                        max_bytes=settings.response_cache_bytes),

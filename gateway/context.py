@@ -11,6 +11,7 @@ from adapters.orders.checkout import Checkout
 from adapters.payments.cashier import Cashier
 from adapters.shops.port import KeyKind, Shop
 from gateway.auth import InvalidToken, KeyDirectory, ShopAccess, ShopperTokens
+from gateway.edge import ATTRIBUTION_KEY
 from gateway.loaders import Loaders
 from gateway.reference import ReferenceCache
 from gateway.settings import Settings
@@ -70,6 +71,11 @@ class Context:
         if self._access.kind is not KeyKind.SECRET:
             raise Forbidden("this operation needs the shop's secret key (sk_...)")
         return shop
+
+    @property
+    def attribution(self) -> tuple[int | None, str | None]:
+        """The request's ``X-Jimu-Scene`` and ``X-Jimu-Channel``, as the edge checked them."""
+        return self.request.scope.get(ATTRIBUTION_KEY, (None, None))
 
     @property
     def merchant_key(self) -> bool:

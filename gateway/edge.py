@@ -9,7 +9,10 @@ webhooks it reads the whole body (413 past the route's limit) and refuses with
 - holding a number beyond 64 bits, a string longer than ``MAX_STRING``
   (the GraphQL document itself may be ``MAX_DOCUMENT`` long), or U+0000;
 
-and any request with a header longer than ``MAX_HEADER``. The check is one loop
+and any request with a header longer than ``MAX_HEADER``. On the GraphQL endpoint
+it reads the attribution headers (``X-Jimu-Scene``, ``X-Jimu-Channel``) once, for
+every request: a malformed one is ``BAD_USER_INPUT`` naming the header and its
+format, and what they say rides along as ``scope["jimu.attribution"]``. The check is one loop
 over the decoded value, never a recursion, so a hostile body costs it no more
 than its size. What passes is safe for every JSON reader behind it (strawberry's
 ``json``, the cache's canonical form, the webhooks' verifiers), and the decoded
@@ -28,6 +31,8 @@ import orjson
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.orders.rules import InvalidAttribution, attribution
+
 MAX_DEPTH = 64
 MAX_STRING = 16_384
 MAX_DOCUMENT = 100_000
@@ -36,15 +41,17 @@ _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 _FLOAT_MAX = float(2**63)
 SCOPE_KEY = "jimu.json"
 BODY_KEY = "jimu.body"
+ATTRIBUTION_KEY = "jimu.attribution"
 # No text anywhere holds U+0000: PostgreSQL cannot store it, nor even compare with it.
 NUL_REFUSED = "a string holds U+0000 (NUL), which no text here may hold"
 
 
 class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code
 
 
 def problem(value: Any, *, long_document: bool = False) -> str | None:
@@ -133,11 +140,11 @@ def check_query_string(raw: bytes) -> None:
             raise Refused(400, f"the {name[:64]!r} parameter is longer than {MAX_STRING} characters")
 
 
-def graphql_refusal(status: int, message: str) -> Response:
-    """The GraphQL endpoint's shape: a GraphQL response with a BAD_REQUEST error."""
+def graphql_refusal(refused: Refused) -> Response:
+    """The GraphQL endpoint's shape: a GraphQL response with one coded error."""
     return JSONResponse(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]},
-        status_code=status,
+        {"data": None, "errors": [{"message": refused.message, "extensions": {"code": refused.code}}]},
+        status_code=refused.status,
     )
 
 
@@ -148,7 +155,7 @@ class Guarded:
 
     max_bytes: int
     graphql: bool = False
-    refusal: Callable[[int, str], Response] = graphql_refusal
+    refusal: Callable[[Refused], Response] = graphql_refusal
 
 
 class Edge:
@@ -162,7 +169,12 @@ class Edge:
             await self.app(scope, receive, send)
             return
         try:
-            declared, content_type = _headers(scope)
+            declared, content_type, scene, channel = _headers(scope)
+            if route.graphql:
+                try:
+                    scope[ATTRIBUTION_KEY] = attribution(scene, channel)
+                except InvalidAttribution as exc:
+                    raise Refused(400, str(exc), "BAD_USER_INPUT") from exc
             if scope["method"] == "GET":
                 if route.graphql:
                     check_query_string(scope.get("query_string", b""))
@@ -176,24 +188,30 @@ class Edge:
             elif not body and not route.graphql:
                 raise Refused(400, "the request body is empty")
         except Refused as refused:
-            await route.refusal(refused.status, refused.message)(scope, receive, send)
+            await route.refusal(refused)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
 
-def _headers(scope: Scope) -> tuple[bytes | None, bytes]:
-    """Content-Length and Content-Type (their first values, as Starlette reads them), once
-    every header is checked for length."""
-    declared: bytes | None = None
-    content_type: bytes | None = None
+def _headers(scope: Scope) -> tuple[bytes | None, bytes, str | None, str | None]:
+    """Content-Length, Content-Type, X-Jimu-Scene and X-Jimu-Channel (their first values,
+    as Starlette reads them), once every header is checked for length."""
+    wanted: dict[bytes, bytes] = {}
     for name, value in scope["headers"]:
         if len(value) > MAX_HEADER:
             raise Refused(400, f"the {name.decode('latin-1')[:64]} header is longer than {MAX_HEADER} bytes")
-        if name == b"content-length" and declared is None:
-            declared = value
-        elif name == b"content-type" and content_type is None:
-            content_type = value
-    return declared, content_type or b""
+        if name in _READ and name not in wanted:
+            wanted[name] = value
+    scene, channel = wanted.get(b"x-jimu-scene"), wanted.get(b"x-jimu-channel")
+    return (
+        wanted.get(b"content-length"),
+        wanted.get(b"content-type", b""),
+        None if scene is None else scene.decode("latin-1"),
+        None if channel is None else channel.decode("latin-1"),
+    )
+
+
+_READ = frozenset((b"content-length", b"content-type", b"x-jimu-scene", b"x-jimu-channel"))
 
 
 async def _read(receive: Receive, declared: bytes | None, max_bytes: int) -> tuple[bytes, Receive]:

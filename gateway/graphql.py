@@ -31,7 +31,7 @@ from strawberry.types.graphql import OperationType
 from adapters.payments.cashier import Cashier
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.context import Context
-from gateway.edge import NUL_REFUSED, SCOPE_KEY, graphql_refusal
+from gateway.edge import NUL_REFUSED, SCOPE_KEY, Refused, graphql_refusal
 from gateway.errors import JimuSchema, TagValidationErrors, coded
 from gateway.fastpath import Plans
 from gateway.operations import operation_of
@@ -149,7 +149,7 @@ class GraphQLView(GraphQL):
         except HTTPException as exc:
             # A body GraphQL cannot read (a form post, say) is 415, as HTTP has it.
             status = 415 if exc.reason == "Unsupported content type" else exc.status_code
-            response = graphql_refusal(status, exc.reason)
+            response = graphql_refusal(Refused(status, exc.reason))
         await response(scope, receive, send)
 
     async def _planned(self, request: Request) -> Response | None:

@@ -13,7 +13,6 @@ from resolvers.carts import load_cart
 from resolvers.shopper_auth import signed_in
 from resolvers.user_errors import user_error
 from schema.common import UserError
-from schema.errors import BadUserInput
 from schema.orders import CheckoutCompletePayload, Order, OrderPayload
 
 
@@ -32,11 +31,7 @@ class OrderMutation:
         self, info: strawberry.Info, cart_id: strawberry.ID, idempotency_key: str
     ) -> CheckoutCompletePayload:
         shop, _ = await signed_in(info)
-        headers = info.context.request.headers
-        try:
-            scene, channel = rules.attribution(headers.get("x-jimu-scene"), headers.get("x-jimu-channel"))
-        except rules.InvalidAttribution as exc:
-            raise BadUserInput(str(exc)) from exc
+        scene, channel = info.context.attribution
         if not rules.IDEMPOTENCY_KEY.match(idempotency_key):
             return _refused("INVALID", ["idempotencyKey"], "use 1 to 128 printable ASCII characters, no spaces")
         cart = await load_cart(info, str(cart_id))

@@ -147,9 +147,12 @@ async def test_cart_input_is_checked_line_by_line_and_changes_nothing_when_wrong
     updated = (await gql(UPDATE, {"id": cart["id"], "lines": [{"lineId": line, "quantity": -1}]},
                          token=mum))["data"]["cartLinesUpdate"]
     assert [(e["code"], e["field"]) for e in updated["userErrors"]] == [("INVALID", ["lines", "0", "quantity"])]
-    bad_delivery = (await gql(DELIVERY, {"id": cart["id"], "d": {"region": "beijing", "tier": "PREMIUM"}},
-                              token=mum))["data"]["cartDeliverySet"]
-    assert [(e["code"], e["field"]) for e in bad_delivery["userErrors"]] == [("INVALID", ["delivery", "region"])]
+    for region, said in (("beijing", "'beijing' is not a region code (1 to 4 numeric segments joined by _, e.g. 19_1601)"),
+                         ("99", "no province '99' in the region table (the regions query lists them)")):
+        bad_delivery = (await gql(DELIVERY, {"id": cart["id"], "d": {"region": region, "tier": "PREMIUM"}},
+                                  token=mum))["data"]["cartDeliverySet"]
+        assert [(e["code"], e["field"], e["message"]) for e in bad_delivery["userErrors"]] == [
+            ("INVALID", ["delivery", "region"], said)]
     no_premium = (await gql(DELIVERY, {"id": cart["id"], "d": {"region": REGION, "tier": "EXPRESS"}},
                             token=mum))["data"]["cartDeliverySet"]
     assert no_premium["userErrors"] == []
@@ -212,7 +215,10 @@ async def test_attribution_headers_are_checked(gql: Gql, client: httpx.AsyncClie
     await gql(DELIVERY, {"id": cart["id"], "d": {"region": REGION, "tier": "STANDARD"}}, token=mum)
     for headers in ({"X-Jimu-Channel": "x" * 81}, {"X-Jimu-Channel": "moments-ad"}, {"X-Jimu-Scene": "abc"},
                     {"X-Jimu-Scene": "-5"}):
-        assert codes(await post(client, CHECKOUT, {"id": cart["id"], "k": "k1"}, mum, **headers)) == ["BAD_USER_INPUT"]
+        sent = {"X-Jimu-Key": "pk_demo_panda", "Authorization": f"Bearer {mum}", **headers}
+        refused = await client.post("/graphql", json={"query": CHECKOUT, "variables": {"id": cart["id"], "k": "k1"}},
+                                    headers=sent)
+        assert refused.status_code == 400 and codes(refused.json()) == ["BAD_USER_INPUT"]
     key = (await post(client, CHECKOUT, {"id": cart["id"], "k": "has space"}, mum))["data"]["checkoutComplete"]
     assert [(e["code"], e["field"]) for e in key["userErrors"]] == [("INVALID", ["idempotencyKey"])]
     ok = (await post(client, CHECKOUT, {"id": cart["id"], "k": "k1"}, mum, **{"X-Jimu-Channel": "x" * 80}))

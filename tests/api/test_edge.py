@@ -156,3 +156,35 @@ def test_the_check_walks_without_recursing():
     assert problem({"query": "q" * MAX_DOCUMENT}, long_document=True) is None
     assert problem({"query": "q" * MAX_DOCUMENT}) is not None
     assert problem({"a": [1, 2.5, "s", None, True, {"b": -(2**63)}]}) is None
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "named"),
+    [
+        ("X-Jimu-Scene", "abc", "X-Jimu-Scene must be a WeChat scene value from 1 to 99999"),
+        ("X-Jimu-Scene", "0", "X-Jimu-Scene must be a WeChat scene value from 1 to 99999"),
+        ("X-Jimu-Scene", "100000", "X-Jimu-Scene must be a WeChat scene value from 1 to 99999"),
+        ("X-Jimu-Channel", "moments-ad", "X-Jimu-Channel must be 1 to 80 of A-Z, a-z, 0-9 and _"),
+        ("X-Jimu-Channel", "c" * 81, "X-Jimu-Channel must be 1 to 80 of A-Z, a-z, 0-9 and _"),
+    ],
+)
+async def test_a_malformed_attribution_header_is_refused_on_every_request(
+    client: httpx.AsyncClient, header: str, value: str, named: str
+):
+    # a read, a cart and a GET: each is refused before it runs, naming the header and its format
+    cart = 'mutation { cartCreate(lines: [{skuCode: "WIPES-80X6", quantity: 1}]) { cart { id } } }'
+    for sent in (
+        client.post("/graphql", json={"query": QUERY}, headers={**KEY, header: value}),
+        client.post("/graphql", json={"query": cart}, headers={**KEY, header: value}),
+        client.get("/graphql", params={"query": QUERY}, headers={**KEY, header: value}),
+    ):
+        response = await sent
+        assert response.status_code == 400, response.text
+        [error] = response.json()["errors"]
+        assert (error["extensions"]["code"], error["message"]) == ("BAD_USER_INPUT", named)
+
+
+async def test_well_formed_or_absent_attribution_headers_go_through(client: httpx.AsyncClient):
+    for headers in ({}, {"X-Jimu-Scene": "1089", "X-Jimu-Channel": "moments_ad_7"}, {"X-Jimu-Scene": " "}):
+        response = await client.post("/graphql", json={"query": QUERY}, headers={**KEY, **headers})
+        assert response.status_code == 200 and response.json()["data"]["shop"]["handle"] == "panda-care"

@@ -178,3 +178,8 @@ async def test_regions_list_provinces_and_the_cities_below(gql: Gql):
         {"code": "19_1607", "name": "深圳市", "parentCode": "19"},
     ]
     assert codes(await gql('{ regions(parentCode: "Guangdong") { code } }')) == ["BAD_USER_INPUT"]
+    for query in ('{ regions(parentCode: "99") { code } }', '{ products(filter: {availableInRegion: "99"}) { totalCount } }',
+                  '{ sku(code: "WIPES-80X6") { availability(region: "99") { status } } }',
+                  '{ sku(code: "WIPES-80X6") { deliveryOptions(region: "99_1", quantity: 1) { tier } } }'):
+        answer = await gql(query)
+        assert codes(answer) == ["BAD_USER_INPUT"] and "no province '99'" in answer["errors"][0]["message"], query
