@@ -264,11 +264,25 @@ def parse_order_cursor(cursor: str) -> int | None:
     return int(number) if prefix == "order" and number.isdigit() and len(number) <= 18 else None
 
 
-@strawberry.type
+@strawberry.type(description="Orders placed in the window with one scene value or channel tag, and their money.")
 class SalesRow:
     key: str = strawberry.field(description='The scene value or channel tag; "" when the order carried none.')
-    orders: int
-    gross: Money
+    orders: int = strawberry.field(description="Orders that took money (as paidOrders): an unpaid order counts nothing.")
+    gross: Money = strawberry.field(description="Money taken, before refunds (as paid): an unpaid order counts nothing.")
+    placed_orders: int = strawberry.field(description="Orders placed, whatever became of them (cancelled ones too).")
+    placed: Money = strawberry.field(description="What the placed orders came to (their totals).")
+    paid_orders: int = strawberry.field(description="Orders that took money: a deposit, a balance, a full payment.")
+    paid: Money = strawberry.field(description="Money taken from the placed orders, before refunds.")
+    refunded_orders: int = strawberry.field(description="Orders that gave money back.")
+    refunded: Money = strawberry.field(description="Money given back (merchant cancellations, deposit refunds).")
+    net: Money = strawberry.field(description="paid - refunded: what the shop keeps (a forfeited deposit stays in).")
+
+    @classmethod
+    def of(cls, r: port.SalesRow) -> SalesRow:
+        paid = Money.of(r.paid)
+        return cls(key=r.key, orders=r.paid_orders, gross=paid, placed_orders=r.placed_orders, placed=Money.of(r.placed),
+                   paid_orders=r.paid_orders, paid=paid, refunded_orders=r.refunded_orders,
+                   refunded=Money.of(r.refunded), net=Money.of(r.net))
 
 
 @strawberry.enum
@@ -330,11 +344,11 @@ class MerchantView:
         [found] = await info.context.adapters.orders.orders_by_number(self.shop_id, [number[:64]])
         return Order.of(found) if found else None
 
-    @strawberry.field(description="Orders not cancelled, created in [from, to), by scene value or channel tag.")
+    @strawberry.field(description="Orders placed in [from, to), by scene value or channel tag, most money taken first.")
     async def sales(
         self, info: strawberry.Info, group_by: SalesGroup,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
     ) -> list[SalesRow]:
         rows = await info.context.adapters.orders.sales(self.shop_id, port.SalesGroup(group_by.value), from_, to)
-        return [SalesRow(key=r.key, orders=r.orders, gross=Money.of(r.gross)) for r in rows]
+        return [SalesRow.of(r) for r in rows]

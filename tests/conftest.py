@@ -118,8 +118,9 @@ def make_gql(client: httpx.AsyncClient) -> Gql:
         variables: dict[str, Any] | None = None,
         key: str | None = "pk_demo_panda",
         token: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        headers = {}
+        headers = dict(headers or {})
         if key is not None:
             headers["X-Jimu-Key"] = key
         if token is not None:

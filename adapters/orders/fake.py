@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -156,18 +155,22 @@ class FakeOrders:
     async def sales(
         self, shop_id: int, group: SalesGroup, start: datetime | None, end: datetime | None
     ) -> list[SalesRow]:
-        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        rows: dict[str, SalesRow] = {}
         for order in self.orders.values():
             at = order.draft.created_at
-            if (order.shop_id != shop_id or order.state not in (OrderState.OPEN, OrderState.COMPLETED)
+            if (order.shop_id != shop_id or order.state not in VISIBLE
                     or (start is not None and at < start) or (end is not None and at >= end)):
                 continue
             value = order.draft.scene if group is SalesGroup.SCENE else order.draft.channel
-            tally = counts["" if value is None else str(value)]
-            tally[0] += 1
-            tally[1] += order.draft.cost.total
-        rows = [SalesRow(key, n, gross) for key, (n, gross) in counts.items()]
-        return sorted(rows, key=lambda r: (-r.gross, r.key))
+            key = "" if value is None else str(value)
+            row = rows.get(key, SalesRow(key, 0, 0, 0, 0, 0, 0))
+            rows[key] = replace(
+                row,
+                placed_orders=row.placed_orders + 1, placed=row.placed + order.draft.cost.total,
+                paid_orders=row.paid_orders + (order.paid > 0), paid=row.paid + order.paid,
+                refunded_orders=row.refunded_orders + (order.refunded > 0), refunded=row.refunded + order.refunded,
+            )
+        return sorted(rows.values(), key=rules.sales_order)
 
     def _move(self, shop_id: int, number: str, before: OrderState, **changes: object) -> bool:
         order = self.orders.get(number)

@@ -189,9 +189,20 @@ class OrderPage:
 
 @dataclass(frozen=True, slots=True)
 class SalesRow:
+    """One scene's or channel's orders placed in a window: how many, what they came to, and
+    the money they brought in and gave back (fen)."""
+
     key: str
-    orders: int
-    gross: int
+    placed_orders: int
+    placed: int
+    paid_orders: int
+    paid: int
+    refunded_orders: int
+    refunded: int
+
+    @property
+    def net(self) -> int:
+        return self.paid - self.refunded
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,5 +304,6 @@ class Orders(Protocol):
     async def sales(
         self, shop_id: int, group: SalesGroup, start: datetime | None, end: datetime | None
     ) -> list[SalesRow]:
-        """Orders that were not cancelled, created in [start, end), by scene or channel ("" for none)."""
+        """Orders placed in [start, end) (cancelled ones too: their money shows as refunded), by
+        scene or channel ("" for none), most money taken first."""
         ...

@@ -20,6 +20,7 @@ from adapters.orders.port import (
     OrderLine,
     PaymentPlan,
     PaymentStatus,
+    SalesRow,
 )
 
 MAX_LINES = 100
@@ -163,3 +164,8 @@ def attribution(scene: str | None, channel: str | None) -> tuple[int | None, str
             raise InvalidAttribution("X-Jimu-Channel must be 1 to 80 of A-Z, a-z, 0-9 and _")
         channel_value = channel.strip()
     return scene_value, channel_value
+
+
+def sales_order(row: SalesRow) -> tuple[int, int, str]:
+    """Sales rows with the most money taken first, then the most placed, then by key."""
+    return (-row.paid, -row.placed, row.key)

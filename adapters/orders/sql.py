@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Index,
     UniqueConstraint,
+    case,
     delete,
     func,
     select,
@@ -389,15 +390,22 @@ class SqlOrders:
         self, shop_id: int, group: SalesGroup, start: datetime | None, end: datetime | None
     ) -> list[SalesRow]:
         column = _ORD.c.scene if group is SalesGroup.SCENE else _ORD.c.channel
-        where = [_ORD.c.shop_id == shop_id, _ORD.c.state.in_([OrderState.OPEN.value, OrderState.COMPLETED.value])]
+        where = [_ORD.c.shop_id == shop_id, _ORD.c.state.in_(VISIBLE)]
         if start is not None:
             where.append(_ORD.c.created_at >= start)
         if end is not None:
             where.append(_ORD.c.created_at < end)
-        stmt = select(column, func.count(), func.sum(_ORD.c.total)).where(*where).group_by(column)
-        rows = [SalesRow("" if key is None else str(key), count, int(gross or 0))
-                for key, count, gross in await self._db.rows(stmt)]
-        return sorted(rows, key=lambda r: (-r.gross, r.key))
+
+        def orders_with(money: Any) -> Any:
+            return func.sum(case((money > 0, 1), else_=0))
+
+        stmt = select(
+            column, func.count(), func.sum(_ORD.c.total), orders_with(_ORD.c.paid), func.sum(_ORD.c.paid),
+            orders_with(_ORD.c.refunded), func.sum(_ORD.c.refunded),
+        ).where(*where).group_by(column)
+        rows = [SalesRow("" if key is None else str(key), *(int(n or 0) for n in figures))
+                for key, *figures in await self._db.rows(stmt)]
+        return sorted(rows, key=rules.sales_order)
 
     # ---------------------------------------------------------------- helpers
 

@@ -251,12 +251,15 @@ async def test_the_merchant_sees_orders_ships_them_and_counts_sales(gql: Gql, cl
     rest = (await gql('query($a: String) { merchant { orders(first: 5, after: $a) { nodes { number } } } }',
                       {"a": view["pageInfo"]["endCursor"]}, key="sk_demo_panda"))["data"]["merchant"]["orders"]
     assert rest["nodes"] == [{"number": free_number}]
-    sales = (await gql("{ merchant { sales(groupBy: CHANNEL) { key orders gross { minorUnits } } } }",
-                       key="sk_demo_panda"))["data"]["merchant"]["sales"]
-    assert sales == [{"key": "search", "orders": 1, "gross": {"minorUnits": 9_980}},
-                     {"key": "moments", "orders": 1, "gross": {"minorUnits": 0}}]
-    scenes = (await gql("{ merchant { sales(groupBy: SCENE) { key orders } } }", key="sk_demo_panda"))["data"]
-    assert scenes["merchant"]["sales"] == [{"key": "", "orders": 2}]
+    # the unpaid order is placed but took no money; the free one took none either
+    sales = (await gql("{ merchant { sales(groupBy: CHANNEL) { key orders gross { minorUnits } placedOrders "
+                       "placed { minorUnits } } } }", key="sk_demo_panda"))["data"]["merchant"]["sales"]
+    assert sales == [{"key": "search", "orders": 0, "gross": {"minorUnits": 0}, "placedOrders": 1,
+                      "placed": {"minorUnits": 9_980}},
+                     {"key": "moments", "orders": 0, "gross": {"minorUnits": 0}, "placedOrders": 1,
+                      "placed": {"minorUnits": 0}}]
+    scenes = (await gql("{ merchant { sales(groupBy: SCENE) { key placedOrders } } }", key="sk_demo_panda"))["data"]
+    assert scenes["merchant"]["sales"] == [{"key": "", "placedOrders": 2}]
     # an unpaid order cannot ship; the free one (paid at once) can, and goes all the way
     ship = 'mutation($n: String!) { orderShip(orderNumber: $n) { order { status fulfillmentStatus } userErrors { code } } }'
     event = """mutation($n: String!, $k: DeliveryEventKind!) { deliveryEventRecord(orderNumber: $n, kind: $k) {

@@ -37,7 +37,7 @@ async def notify(client: httpx.AsyncClient, payload: dict[str, Any], secret: str
                              headers={"X-Jimu-Signature": sign(secret, body), "content-type": "application/json"})
 
 
-async def deposit_order(gql: Gql, shopper: str, sku: str = "WATCH-RG41-STEEL") -> tuple[str, str]:
+async def deposit_order(gql: Gql, shopper: str, sku: str = "WATCH-RG41-STEEL", channel: str = "") -> tuple[str, str]:
     """A checked-out DEPOSIT order for one watch with white-glove delivery; (token, order number)."""
     token = (await gql('mutation($c: String!) { shopperLogin(code: $c) { token } }', {"c": f"dev:{shopper}"},
                        key=KEY))["data"]["shopperLogin"]["token"]
@@ -54,7 +54,8 @@ async def deposit_order(gql: Gql, shopper: str, sku: str = "WATCH-RG41-STEEL") -
     await gql('mutation($id: ID!) { cartPaymentPlanSet(cartId: $id, plan: DEPOSIT, balanceMethod: POS_ON_DELIVERY) '
               "{ userErrors { code } } }", {"id": cart["id"]}, key=KEY, token=token)
     placed = (await gql('mutation($id: ID!) { checkoutComplete(cartId: $id, idempotencyKey: "k") { order { number } '
-                        "userErrors { code message } } }", {"id": cart["id"]}, key=KEY, token=token))
+                        "userErrors { code message } } }", {"id": cart["id"]}, key=KEY, token=token,
+                       headers={"X-Jimu-Channel": channel}))
     return token, placed["data"]["checkoutComplete"]["order"]["number"]
 
 
@@ -180,6 +181,37 @@ async def test_a_merchant_who_cancels_after_the_deposit_refunds_it_twice(gql: Gq
     assert await availability(gql) == stock
     twice = (await gql(MERCHANT_CANCEL, {"n": number}, key=SK))["data"]["merchantOrderCancel"]
     assert [e["code"] for e in twice["userErrors"]] == ["INVALID_STATE"]
+
+
+async def test_sales_count_the_money_taken_and_given_back_not_what_is_unpaid(gql: Gql, client: httpx.AsyncClient):
+    # given three deposit orders from three channels: one unpaid, one forfeited, one the merchant refunded
+    placed: dict[str, str] = {}
+    for channel in ("unpaid", "forfeited", "refunded"):
+        token, placed[channel] = await deposit_order(gql, f"sales-{channel}", channel=channel)
+        if channel != "unpaid":
+            await pay_deposit(gql, client, token, placed[channel])
+        if channel == "forfeited":
+            await gql(CANCEL, {"n": placed[channel]}, key=KEY, token=token)
+    await gql(MERCHANT_CANCEL, {"n": placed["refunded"]}, key=SK)
+    total = (await gql("query($n: String!) { merchant { order(number: $n) { cost { total { minorUnits } } } } }",
+                       {"n": placed["unpaid"]}, key=SK))["data"]["merchant"]["order"]["cost"]["total"]["minorUnits"]
+    # when the merchant asks for sales by channel
+    rows = (await gql("""{ merchant { sales(groupBy: CHANNEL) { key orders gross { amount } placedOrders
+        placed { minorUnits } paidOrders paid { minorUnits } refundedOrders refunded { minorUnits }
+        net { amount minorUnits } } } }""", key=SK))["data"]["merchant"]["sales"]
+    # then the unpaid order is placed but counts no money; refunds and the forfeit show in net
+    deposit = 1_000_000
+    assert rows == [
+        {"key": "forfeited", "orders": 1, "gross": {"amount": "10000.00"}, "placedOrders": 1,
+         "placed": {"minorUnits": total}, "paidOrders": 1, "paid": {"minorUnits": deposit}, "refundedOrders": 0,
+         "refunded": {"minorUnits": 0}, "net": {"amount": "10000.00", "minorUnits": deposit}},
+        {"key": "refunded", "orders": 1, "gross": {"amount": "10000.00"}, "placedOrders": 1,
+         "placed": {"minorUnits": total}, "paidOrders": 1, "paid": {"minorUnits": deposit}, "refundedOrders": 1,
+         "refunded": {"minorUnits": 2 * deposit}, "net": {"amount": "-10000.00", "minorUnits": -deposit}},
+        {"key": "unpaid", "orders": 0, "gross": {"amount": "0.00"}, "placedOrders": 1,
+         "placed": {"minorUnits": total}, "paidOrders": 0, "paid": {"minorUnits": 0}, "refundedOrders": 0,
+         "refunded": {"minorUnits": 0}, "net": {"amount": "0.00", "minorUnits": 0}},
+    ]
 
 
 async def test_payment_webhooks_refuse_what_is_not_a_notification(client: httpx.AsyncClient):

@@ -109,7 +109,7 @@ async def test_moves_happen_once_and_delivery_completes_only_a_paid_order(adapte
     assert not await orders.cancel(shop_id, "N0", utcnow())
 
 
-async def test_pages_are_newest_first_and_sales_count_what_was_not_cancelled(adapters: Adapters, buyer):
+async def test_pages_are_newest_first_and_sales_count_what_was_placed(adapters: Adapters, buyer):
     shop_id, shopper_id = buyer
     orders = adapters.orders
     start = utcnow()
@@ -124,8 +124,10 @@ async def test_pages_are_newest_first_and_sales_count_what_was_not_cancelled(ada
     assert [o.number for o in rest.orders] == ["N0"] and not rest.has_next_page
     cancelled = await orders.orders_page(shop_id, None, OrderState.CANCELLED, 10, None)
     assert [o.number for o in cancelled.orders] == ["N1"]
+    # nothing was paid: the sales count what was placed (the cancelled order too) and no money
     by_scene = await orders.sales(shop_id, SalesGroup.SCENE, start, None)
-    assert [(r.key, r.orders, r.gross) for r in by_scene] == [("", 1, 400), ("1089", 1, 100)]
+    assert [(r.key, r.placed_orders, r.placed, r.paid_orders, r.paid, r.net) for r in by_scene] == [
+        ("", 1, 400, 0, 0, 0), ("1089", 2, 300, 0, 0, 0)]
     by_channel = await orders.sales(shop_id, SalesGroup.CHANNEL, None, None)
-    assert [(r.key, r.orders, r.gross) for r in by_channel] == [("ads", 2, 500)]
+    assert [(r.key, r.placed_orders, r.placed) for r in by_channel] == [("ads", 2, 500), ("", 1, 200)]
     assert await orders.sales(shop_id, SalesGroup.CHANNEL, None, start) == []
