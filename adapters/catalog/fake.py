@@ -7,7 +7,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from adapters.catalog.format import CatalogFile
+from adapters.catalog.entries import CatalogFile
 from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
 from adapters.catalog.rows import (
     campaign_spec,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from adapters.catalog.format import CatalogFile
+from adapters.catalog.entries import CatalogFile
 
 Outcome = Literal["created", "updated", "unchanged"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from adapters.catalog.format import (
+from adapters.catalog.entries import (
     CampaignEntry,
     CouponEntry,
     DeliveryTierEntry,

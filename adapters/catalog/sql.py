@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from adapters.catalog.format import CatalogFile
+from adapters.catalog.entries import CatalogFile
 from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
 from adapters.catalog.rows import (
     campaign_spec,

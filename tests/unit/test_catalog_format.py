@@ -2,7 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from adapters.catalog.format import CatalogInvalid, parse_catalog, resolve_time
+from adapters.catalog.entries import resolve_time
+from adapters.catalog.format import CatalogInvalid, parse_catalog
 from gateway.demo import demo_files
 from tests.factories import catalog, load_json, product, sku
 
@@ -21,9 +22,86 @@ def test_the_demo_files_are_valid():
         assert parsed.products
 
 
-def test_a_float_price_is_refused_with_its_path():
+def test_a_float_price_is_refused_with_its_path_and_its_figure_in_fen():
     data = catalog(products=[product("p", skus=[sku("A", price=159.0)])])
-    assert problems(data) == [("products[0].skus[0].price", "Input should be a valid integer")]
+    assert problems(data) == [("products[0].skus[0].price", "price is in fen, an integer: 15900 for 159.00")]
+
+
+def test_one_pass_reports_type_errors_duplicates_and_references_together():
+    # given a type error, a duplicate SKU and a coupon naming a SKU that is not there
+    data = catalog(
+        products=[product("p", skus=[sku("A", price="159.00")]), product("q", skus=[sku("B"), sku("A")])],
+        coupons=[{"code": "C", "title": "t", "kind": "AMOUNT_OFF", "discount": 100, "totalQuantity": 1,
+                  "validDays": 1, "scope": "SKUS", "skuCodes": ["A", "NOPE"]}],
+    )
+    # when
+    found = problems(data)
+    # then
+    assert found == [
+        ("products[0].skus[0].price", "price is in fen, an integer: 15900 for 159.00"),
+        ("products[1].skus[1].code", "SKU code 'A' is already used at products[0].skus[0].code"),
+        ("coupons[0].skuCodes[1]", "no SKU 'NOPE' in this file"),
+    ]
+
+
+def test_cross_checks_read_rows_whose_neighbours_are_broken():
+    # given a campaign, a category and a warehouse that do not validate, and rows that refer to them
+    data = catalog(
+        categories=[{"handle": "baby", "name": ""}, {"handle": "baby", "name": "Again"}],
+        warehouses=[{"code": "N", "regions": []}],
+        products=[product("p", category="baby", skus=[sku("A", stock={"N": 1, "S": 2})])],
+        coupons=[{"code": "C", "title": "t", "kind": "AMOUNT_OFF", "discount": "1", "totalQuantity": 1,
+                  "validDays": 1, "scope": "CATEGORY", "categoryHandle": "nowhere"}],
+        campaigns=[{"code": "K", "title": "k", "requiredAssists": 0, "rewardTemplateCode": "C",
+                    "assisterRewardTemplateCode": "GONE", "startsAt": "-1d", "endsAt": "+1d"}],
+    )
+    # when
+    found = problems(data)
+    # then: every fault, and no reference to a row that is there but broken
+    assert found == [
+        ("categories[0].name", "must not be empty"),
+        ("categories[1].handle", "category handle 'baby' is already used at categories[0].handle"),
+        ("warehouses[0].regions", "needs at least 1 entry"),
+        ("products[0].skus[0].stock.S", "no warehouse 'S' in this file"),
+        ("coupons[0].discount", "discount is in fen, an integer without quotes: 1"),
+        ("coupons[0].categoryHandle", "no category 'nowhere' in this file"),
+        ("campaigns[0].requiredAssists", "must be at least 1"),
+        ("campaigns[0].assisterRewardTemplateCode", "no coupon 'GONE' in this file"),
+    ]
+
+
+def test_a_duplicate_points_at_the_later_row_and_names_the_first():
+    data = catalog(
+        products=[product("p"), product("q"), product("p", skus=[sku("X")])],
+        warehouses=[{"code": "N", "regions": ["1"]}, {"code": "N", "regions": ["2"]}],
+        delivery={"tiers": [{"tier": "EXPRESS", "title": "e", "fee": 0, "regions": ["1"]},
+                            {"tier": "EXPRESS", "title": "e2", "fee": 0, "regions": ["2"]}]},
+    )
+    assert problems(data) == [
+        ("warehouses[1].code", "warehouse code 'N' is already used at warehouses[0].code"),
+        ("products[2].handle", "product handle 'p' is already used at products[0].handle"),
+        ("delivery.tiers[1].tier", "tier 'EXPRESS' is already used at delivery.tiers[0].tier"),
+    ]
+
+
+@pytest.mark.parametrize("where", ["warehouse", "tier", "surcharge"])
+def test_a_region_the_table_does_not_know_is_refused_where_it_stands(where: str):
+    # given region "99": the right form, but no province of the table
+    warehouse = {"code": "N", "regions": ["1", "99" if where == "warehouse" else "2"]}
+    tier = {"tier": "STANDARD", "title": "s", "fee": 600, "regions": ["99" if where == "tier" else "*"],
+            "remoteSurcharge": {"99" if where == "surcharge" else "26": 1000}}
+    data = catalog(warehouses=[warehouse], delivery={"tiers": [tier]})
+    # when
+    found = problems(data)
+    # then
+    at = {"warehouse": "warehouses[0].regions[1]", "tier": "delivery.tiers[0].regions[0]",
+          "surcharge": "delivery.tiers[0].remoteSurcharge.99"}[where]
+    assert found == [(at, "no province '99' in the region table (the regions query lists them)")]
+
+
+def test_every_region_rule_may_be_everywhere():
+    tier = {"tier": "STANDARD", "title": "s", "fee": 600, "regions": ["*"], "remoteSurcharge": {"*": 100}}
+    parse_catalog(catalog(warehouses=[{"code": "N", "regions": ["*"]}], delivery={"tiers": [tier]}), NOW)
 
 
 def test_every_structural_problem_is_reported_not_only_the_first():
@@ -52,9 +130,9 @@ def test_references_and_duplicates_are_checked_across_the_file():
     # then
     assert ("products[0].category", "no category 'nowhere' in this file") in found
     assert ("products[0].skus[0].stock.XX", "no warehouse 'XX' in this file") in found
-    assert ("products", "product handle 'p' appears more than once") in found
-    assert ("products", "SKU code 'A' appears more than once") in found
-    assert ("categories[0].parent", "categories form a cycle") in found
+    assert ("products[1].handle", "product handle 'p' is already used at products[0].handle") in found
+    assert ("products[1].skus[0].code", "SKU code 'A' is already used at products[0].skus[0].code") in found
+    assert ("categories[0].parent", "categories form a cycle: a -> b -> a") in found
 
 
 def test_a_deposit_above_twenty_percent_of_the_price_is_refused():
@@ -63,7 +141,8 @@ def test_a_deposit_above_twenty_percent_of_the_price_is_refused():
     data = catalog(products=[product("w", skus=[sku("W", price=10_000, deposit=policy)])])
     # then
     assert problems(data) == [
-        ("products[0].skus[0].deposit.deposit", "a deposit may not exceed 20% of the price"),
+        ("products[0].skus[0].deposit.deposit",
+         "a deposit may not exceed 20% of the price: at most 2000 fen for a price of 10000"),
         ("products[0].skus[0].deposit.creditedValue", "creditedValue must be at least the deposit"),
     ]
 
