@@ -30,6 +30,7 @@ from adapters.goods.port import (
 )
 from adapters.inventory import rules as inventory_rules
 from adapters.members.port import Campaign, Membership
+from adapters.paging import Window
 from adapters.payments.port import Payment
 from adapters.shops.port import Shopper
 
@@ -148,11 +149,11 @@ class Loaders:
     def skus_by_product(self) -> DataLoader[tuple[int, int], list[Sku]]:
         return _loader(self._reads.skus)
 
-    async def product_page(self, shop_id: int, query: ProductQuery, first: int, after: Position | None) -> ProductPage:
+    async def product_page(self, shop_id: int, query: ProductQuery, window: Window[Position]) -> ProductPage:
         """A page of a product search, held with the shop's reference data."""
         goods = self._goods
         return await self._reference.get(
-            ("page", query, first, after), shop_id, lambda: goods.search_products(shop_id, query, first, after)
+            ("page", query, window), shop_id, lambda: goods.search_products(shop_id, query, window)
         )
 
     @cached_property

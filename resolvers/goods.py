@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import strawberry
 
 from adapters.goods import rules
+from adapters.goods.port import Category as CategoryRecord
 from adapters.goods.port import Position, ProductQuery, SortKey
 from adapters.goods.regions import regions_under
 from resolvers.nodes import resolve_node
-from schema.common import NOT_MONEY, Node, PageInfo, check_first, minor_units, parse_gid
+from schema.common import (
+    NOT_MONEY,
+    Connection,
+    Node,
+    PageInfo,
+    listed_connection,
+    minor_units,
+    page_window,
+    parse_gid,
+)
 from schema.errors import BadUserInput
 from schema.goods import (
     Category,
@@ -72,15 +82,12 @@ class GoodsQuery:
         filter: ProductFilter | None = None,
         sort_key: ProductSortKey | None = ProductSortKey.RELEVANCE,
         reverse: bool | None = False,
+        last: int | None = None,
+        before: str | None = None,
     ) -> ProductConnection:
         # An explicit null means the default, as the contract's nullable arguments allow.
-        first = 20 if first is None else first
-        check_first(first)
         query = product_query(filter, sort_key or ProductSortKey.RELEVANCE, bool(reverse))
-        try:
-            position = rules.decode_cursor(query, after) if after is not None else None
-        except rules.InvalidCursor as exc:
-            raise BadUserInput(f"after: {exc}") from exc
+        window = page_window(info, first, after, last, before, partial(rules.decode_cursor, query))
         shop = await info.context.shop()
         region = filter.available_in_region if filter else None
         if region is not None:
@@ -89,7 +96,7 @@ class GoodsQuery:
             in_stock = await info.context.adapters.inventory.skus_in_stock(shop.id, region)
             query = replace(query, sku_ids=frozenset(in_stock))
         loaders, view = info.context.loaders, info.context.reference.view
-        page = await loaders.product_page(shop.id, query, first, position)
+        page = await loaders.product_page(shop.id, query, window)
         edges = []
         for product, at in page.items:
             loaders.product_by_id.prime((shop.id, product.id), product)
@@ -97,12 +104,7 @@ class GoodsQuery:
         return ProductConnection(
             edges=edges,
             nodes=[edge.node for edge in edges],
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of(edges, page.has_next_page, page.has_previous_page),
             shop_id=shop.id,
             query=query,
         )
@@ -136,6 +138,15 @@ class GoodsQuery:
         shop = await info.context.shop()
         return [Category.of(c) for c in await info.context.loaders.shop_categories(shop.id)]
 
+    @strawberry.field(description="The shop's categories, a page at a time (categories is the whole list).")
+    async def categories_connection(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Category]:
+        shop = await info.context.shop()
+        held = await info.context.loaders.shop_categories(shop.id)
+        return listed_connection(info, "category", held, _id, Category.of, first, after, last, before)
+
     @strawberry.field
     async def regions(self, info: strawberry.Info, parent_code: str | None = None) -> list[Region]:
         await info.context.shop()
@@ -146,3 +157,7 @@ class GoodsQuery:
     @strawberry.field
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, str(id))
+
+
+def _id(category: CategoryRecord) -> int:
+    return category.id

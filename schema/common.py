@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import enum
 import re
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any, Generic, TypeVar
 
 import strawberry
+from graphql import VariableNode
 
+from adapters.paging import Window, in_memory
 from schema.errors import BadUserInput
 from schema.scalars import Long
 
 MAX_PAGE = 100
+P = TypeVar("P")
+N = TypeVar("N")
+R = TypeVar("R")
 _GID = re.compile(r"^gid://jimu/([A-Za-z]+)/([1-9][0-9]{0,17})$")
 _CART_GID = re.compile(r"^gid://jimu/Cart/([A-Za-z0-9_-]{22})$")
 
@@ -33,10 +41,71 @@ def parse_gid(value: str) -> tuple[str, int] | None:
     return (match.group(1), int(match.group(2))) if match else None
 
 
-def check_first(first: int) -> None:
+def check_first(first: int, name: str = "first") -> None:
     """A connection's page size: 1 to MAX_PAGE, else BAD_USER_INPUT."""
     if not 1 <= first <= MAX_PAGE:
-        raise BadUserInput(f"first must be between 1 and {MAX_PAGE}")
+        raise BadUserInput(f"{name} must be between 1 and {MAX_PAGE}")
+
+
+def page_window(
+    info: strawberry.Info,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    decode: Callable[[str], P],
+) -> Window[P]:
+    """The window a connection's Relay arguments ask for; BAD_USER_INPUT for none.
+
+    ``first`` has a default (20) in the contract, so it counts as given only when the
+    document gives it: ``last: 5`` alone is the last five, ``first`` with ``last`` is refused.
+    ``decode`` reads a cursor, raising ValueError for one the connection never issued."""
+    if last is not None:
+        if first is not None and _given(info, "first"):
+            raise BadUserInput("give first or last, not both")
+        check_first(last, "last")
+        size, from_end = last, True
+    else:
+        size, from_end = 20 if first is None else first, False  # an explicit null means the default
+        check_first(size)
+    positions = []
+    for name, cursor in (("after", after), ("before", before)):
+        try:
+            positions.append(None if cursor is None else decode(cursor))
+        except ValueError as exc:
+            raise BadUserInput(f"{name}: {exc}") from exc
+    return Window(size, positions[0], positions[1], from_end)
+
+
+def _given(info: strawberry.Info, argument: str) -> bool:
+    """Whether the document sets ``argument`` on this field (a literal, or a variable sent)."""
+    for node in info._raw_info.field_nodes[0].arguments:
+        if node.name.value == argument:
+            value = node.value
+            return not isinstance(value, VariableNode) or value.name.value in info.variable_values
+    return False
+
+
+def id_cursor(kind: str, id_: int) -> str:
+    """An opaque cursor for a connection ordered by id: ``kind`` keeps one connection's
+    cursors out of another's."""
+    return base64.urlsafe_b64encode(f"{kind}:{id_}".encode()).decode("ascii").rstrip("=")
+
+
+def id_cursor_reader(kind: str) -> Callable[[str], int]:
+    """Reads ``id_cursor(kind, ...)`` cursors; ValueError for anything else."""
+
+    def read(cursor: str) -> int:
+        try:
+            raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode("ascii")
+        except (ValueError, UnicodeError):
+            raise ValueError("invalid cursor") from None
+        prefix, _, number = raw.partition(":")
+        if prefix != kind or not number.isdigit() or len(number) > 18:
+            raise ValueError("invalid cursor")
+        return int(number)
+
+    return read
 
 
 @strawberry.interface(description="An object with a global id.")
@@ -50,6 +119,38 @@ class PageInfo:
     has_previous_page: bool
     start_cursor: str | None
     end_cursor: str | None
+
+    @classmethod
+    def of(cls, edges: Sequence[Any], has_next_page: bool, has_previous_page: bool) -> PageInfo:
+        """The page info of ``edges`` (each with a ``cursor``)."""
+        return cls(has_next_page=has_next_page, has_previous_page=has_previous_page,
+                   start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None)
+
+
+@strawberry.type
+class Edge(Generic[N]):
+    cursor: str
+    node: N
+
+
+@strawberry.type(description="A page of a list that can grow, Relay's way (first/after, last/before).")
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
+    nodes: list[N]
+    page_info: PageInfo
+    total_count: int
+
+
+def listed_connection(
+    info: strawberry.Info, kind: str, items: Sequence[R], key: Callable[[R], int], make: Callable[[R], N],
+    first: int | None, after: str | None, last: int | None, before: str | None,
+) -> Connection[N]:
+    """A connection over a short list held in ascending ``key`` (id) order, with id cursors."""
+    window = page_window(info, first, after, last, before, id_cursor_reader(kind))
+    page, next_, previous = in_memory(items, key, window)
+    edges = [Edge(cursor=id_cursor(kind, key(item)), node=make(item)) for item in page]
+    return Connection(edges=edges, nodes=[e.node for e in edges], page_info=PageInfo.of(edges, next_, previous),
+                      total_count=len(items))
 
 
 @strawberry.enum

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import enum
 from datetime import datetime
 from typing import Annotated
@@ -17,12 +16,13 @@ from schema.common import (
     PageInfo,
     UserError,
     UserErrorCode,
-    check_first,
     gid,
+    id_cursor,
+    id_cursor_reader,
+    page_window,
 )
 from schema.coupons import Coupon
 from schema.delivery import DeliveryOption, DeliverySlot, DeliveryTier, OrderDelivery
-from schema.errors import BadUserInput
 from schema.goods import BalanceMethod, Sku
 from schema.payments import Payment, PaymentPlan
 
@@ -221,47 +221,28 @@ class OrderConnection:
     total_count: int
 
     @classmethod
-    def of(cls, page: port.OrderPage, after: str | None) -> OrderConnection:
-        edges = [OrderEdge(cursor=order_cursor(o.id), node=Order.of(o)) for o in page.orders]
+    def of(cls, page: port.OrderPage) -> OrderConnection:
+        edges = [OrderEdge(cursor=id_cursor("order", o.id), node=Order.of(o)) for o in page.orders]
         return cls(
             edges=edges,
             nodes=[e.node for e in edges],
-            page_info=PageInfo(has_next_page=page.has_next_page, has_previous_page=after is not None,
-                               start_cursor=edges[0].cursor if edges else None,
-                               end_cursor=edges[-1].cursor if edges else None),
+            page_info=PageInfo.of(edges, page.has_next_page, page.has_previous_page),
             total_count=page.total_count,
         )
 
 
+_ORDER_CURSOR = id_cursor_reader("order")
+
+
 async def order_connection(
     info: strawberry.Info, shop_id: int, shopper_id: int | None, status: OrderStatus | None,
-    first: int | None, after: str | None,
+    first: int | None, after: str | None, last: int | None, before: str | None,
 ) -> OrderConnection:
     """A page of orders, newest first: one shopper's, or the whole shop's."""
-    first = 20 if first is None else first
-    check_first(first)
-    after_id = None
-    if after is not None:
-        after_id = parse_order_cursor(after)
-        if after_id is None:
-            raise BadUserInput("after: the cursor is not one this API made")
+    window = page_window(info, first, after, last, before, _ORDER_CURSOR)
     state = port.OrderState(status.value) if status else None
-    page = await info.context.adapters.orders.orders_page(shop_id, shopper_id, state, first, after_id)
-    return OrderConnection.of(page, after)
-
-
-def order_cursor(order_id: int) -> str:
-    return base64.urlsafe_b64encode(f"order:{order_id}".encode()).decode("ascii").rstrip("=")
-
-
-def parse_order_cursor(cursor: str) -> int | None:
-    """The order id in a cursor made by ``order_cursor``; None for anything else."""
-    try:
-        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode("ascii")
-    except (ValueError, UnicodeError):
-        return None
-    prefix, _, number = raw.partition(":")
-    return int(number) if prefix == "order" and number.isdigit() and len(number) <= 18 else None
+    page = await info.context.adapters.orders.orders_page(shop_id, shopper_id, state, window)
+    return OrderConnection.of(page)
 
 
 @strawberry.type(description="Orders placed in the window with one scene value or channel tag, and their money.")
@@ -335,9 +316,10 @@ class MerchantView:
 
     @strawberry.field
     async def orders(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: OrderStatus | None = None
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: OrderStatus | None = None,
+        last: int | None = None, before: str | None = None,
     ) -> OrderConnection:
-        return await order_connection(info, self.shop_id, None, status, first, after)
+        return await order_connection(info, self.shop_id, None, status, first, after, last, before)
 
     @strawberry.field
     async def order(self, info: strawberry.Info, number: str) -> Order | None:

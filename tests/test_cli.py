@@ -45,8 +45,9 @@ async def products_of(database_url: str, key: str) -> list[str]:
         if found is None:
             return []
         from adapters.goods.port import ProductQuery
+        from adapters.paging import Window
 
-        page = await adapters.goods.search_products(found[0].id, ProductQuery(), 100, None)
+        page = await adapters.goods.search_products(found[0].id, ProductQuery(), Window(100))
         return [p.handle for p, _ in page.items]
     finally:
         await adapters.close()

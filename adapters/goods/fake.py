@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from adapters.goods import rules
 from adapters.goods.port import (
@@ -14,6 +14,7 @@ from adapters.goods.port import (
     ProductQuery,
     Sku,
 )
+from adapters.paging import Window, in_memory
 
 _Owned = TypeVar("_Owned", Product, Sku, Category)
 
@@ -48,22 +49,18 @@ class FakeGoodsCatalog:
     async def categories(self, shop_id: int) -> list[Category]:
         return sorted((c for c in self.categories_.values() if c.shop_id == shop_id), key=lambda c: c.id)
 
-    async def search_products(
-        self, shop_id: int, query: ProductQuery, first: int, after: Position | None
-    ) -> ProductPage:
+    async def search_products(self, shop_id: int, query: ProductQuery, window: Window[Position]) -> ProductPage:
+        def key(at: Position) -> tuple[Any, int]:
+            return (at.value, at.id)
+
         ranked = sorted(
             ((p, Position(rules.sort_value(p, query), p.id)) for p in self._matching(shop_id, query)),
-            key=lambda item: (item[1].value, item[1].id),
+            key=lambda item: key(item[1]),
             reverse=query.reverse,
         )
-        if after is not None:
-            key = (after.value, after.id)
-            ranked = [
-                item
-                for item in ranked
-                if ((item[1].value, item[1].id) < key if query.reverse else (item[1].value, item[1].id) > key)
-            ]
-        return ProductPage(items=ranked[:first], has_next_page=len(ranked) > first)
+        by_key = Window(window.size, None if window.after is None else key(window.after),
+                        None if window.before is None else key(window.before), window.from_end)
+        return ProductPage(*in_memory(ranked, lambda item: key(item[1]), by_key, descending=query.reverse))
 
     async def count_products(self, shop_id: int, query: ProductQuery) -> int:
         return len(self._matching(shop_id, query))

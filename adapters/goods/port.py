@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from adapters.paging import Window
+
 
 @dataclass(frozen=True, slots=True)
 class Category:
@@ -103,6 +105,7 @@ class Position:
 class ProductPage:
     items: list[tuple[Product, Position]]
     has_next_page: bool
+    has_previous_page: bool = False
 
 
 class GoodsCatalog(Protocol):
@@ -124,10 +127,8 @@ class GoodsCatalog(Protocol):
 
     async def categories(self, shop_id: int) -> list[Category]: ...
 
-    async def search_products(
-        self, shop_id: int, query: ProductQuery, first: int, after: Position | None
-    ) -> ProductPage:
-        """Up to ``first`` products strictly after ``after`` in the query's order."""
+    async def search_products(self, shop_id: int, query: ProductQuery, window: Window[Position]) -> ProductPage:
+        """The window's products, in the query's order."""
         ...
 
     async def count_products(self, shop_id: int, query: ProductQuery) -> int: ...

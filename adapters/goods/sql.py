@@ -40,6 +40,7 @@ from adapters.goods.port import (
     SortKey,
 )
 from adapters.goods.records import category_from_row, product_from_row, sku_from_row
+from adapters.paging import Window
 
 
 class CategoryRow(SQLModel, table=True):
@@ -149,24 +150,26 @@ class SqlGoodsCatalog:
         stmt = select(CategoryRow.__table__).where(CategoryRow.shop_id == shop_id).order_by(CategoryRow.id)
         return [category_from_row(r) for r in await self._all(stmt)]
 
-    async def search_products(
-        self, shop_id: int, query: ProductQuery, first: int, after: Position | None
-    ) -> ProductPage:
+    async def search_products(self, shop_id: int, query: ProductQuery, window: Window[Position]) -> ProductPage:
         sort = self._sort_expression(query)
         descending = query.reverse
         conditions = await self._conditions(shop_id, query)
-        if after is not None:
-            conditions.append(_after(sort, after, descending))
-        order = (sort.desc(), ProductRow.id.desc()) if descending else (sort.asc(), ProductRow.id.asc())
+        if window.after is not None:
+            conditions.append(_beyond(sort, window.after, descending))
+        if window.before is not None:
+            conditions.append(_beyond(sort, window.before, not descending))
+        # ``last`` reads the ordering backwards from its end, then turns the page round
+        backwards = descending != window.from_end
+        order = (sort.desc(), ProductRow.id.desc()) if backwards else (sort.asc(), ProductRow.id.asc())
         stmt = (
             select(ProductRow.__table__, sort.label("sort_value"))
             .where(*conditions)
             .order_by(*order)
-            .limit(first + 1)
+            .limit(window.size + 1)
         )
-        rows = await self._db.rows(stmt)
-        items = [(product_from_row(row), Position(value=row.sort_value, id=row.id)) for row in rows[:first]]
-        return ProductPage(items=items, has_next_page=len(rows) > first)
+        rows, more = window.take(await self._db.rows(stmt))
+        items = [(product_from_row(row), Position(value=row.sort_value, id=row.id)) for row in rows]
+        return ProductPage(items, *window.flags(more))
 
     async def count_products(self, shop_id: int, query: ProductQuery) -> int:
         conditions = await self._conditions(shop_id, query)
@@ -223,7 +226,8 @@ class SqlGoodsCatalog:
                 return ProductRow.title
 
 
-def _after(sort: Any, after: Position, descending: bool) -> Any:
+def _beyond(sort: Any, at: Position, descending: bool) -> Any:
+    """Rows past ``at`` in the order (ascending, or descending if so), by sort value then id."""
     if descending:
-        return or_(sort < after.value, and_(sort == after.value, ProductRow.id < after.id))
-    return or_(sort > after.value, and_(sort == after.value, ProductRow.id > after.id))
+        return or_(sort < at.value, and_(sort == at.value, ProductRow.id < at.id))
+    return or_(sort > at.value, and_(sort == at.value, ProductRow.id > at.id))

@@ -25,6 +25,7 @@ from adapters.orders.port import (
     SalesGroup,
     SalesRow,
 )
+from adapters.paging import Window, in_memory
 
 VISIBLE = SHOWN_STATES
 
@@ -142,15 +143,14 @@ class FakeOrders:
                      and o.draft.idempotency_key == idempotency_key and o.state is not OrderState.FAILED), None)
 
     async def orders_page(
-        self, shop_id: int, shopper_id: int | None, state: OrderState | None, first: int, after: int | None
+        self, shop_id: int, shopper_id: int | None, state: OrderState | None, window: Window[int]
     ) -> OrderPage:
         matching = sorted(
             (o for o in self.orders.values() if o.shop_id == shop_id and o.state in VISIBLE
              and (shopper_id is None or o.shopper_id == shopper_id) and (state is None or o.state is state)),
             key=lambda o: -o.id,
         )
-        after_it = [o for o in matching if after is None or o.id < after]
-        return OrderPage(after_it[:first], len(after_it) > first, len(matching))
+        return OrderPage(*in_memory(matching, lambda o: o.id, window, descending=True), len(matching))
 
     async def sales(
         self, shop_id: int, group: SalesGroup, start: datetime | None, end: datetime | None

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from adapters.paging import Window
+
 
 class PaymentPlan(enum.Enum):
     FULL = "FULL"
@@ -184,6 +186,7 @@ class Order:
 class OrderPage:
     orders: list[Order]
     has_next_page: bool
+    has_previous_page: bool
     total_count: int
 
 
@@ -296,9 +299,9 @@ class Orders(Protocol):
     async def order_by_key(self, shop_id: int, shopper_id: int, idempotency_key: str) -> Order | None: ...
 
     async def orders_page(
-        self, shop_id: int, shopper_id: int | None, state: OrderState | None, first: int, after: int | None
+        self, shop_id: int, shopper_id: int | None, state: OrderState | None, window: Window[int]
     ) -> OrderPage:
-        """Newest first; ``after`` is the id of the last order of the previous page."""
+        """Newest first; the window's cursors are order ids."""
         ...
 
     async def sales(

@@ -44,6 +44,7 @@ from adapters.orders.port import (
     SalesGroup,
     SalesRow,
 )
+from adapters.paging import Window
 
 VISIBLE = tuple(state.value for state in SHOWN_STATES)
 
@@ -373,7 +374,7 @@ class SqlOrders:
             return await self._by_key(session, shop_id, shopper_id, idempotency_key)
 
     async def orders_page(
-        self, shop_id: int, shopper_id: int | None, state: OrderState | None, first: int, after: int | None
+        self, shop_id: int, shopper_id: int | None, state: OrderState | None, window: Window[int]
     ) -> OrderPage:
         where = [_ORD.c.shop_id == shop_id, _ORD.c.state.in_(VISIBLE)]
         if shopper_id is not None:
@@ -381,10 +382,14 @@ class SqlOrders:
         if state is not None:
             where.append(_ORD.c.state == state.value)
         total = (await self._db.rows(select(func.count()).select_from(_ORD).where(*where)))[0][0]
-        if after is not None:
-            where.append(_ORD.c.id < after)
-        rows = await self._db.rows(select(_ORD).where(*where).order_by(_ORD.c.id.desc()).limit(first + 1))
-        return OrderPage([_order(row) for row in rows[:first]], len(rows) > first, total)
+        if window.after is not None:
+            where.append(_ORD.c.id < window.after)
+        if window.before is not None:
+            where.append(_ORD.c.id > window.before)
+        newest_first = _ORD.c.id.asc() if window.from_end else _ORD.c.id.desc()  # ``last`` reads from the oldest
+        rows, more = window.take(await self._db.rows(select(_ORD).where(*where).order_by(newest_first)
+                                                     .limit(window.size + 1)))
+        return OrderPage([_order(row) for row in rows], *window.flags(more), total)
 
     async def sales(
         self, shop_id: int, group: SalesGroup, start: datetime | None, end: datetime | None

@@ -251,6 +251,14 @@ async def test_the_merchant_sees_orders_ships_them_and_counts_sales(gql: Gql, cl
     rest = (await gql('query($a: String) { merchant { orders(first: 5, after: $a) { nodes { number } } } }',
                       {"a": view["pageInfo"]["endCursor"]}, key="sk_demo_panda"))["data"]["merchant"]["orders"]
     assert rest["nodes"] == [{"number": free_number}]
+    # and backwards: the oldest first, then what came after it
+    oldest = (await gql("{ merchant { orders(last: 1) { nodes { number } pageInfo { hasPreviousPage hasNextPage "
+                        "startCursor } } } }", key="sk_demo_panda"))["data"]["merchant"]["orders"]
+    assert oldest["nodes"] == [{"number": free_number}] and oldest["pageInfo"]["hasPreviousPage"]
+    newer = (await gql('query($b: String) { merchant { orders(last: 5, before: $b) { nodes { number } pageInfo { '
+                       'hasPreviousPage hasNextPage } } } }', {"b": oldest["pageInfo"]["startCursor"]},
+                       key="sk_demo_panda"))["data"]["merchant"]["orders"]
+    assert newer == {"nodes": [{"number": paid_later}], "pageInfo": {"hasPreviousPage": False, "hasNextPage": True}}
     # the unpaid order is placed but took no money; the free one took none either
     sales = (await gql("{ merchant { sales(groupBy: CHANNEL) { key orders gross { minorUnits } placedOrders "
                        "placed { minorUnits } } } }", key="sk_demo_panda"))["data"]["merchant"]["sales"]

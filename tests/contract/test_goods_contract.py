@@ -10,6 +10,7 @@ from adapters.catalog.format import parse_catalog
 from adapters.catalog.port import CatalogConflict
 from adapters.db import utcnow
 from adapters.goods.port import ProductQuery, SortKey
+from adapters.paging import Window
 from adapters.shops.rules import hash_key
 from gateway.wiring import Adapters
 from tests.conftest import load_demo
@@ -32,11 +33,25 @@ async def walk(adapters: Adapters, shop: int, query: ProductQuery, page_size: in
     """Every product handle, page by page, following the positions the pages give."""
     handles, after = [], None
     while True:
-        page = await adapters.goods.search_products(shop, query, page_size, after)
+        page = await adapters.goods.search_products(shop, query, Window(page_size, after=after))
+        assert page.has_previous_page == (after is not None)
         handles += [p.handle for p, _ in page.items]
         if not page.has_next_page:
             return handles
         after = page.items[-1][1]
+
+
+async def walk_back(adapters: Adapters, shop: int, query: ProductQuery, page_size: int) -> list[str]:
+    """Every product handle, from the end, a page of ``last`` before the first of the page after."""
+    handles: list[str] = []
+    before = None
+    while True:
+        page = await adapters.goods.search_products(shop, query, Window(page_size, before=before, from_end=True))
+        assert page.has_next_page == (before is not None)
+        handles = [p.handle for p, _ in page.items] + handles
+        if not page.has_previous_page:
+            return handles
+        before = page.items[0][1]
 
 
 GRID = [
@@ -62,7 +77,7 @@ async def grid(adapters: Adapters) -> int:
 
 
 async def test_batches_answer_in_key_order_with_none_for_the_unknown(adapters: Adapters, grid: int):
-    page = await adapters.goods.search_products(grid, ProductQuery(), 10, None)
+    page = await adapters.goods.search_products(grid, ProductQuery(), Window(10))
     ids = [p.id for p, _ in page.items]
     # when
     found = await adapters.goods.products_by_id(grid, [ids[2], 999_999, ids[0]])
@@ -118,6 +133,23 @@ async def test_relevance_puts_title_matches_first(adapters: Adapters, grid: int)
 async def test_every_ordering_pages_through_all_products_once(adapters: Adapters, grid: int, sort, expected, page_size):
     assert await walk(adapters, grid, ProductQuery(sort=sort), page_size) == expected
     assert await walk(adapters, grid, ProductQuery(sort=sort, reverse=True), page_size) == expected[::-1]
+    assert await walk_back(adapters, grid, ProductQuery(sort=sort), page_size) == expected
+    assert await walk_back(adapters, grid, ProductQuery(sort=sort, reverse=True), page_size) == expected[::-1]
+
+
+async def test_a_window_between_two_cursors_counts_from_its_own_end(adapters: Adapters, grid: int):
+    query = ProductQuery(sort=SortKey.PRICE)
+    everything = (await adapters.goods.search_products(grid, query, Window(100))).items
+    [_, low, *_, high] = [at for _, at in everything]  # second cheapest and dearest
+    first = await adapters.goods.search_products(grid, query, Window(2, after=low, before=high))
+    last = await adapters.goods.search_products(grid, query, Window(2, after=low, before=high, from_end=True))
+    # the two between a-diaper and c-watch, from either end; cursors on both sides mean more on both
+    assert [p.handle for p, _ in first.items] == ["e-diaper", "d-strap"]
+    assert [p.handle for p, _ in last.items] == ["e-diaper", "d-strap"]
+    assert (first.has_next_page, first.has_previous_page) == (True, True)
+    assert (last.has_next_page, last.has_previous_page) == (True, True)
+    one = await adapters.goods.search_products(grid, query, Window(1, after=low, before=high, from_end=True))
+    assert [p.handle for p, _ in one.items] == ["d-strap"]
 
 
 async def test_price_filters_match_any_sku_in_range(adapters: Adapters, grid: int):

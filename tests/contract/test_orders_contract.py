@@ -23,6 +23,7 @@ from adapters.orders.port import (
     PaymentStatus,
     SalesGroup,
 )
+from adapters.paging import Window
 from gateway.wiring import Adapters
 from tests.conftest import load_demo
 from tests.contract.test_delivery_contract import shop
@@ -118,11 +119,17 @@ async def test_pages_are_newest_first_and_sales_count_what_was_placed(adapters: 
         await orders.begin(draft(cart, f"k{n}", f"N{n}", total=total, scene=scene, channel=channel))
         await orders.confirm(shop_id, f"N{n}", PaymentStatus.UNPAID)
     await orders.cancel(shop_id, "N1", utcnow())
-    first = await orders.orders_page(shop_id, shopper_id, None, 2, None)
+    first = await orders.orders_page(shop_id, shopper_id, None, Window(2))
     assert [o.number for o in first.orders] == ["N2", "N1"] and first.has_next_page and first.total_count == 3
-    rest = await orders.orders_page(shop_id, shopper_id, None, 2, first.orders[-1].id)
-    assert [o.number for o in rest.orders] == ["N0"] and not rest.has_next_page
-    cancelled = await orders.orders_page(shop_id, None, OrderState.CANCELLED, 10, None)
+    assert not first.has_previous_page
+    rest = await orders.orders_page(shop_id, shopper_id, None, Window(2, after=first.orders[-1].id))
+    assert [o.number for o in rest.orders] == ["N0"] and not rest.has_next_page and rest.has_previous_page
+    # backwards: the oldest two, then what comes before the newer of them
+    oldest = await orders.orders_page(shop_id, shopper_id, None, Window(2, from_end=True))
+    assert [o.number for o in oldest.orders] == ["N1", "N0"] and oldest.has_previous_page and not oldest.has_next_page
+    newer = await orders.orders_page(shop_id, shopper_id, None, Window(2, before=oldest.orders[0].id, from_end=True))
+    assert [o.number for o in newer.orders] == ["N2"] and not newer.has_previous_page and newer.has_next_page
+    cancelled = await orders.orders_page(shop_id, None, OrderState.CANCELLED, Window(10))
     assert [o.number for o in cancelled.orders] == ["N1"]
     # nothing was paid: the sales count what was placed (the cancelled order too) and no money
     by_scene = await orders.sales(shop_id, SalesGroup.SCENE, start, None)
