@@ -51,7 +51,8 @@ class PaymentMutation:
         shop = await info.context.merchant_shop()
         fen = minor_units(amount)
         if fen is None or fen < 0:
-            return OrderPayload(user_errors=[user_error("INVALID", ["amount"], NOT_MONEY)])
+            said = NOT_MONEY if fen is None else "the amount must not be negative"
+            return OrderPayload(user_errors=[user_error("INVALID", ["amount"], said)])
         if not reference.strip() or len(reference) > MAX_TEXT:
             return OrderPayload(user_errors=[user_error("INVALID", ["reference"], f"give 1 to {MAX_TEXT} characters")])
         [order] = await info.context.adapters.orders.orders_by_number(shop.id, [order_number[:64]])

@@ -148,6 +148,10 @@ async def test_the_whole_luxury_watch_story(gql: Gql, client: httpx.AsyncClient)
     await gql(EVENT, {"n": number, "k": "ID_VERIFIED"}, key=SK)
     early = (await gql(EVENT, {"n": number, "k": "DELIVERED"}, key=SK))["data"]["deliveryEventRecord"]
     assert [e["code"] for e in early["userErrors"]] == ["INVALID_STATE"], "not before the balance is collected"
+    for amount, said in (("118000.005", 'give yuan with at most 2 decimal places, e.g. "118000.00"'),
+                         ("-118000", "the amount must not be negative")):
+        refused = (await gql(COLLECT, {"n": number, "a": amount}, key=SK))["data"]["orderBalanceCollect"]
+        assert [(e["code"], e["field"], e["message"]) for e in refused["userErrors"]] == [("INVALID", ["amount"], said)]
     short = (await gql(COLLECT, {"n": number, "a": "110000"}, key=SK))["data"]["orderBalanceCollect"]
     assert [(e["code"], e["field"]) for e in short["userErrors"]] == [("PAYMENT_AMOUNT_MISMATCH", ["amount"])]
     collected = (await gql(COLLECT, {"n": number, "a": "118000.00"}, key=SK))["data"]["orderBalanceCollect"]["order"]
