@@ -6,8 +6,15 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from adapters.catalog.format import CatalogFile, CatalogInvalid, parse_catalog
-from adapters.catalog.port import CatalogConflict, CatalogStore, ImportReport
+from adapters.catalog.entries import CatalogFile
+from adapters.catalog.format import CatalogInvalid, parse_catalog
+from adapters.catalog.port import (
+    CatalogConflict,
+    CatalogStore,
+    ImportReport,
+    StockMode,
+    StockReport,
+)
 from adapters.db import utcnow
 
 
@@ -36,9 +43,32 @@ def read_catalog(path: Path) -> CatalogFile:
 
 
 async def import_catalog(
-    store: CatalogStore, path: Path, catalog: CatalogFile, progress: Callable[[], None] | None = None
+    store: CatalogStore,
+    path: Path,
+    catalog: CatalogFile,
+    progress: Callable[[], None] | None = None,
+    stock: StockMode = StockMode.KEEP,
 ) -> ImportReport:
     try:
-        return await store.apply(catalog, utcnow(), progress)
+        return await store.apply(catalog, utcnow(), progress, stock=stock)
     except CatalogConflict as exc:
-        raise ImportFailed([(str(path), exc.path, exc.reason)]) from exc
+        raise ImportFailed([(str(path), where, why) for where, why in exc.problems]) from exc
+
+
+def stock_summary(stock: StockReport) -> str:
+    """What the import did to stock, in the words ``jimu import`` prints."""
+    if not (stock.created or stock.kept or stock.set or stock.received):
+        return "stock: none in the file"
+    parts = [f"{stock.created} row{'s' if stock.created != 1 else ''} created"] if stock.created else []
+    if stock.set:
+        parts.append(f"{stock.set} set ({stock.changed} changed)")
+    if stock.received:
+        parts.append(f"{stock.received} received")
+    if stock.kept:
+        kept = f"{stock.kept} kept as they are"
+        if stock.differing:
+            kept += f" (the file's figure differs for {stock.differing}: use --stock set or --stock add)"
+        parts.append(kept)
+    if stock.mode is StockMode.ADD:
+        parts.append(f"{stock.units} unit{'s' if stock.units != 1 else ''}")
+    return "stock: " + ", ".join(parts)

@@ -8,11 +8,20 @@ from types import SimpleNamespace
 from typing import Any
 
 from adapters.catalog.entries import CatalogFile
-from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
+from adapters.catalog.port import (
+    CatalogConflict,
+    ImportReport,
+    Outcome,
+    StockMode,
+    StockReport,
+)
 from adapters.catalog.rows import (
     campaign_spec,
     product_values,
     sku_values,
+    stock_lines,
+    stock_outcome,
+    stock_refusal,
     template_spec,
     tier_config,
 )
@@ -44,11 +53,21 @@ class FakeCatalogStore:
         self.coupons = members.coupons
 
     async def apply(
-        self, catalog: CatalogFile, now: datetime, progress: Callable[[], None] | None = None
+        self,
+        catalog: CatalogFile,
+        now: datetime,
+        progress: Callable[[], None] | None = None,
+        *,
+        stock: StockMode = StockMode.KEEP,
     ) -> ImportReport:
-        report = ImportReport(shop_handle=catalog.shop.handle)
-        shop = self._shop(catalog, report)
-        self._check_keys(catalog, shop.id)
+        report = ImportReport(shop_handle=catalog.shop.handle, stock=StockReport(stock))
+        existing = next((s for s in self.shops.shops.values() if s.handle == catalog.shop.handle), None)
+        shop_id = existing.id if existing else self.shops.next_id()
+        # Every clash is found before anything is written, as the SQL store's rollback would ensure.
+        conflicts = self._key_conflicts(catalog, shop_id) + self._stock_refusals(catalog, shop_id, stock)
+        if conflicts:
+            raise CatalogConflict(conflicts)
+        shop = self._shop(catalog, existing, shop_id, report)
         self._keys(catalog, shop.id, report)
         categories = self._categories(catalog, shop.id, report)
         for entry in catalog.warehouses:
@@ -65,19 +84,27 @@ class FakeCatalogStore:
         self._coupons_and_campaigns(catalog, shop.id, categories, now, report)
         return report
 
-    def _shop(self, c: CatalogFile, report: ImportReport) -> Shop:
-        existing = next((s for s in self.shops.shops.values() if s.handle == c.shop.handle), None)
-        wanted = Shop(existing.id if existing else self.shops.next_id(), c.shop.handle, c.shop.name,
-                      c.shop.onlinePaymentCap)
+    def _shop(self, c: CatalogFile, existing: Shop | None, shop_id: int, report: ImportReport) -> Shop:
+        wanted = Shop(shop_id, c.shop.handle, c.shop.name, c.shop.onlinePaymentCap)
         report.record("shops", _outcome(existing, wanted))
         return self.shops.put_shop(wanted)
 
-    def _check_keys(self, c: CatalogFile, shop_id: int) -> None:
-        # Checked before anything is written, as the SQL store's rollback would ensure.
-        for kind, key in self._wanted_keys(c):
-            held = self.shops.keys.get(hash_key(key))
-            if held is not None and held != (shop_id, kind):
-                raise CatalogConflict(f"shop.keys.{kind.value}", "this key belongs to another shop")
+    def _key_conflicts(self, c: CatalogFile, shop_id: int) -> list[tuple[str, str]]:
+        return [
+            (f"shop.keys.{kind.value}", "this key belongs to another shop")
+            for kind, key in self._wanted_keys(c)
+            if (held := self.shops.keys.get(hash_key(key))) is not None and held != (shop_id, kind)
+        ]
+
+    def _stock_refusals(self, c: CatalogFile, shop_id: int, mode: StockMode) -> list[tuple[str, str]]:
+        sku_ids = {s.code: s.id for s in self.goods.skus.values() if s.shop_id == shop_id}
+        refused = []
+        for line in stock_lines(c):
+            sku_id = sku_ids.get(line.sku_code)
+            held = None if sku_id is None else self.inventory.held(shop_id, sku_id, line.warehouse_code)
+            if (why := stock_refusal(mode, line.figure, held)) is not None:
+                refused.append((line.path, why))
+        return refused
 
     def _keys(self, c: CatalogFile, shop_id: int, report: ImportReport) -> None:
         for kind, key in self._wanted_keys(c):
@@ -136,16 +163,17 @@ class FakeCatalogStore:
             if progress is not None:
                 progress()
 
-
     def _stock(self, c: CatalogFile, shop_id: int, report: ImportReport) -> None:
         sku_ids = {s.code: s.id for s in self.goods.skus.values() if s.shop_id == shop_id}
-        for entry in c.products:
-            for sku in entry.skus:
-                for code, quantity in sku.stock.items():
-                    known = (shop_id, sku_ids[sku.code], code) in self.inventory.stock
-                    changed = self.inventory.put_available(shop_id, sku_ids[sku.code], code, quantity)
-                    report.record("stock", "unchanged" if not changed else "updated" if known else "created")
-
+        for line in stock_lines(c):
+            sku_id = sku_ids[line.sku_code]
+            held = self.inventory.held(shop_id, sku_id, line.warehouse_code)
+            outcome = stock_outcome(report.stock.mode, line.figure, held)
+            if outcome in ("created", "changed"):
+                self.inventory.put_on_hand(shop_id, sku_id, line.warehouse_code, line.figure)
+            elif outcome == "received" and held is not None:
+                self.inventory.put_on_hand(shop_id, sku_id, line.warehouse_code, held[0] + line.figure)
+            report.stock.record(outcome, line.figure)
 
     def _coupons_and_campaigns(
         self, c: CatalogFile, shop_id: int, categories: dict[str, int], now: datetime, report: ImportReport

@@ -6,43 +6,99 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Literal, Protocol
 
 from adapters.catalog.entries import CatalogFile
 
 Outcome = Literal["created", "updated", "unchanged"]
+# What one stock line of the file came to: a new row, a row left (at the figure or not),
+# a row set (already there or changed), a row that received units.
+StockOutcome = Literal["created", "kept", "differing", "set", "changed", "received"]
+
+
+class StockMode(Enum):
+    """What an import does to stock rows that exist already. A row the file names that does
+    not exist is created with the file's figure as its on hand, whatever the mode."""
+
+    KEEP = "keep"  # leave them as they are: a re-import never undoes a sale
+    SET = "set"  # on hand := the file's figure, refused where it is below what is reserved and sold
+    ADD = "add"  # on hand += the file's figure: goods received
+
+
+@dataclass
+class StockReport:
+    """What an import did to stock, in rows (and, for ADD, units)."""
+
+    mode: StockMode = StockMode.KEEP
+    created: int = 0  # rows that did not exist, now holding the file's figure
+    kept: int = 0  # rows left as they are (KEEP; ADD with a figure of 0)
+    differing: int = 0  # KEEP: of the kept rows, those whose on hand is not the file's figure
+    set: int = 0  # SET: rows whose on hand is the file's figure now
+    changed: int = 0  # SET: of those, rows whose on hand was another figure
+    received: int = 0  # ADD: rows that existed and received units
+    units: int = 0  # ADD: units received in all, new rows included
+
+    def record(self, outcome: StockOutcome, figure: int) -> None:
+        if outcome in ("kept", "differing"):
+            self.kept += 1
+            self.differing += outcome == "differing"
+        elif outcome in ("set", "changed"):
+            self.set += 1
+            self.changed += outcome == "changed"
+        else:
+            setattr(self, outcome, getattr(self, outcome) + 1)
+            self.units += figure if self.mode is StockMode.ADD else 0
+
+    @property
+    def wrote(self) -> bool:
+        return bool(self.created or self.changed or self.received)
 
 
 @dataclass
 class ImportReport:
-    """What an import did, counted per kind of row (``products`` -> outcome -> n)."""
+    """What an import did, counted per kind of row (``products`` -> outcome -> n), and to stock."""
 
     shop_handle: str
     counts: dict[str, Counter[Outcome]] = field(default_factory=dict)
+    stock: StockReport = field(default_factory=StockReport)
 
     def record(self, kind: str, outcome: Outcome) -> None:
         self.counts.setdefault(kind, Counter())[outcome] += 1
 
     @property
     def changed(self) -> bool:
-        return any(c["created"] or c["updated"] for c in self.counts.values())
+        return self.stock.wrote or any(c["created"] or c["updated"] for c in self.counts.values())
 
 
 class CatalogConflict(Exception):
-    """The file is valid but clashes with what is stored (e.g. a key held by another shop)."""
+    """The file is valid but clashes with what is stored: a key held by another shop, stock
+    set below what is reserved and sold. ``problems`` lists (path, reason) for each."""
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{path}: {reason}" for path, reason in problems))
+        self.problems = problems
+
+    @property
+    def path(self) -> str:
+        return self.problems[0][0]
+
+    @property
+    def reason(self) -> str:
+        return self.problems[0][1]
 
 
 class CatalogStore(Protocol):
     async def apply(
-        self, catalog: CatalogFile, now: datetime, progress: Callable[[], None] | None = None
+        self,
+        catalog: CatalogFile,
+        now: datetime,
+        progress: Callable[[], None] | None = None,
+        *,
+        stock: StockMode = StockMode.KEEP,
     ) -> ImportReport:
-        """Upsert the file by handle/code in one transaction; raises ``CatalogConflict``.
-
-        ``progress`` is called once per product written.
+        """Upsert the file by handle/code in one transaction; raises ``CatalogConflict`` with
+        every clash, having written nothing. ``stock`` says what happens to stock rows that
+        exist already; ``progress`` is called once per product written.
         """
         ...

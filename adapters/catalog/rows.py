@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from adapters.catalog.entries import (
     CampaignEntry,
+    CatalogFile,
     CouponEntry,
     DeliveryTierEntry,
     ProductEntry,
     SkuEntry,
     resolve_time,
 )
+from adapters.catalog.port import StockMode, StockOutcome
 from adapters.coupons.port import CouponKind, Scope, StackingGroup, TemplateSpec
 from adapters.delivery.port import SlotPlan, Tier, TierConfig
 from adapters.goods.rules import fold, search_text
@@ -120,3 +123,48 @@ def campaign_spec(
         starts_at=starts_at,
         ends_at=ends_at,
     )
+
+
+@dataclass(frozen=True)
+class StockLine:
+    """One stock figure of the file and where it stands (``products[0].skus[1].stock.BJ-01``)."""
+
+    path: str
+    sku_code: str
+    warehouse_code: str
+    figure: int
+
+
+def stock_lines(c: CatalogFile) -> list[StockLine]:
+    return [
+        StockLine(f"products[{i}].skus[{j}].stock.{code}", sku.code, code, figure)
+        for i, product in enumerate(c.products)
+        for j, sku in enumerate(product.skus)
+        for code, figure in sku.stock.items()
+    ]
+
+
+def stock_outcome(mode: StockMode, figure: int, held: tuple[int, int, int] | None) -> StockOutcome:
+    """What a stock line does to its row, ``held`` as (on hand, reserved, sold), None when
+    there is no row: "created", "changed" and "received" write ``figure``, the others nothing."""
+    if held is None:
+        return "created"
+    on_hand = held[0]
+    match mode:
+        case StockMode.KEEP:
+            return "kept" if on_hand == figure else "differing"
+        case StockMode.SET:
+            return "set" if on_hand == figure else "changed"
+        case StockMode.ADD:
+            return "received" if figure else "kept"
+
+
+def stock_refusal(mode: StockMode, figure: int, held: tuple[int, int, int] | None) -> str | None:
+    """Why a line may not be written: setting on hand below what is reserved and sold."""
+    if mode is not StockMode.SET or held is None:
+        return None
+    _, reserved, sold = held
+    if figure >= reserved + sold:
+        return None
+    return (f"the file sets on hand to {figure} but {reserved + sold} are reserved or sold: "
+            f"available would be {figure - reserved - sold}")

@@ -11,11 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from adapters.catalog.entries import CatalogFile
-from adapters.catalog.port import CatalogConflict, ImportReport, Outcome
+from adapters.catalog.port import (
+    CatalogConflict,
+    ImportReport,
+    Outcome,
+    StockMode,
+    StockOutcome,
+    StockReport,
+)
 from adapters.catalog.rows import (
     campaign_spec,
     product_values,
     sku_values,
+    stock_lines,
+    stock_outcome,
+    stock_refusal,
     template_spec,
     tier_config,
 )
@@ -23,7 +33,13 @@ from adapters.coupons.sql import CouponTemplateRow, template_from_row, template_
 from adapters.db import Database
 from adapters.delivery.sql import DeliveryTierRow, tier_values
 from adapters.goods.sql import CategoryRow, ProductRow, SkuRow
-from adapters.inventory.sql import StockRow, WarehouseRow, put_available
+from adapters.inventory.sql import (
+    StockRow,
+    WarehouseRow,
+    create_stock,
+    receive_stock,
+    set_on_hand,
+)
 from adapters.members.sql import CampaignRow, campaign_from_row, campaign_values
 from adapters.shops.port import KeyKind
 from adapters.shops.rules import hash_key
@@ -37,20 +53,27 @@ class SqlCatalogStore:
         self._db = db
 
     async def apply(
-        self, catalog: CatalogFile, now: datetime, progress: Callable[[], None] | None = None
+        self,
+        catalog: CatalogFile,
+        now: datetime,
+        progress: Callable[[], None] | None = None,
+        *,
+        stock: StockMode = StockMode.KEEP,
     ) -> ImportReport:
-        report = ImportReport(shop_handle=catalog.shop.handle)
+        report = ImportReport(shop_handle=catalog.shop.handle, stock=StockReport(stock))
         async with self._db.write() as session:
             shop = await self._shop(session, catalog, report)
             assert shop.id is not None
-            await self._keys(session, catalog, shop.id, report)
+            conflicts = await self._keys(session, catalog, shop.id, report)
             categories = await self._categories(session, catalog, shop.id, report)
             warehouses = await self._warehouses(session, catalog, shop.id, report)
             skus = await self._products(session, catalog, shop.id, categories, now, report, progress)
-            await self._stock(session, catalog, shop.id, warehouses, skus, report)
+            conflicts += await self._stock(session, catalog, shop.id, warehouses, skus, report)
             await self._delivery(session, catalog, shop.id, report)
             templates = await self._coupons(session, catalog, shop.id, skus, categories, now, report)
             await self._campaigns(session, catalog, shop.id, templates, now, report)
+            if conflicts:
+                raise CatalogConflict(conflicts)  # leaving the transaction rolls every write back
         return report
 
     async def _shop(self, session: AsyncSession, c: CatalogFile, report: ImportReport) -> ShopRow:
@@ -61,9 +84,12 @@ class SqlCatalogStore:
         await session.flush()
         return row
 
-    async def _keys(self, session: AsyncSession, c: CatalogFile, shop_id: int, report: ImportReport) -> None:
+    async def _keys(
+        self, session: AsyncSession, c: CatalogFile, shop_id: int, report: ImportReport
+    ) -> list[tuple[str, str]]:
+        conflicts: list[tuple[str, str]] = []
         if c.shop.keys is None:
-            return
+            return conflicts
         wanted = {KeyKind.PUBLISHABLE: c.shop.keys.publishable, KeyKind.SECRET: c.shop.keys.secret}
         for kind, key in wanted.items():
             if key is None:
@@ -71,10 +97,12 @@ class SqlCatalogStore:
             key_hash = hash_key(key)
             held = (await session.scalars(select(ShopKeyRow).where(ShopKeyRow.key_hash == key_hash))).first()
             if held is not None and (held.shop_id != shop_id or held.kind != kind.value):
-                raise CatalogConflict(f"shop.keys.{kind.value}", "this key belongs to another shop")
+                conflicts.append((f"shop.keys.{kind.value}", "this key belongs to another shop"))
+                continue
             if held is None:
                 session.add(ShopKeyRow(shop_id=shop_id, kind=kind.value, key_hash=key_hash))
             report.record("keys", "unchanged" if held else "created")
+        return conflicts
 
     async def _categories(
         self, session: AsyncSession, c: CatalogFile, shop_id: int, report: ImportReport
@@ -91,7 +119,7 @@ class SqlCatalogStore:
         for entry in c.categories:
             parent_id = rows[entry.parent].id if entry.parent else None
             _, moved = _upsert(session, rows[entry.handle], CategoryRow, {}, {"parent_id": parent_id})
-            report.record("categories", outcomes[entry.handle] if moved == "unchanged" else moved)
+            report.record("categories", _merged(outcomes[entry.handle], moved))
         return {handle: row.id for handle, row in {**existing, **rows}.items() if row.id is not None}
 
     async def _warehouses(
@@ -116,15 +144,36 @@ class SqlCatalogStore:
         warehouses: dict[str, int],
         skus: dict[str, int],
         report: ImportReport,
-    ) -> None:
-        rows = (await session.scalars(select(StockRow).where(StockRow.shop_id == shop_id))).all()
-        known = {(row.sku_id, row.warehouse_id) for row in rows}
-        for entry in c.products:
-            for sku in entry.skus:
-                for code, quantity in sku.stock.items():
-                    key = (skus[sku.code], warehouses[code])
-                    changed = await put_available(session, self._db, shop_id, *key, quantity)
-                    report.record("stock", "unchanged" if not changed else "updated" if key in known else "created")
+    ) -> list[tuple[str, str]]:
+        """Writes the file's stock lines as the mode says, or none of them: the lines refused."""
+        mode = report.stock.mode
+        rows = select(StockRow).where(StockRow.shop_id == shop_id)
+        if mode is not StockMode.KEEP:
+            # Held until commit, in the order reservations lock them: no checkout moves them meanwhile.
+            rows = rows.order_by(StockRow.sku_id, StockRow.warehouse_id).with_for_update()
+        held = {(r.sku_id, r.warehouse_id): (r.on_hand, r.reserved, r.sold) for r in await session.scalars(rows)}
+        lines = [((skus[line.sku_code], warehouses[line.warehouse_code]), line) for line in stock_lines(c)]
+        refused = [(line.path, why) for key, line in lines if (why := stock_refusal(mode, line.figure, held.get(key)))]
+        if refused:
+            return refused
+        for key, line in sorted(lines, key=lambda pair: pair[0]):  # in the order of the locks
+            outcome = stock_outcome(mode, line.figure, held.get(key))
+            if not await self._write_stock(session, shop_id, key, outcome, line.figure):
+                return [(line.path, "this stock row changed during the import: import the file again")]
+            report.stock.record(outcome, line.figure)
+        return []
+
+    async def _write_stock(
+        self, session: AsyncSession, shop_id: int, key: tuple[int, int], outcome: StockOutcome, figure: int
+    ) -> bool:
+        match outcome:
+            case "created":
+                return await create_stock(session, self._db, shop_id, *key, figure)
+            case "changed":
+                return await set_on_hand(session, *key, figure)
+            case "received":
+                return await receive_stock(session, *key, figure)
+        return True
 
     async def _products(
         self,
@@ -162,7 +211,6 @@ class SqlCatalogStore:
         await session.flush()
         return {code: row.id for code, row in written.items() if row.id is not None}
 
-
     async def _delivery(self, session: AsyncSession, c: CatalogFile, shop_id: int, report: ImportReport) -> None:
         existing = await _by(session, DeliveryTierRow, shop_id, "tier")
         for entry in c.delivery.tiers:
@@ -171,7 +219,6 @@ class SqlCatalogStore:
                 {"shop_id": shop_id, "tier": entry.tier}, tier_values(tier_config(entry)),
             )
             report.record("delivery tiers", outcome)
-
 
     async def _coupons(
         self,
@@ -207,6 +254,11 @@ class SqlCatalogStore:
             _, outcome = _upsert(session, old, CampaignRow, {"shop_id": shop_id, "code": entry.code},
                                  campaign_values(spec))
             report.record("campaigns", outcome)
+
+
+def _merged(first: Outcome, then: Outcome) -> Outcome:
+    """One row written in two steps: created if the first step created it."""
+    return first if first == "created" or then == "unchanged" else then
 
 
 async def _by(session: AsyncSession, model: type[_Row], shop_id: int, key: str) -> dict[str, _Row]:

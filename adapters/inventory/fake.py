@@ -52,6 +52,18 @@ class FakeInventory:
         counts.on_hand = quantity + counts.reserved + counts.sold
         return changed
 
+    def held(self, shop_id: int, sku_id: int, code: str) -> tuple[int, int, int] | None:
+        """(on hand, reserved, sold) of a stock row, None when there is none: what an import reads."""
+        counts = self.stock.get((shop_id, sku_id, code))
+        return None if counts is None else (counts.on_hand, counts.reserved, counts.sold)
+
+    def put_on_hand(self, shop_id: int, sku_id: int, code: str, on_hand: int) -> None:
+        """On hand as given, keeping what is reserved and sold: an import's write."""
+        counts = self.stock.setdefault((shop_id, sku_id, code), _Counts())
+        if on_hand < counts.reserved + counts.sold:
+            raise ValueError("stock_counts")  # as the database's CHECK refuses it
+        counts.on_hand = on_hand
+
     def _serving(self, shop_id: int, region: str | None) -> list[str]:
         return [code for (shop, code), regions in self.served.items()
                 if shop == shop_id and rules.serves(regions, region)]

@@ -128,6 +128,37 @@ async def put_available(
     return (await session.execute(upsert)).rowcount == 1
 
 
+async def create_stock(
+    session: AsyncSession, db: Database, shop_id: int, sku_id: int, warehouse_id: int, on_hand: int
+) -> bool:
+    """A stock row holding ``on_hand``, unless the row exists already; True if created."""
+    insert = db.insert(_S).values(
+        shop_id=shop_id, sku_id=sku_id, warehouse_id=warehouse_id, on_hand=on_hand, reserved=0, sold=0
+    )
+    stmt = insert.on_conflict_do_nothing(index_elements=["sku_id", "warehouse_id"])
+    return (await session.execute(stmt)).rowcount == 1
+
+
+async def set_on_hand(session: AsyncSession, sku_id: int, warehouse_id: int, on_hand: int) -> bool:
+    """On hand := ``on_hand`` in one statement, unless that is below what is reserved and sold; True if set."""
+    stmt = (
+        update(_S)
+        .where(_S.c.sku_id == sku_id, _S.c.warehouse_id == warehouse_id, _S.c.reserved + _S.c.sold <= on_hand)
+        .values(on_hand=on_hand)
+    )
+    return (await session.execute(stmt)).rowcount == 1
+
+
+async def receive_stock(session: AsyncSession, sku_id: int, warehouse_id: int, units: int) -> bool:
+    """Goods received: on hand grows by ``units``, counted in SQL; True if the row is there."""
+    stmt = (
+        update(_S)
+        .where(_S.c.sku_id == sku_id, _S.c.warehouse_id == warehouse_id)
+        .values(on_hand=_S.c.on_hand + units)
+    )
+    return (await session.execute(stmt)).rowcount == 1
+
+
 class SqlInventory:
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from adapters.catalog.format import parse_catalog
+from adapters.catalog.port import StockMode
 from adapters.db import utcnow
 from adapters.inventory import rules
 from adapters.inventory.port import (
@@ -173,18 +174,18 @@ async def test_a_shop_never_touches_another_shops_stock(adapters: Adapters):
 
 
 async def test_importing_stock_twice_changes_nothing_and_keeps_reservations(adapters: Adapters):
-    # given
+    # given 5 on hand, 2 of them reserved
     shop, ids = await stocked(adapters, {"A": {"N": 5}})
     await adapters.inventory.reserve(shop, "r", None, "1", [WantedLine(ids["A"], 2)], LATER)
     data = catalog("inv", [product("a", skus=[sku("A", stock={"N": 4})])],
                    warehouses=[{"code": "N", "regions": ["1", "3"]}, {"code": "S", "regions": ["19", "20"]}])
-    # when the file says 4 are available, twice
-    first = await adapters.catalog.apply(parse_catalog(data, NOW), NOW)
-    second = await adapters.catalog.apply(parse_catalog(data, NOW), NOW)
+    # when the file sets on hand to 4, twice
+    first = await adapters.catalog.apply(parse_catalog(data, NOW), NOW, stock=StockMode.SET)
+    second = await adapters.catalog.apply(parse_catalog(data, NOW), NOW, stock=StockMode.SET)
     # then
-    assert first.counts["stock"]["updated"] == 1 and second.counts["stock"]["unchanged"] == 1
+    assert (first.stock.changed, second.stock.set, second.stock.changed) == (1, 1, 0)
     [level] = await adapters.inventory.levels(shop, ids["A"])
-    assert (level.available, level.reserved) == (4, 2)
+    assert (level.on_hand, level.available, level.reserved) == (4, 2, 2)
 
 
 async def test_reserve_needs_positive_quantities(adapters: Adapters):
