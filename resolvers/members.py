@@ -6,6 +6,7 @@ import strawberry
 
 from adapters.db import utcnow
 from adapters.members.port import AssistError, CampaignExists, CampaignSpec
+from adapters.members.rules import campaign_problems
 from resolvers.shopper_auth import signed_in
 from resolvers.user_errors import CODE_PATTERN, user_error
 from schema.common import UserError, parse_gid
@@ -93,12 +94,11 @@ class MembersMutation:
             bad("code", "use 1-64 letters, digits, - and _")
         if not input.title.strip() or len(input.title) > 200:
             bad("title", "give 1 to 200 characters")
-        if not 1 <= input.required_assists <= 10_000:
-            bad("requiredAssists", "must be from 1 to 10000")
-        if not 1 <= input.helper_daily_limit <= 1_000:
-            bad("helperDailyLimit", "must be from 1 to 1000")
-        if input.starts_at >= input.ends_at:  # both aware: the DateTime scalar saw to it
-            bad("endsAt", "must come after startsAt")
+        for field, reason in campaign_problems(  # the times are aware: the DateTime scalar saw to it
+            required_assists=input.required_assists, helper_daily_limit=input.helper_daily_limit,
+            starts_at=input.starts_at, ends_at=input.ends_at,
+        ):
+            bad(field, reason)
         codes = [input.reward_template_code, input.assister_reward_template_code or input.reward_template_code]
         reward, helper = await info.context.adapters.coupons.templates_by_code(shop.id, codes)
         if reward is None:

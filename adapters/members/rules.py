@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,21 @@ from adapters.members.port import (
     Campaign,
     Membership,
 )
+
+MAX_REQUIRED_ASSISTS = 10_000
+MAX_HELPER_DAILY_LIMIT = 1_000
+
+
+def campaign_problems(
+    *, required_assists: int, helper_daily_limit: int, starts_at: datetime | None, ends_at: datetime | None
+) -> Iterator[tuple[str, str]]:
+    """(field, reason) for each rule a campaign breaks: the same for the API and the catalog file."""
+    if not 1 <= required_assists <= MAX_REQUIRED_ASSISTS:
+        yield "requiredAssists", f"must be from 1 to {MAX_REQUIRED_ASSISTS}"
+    if not 1 <= helper_daily_limit <= MAX_HELPER_DAILY_LIMIT:
+        yield "helperDailyLimit", f"must be from 1 to {MAX_HELPER_DAILY_LIMIT}"
+    if starts_at is not None and ends_at is not None and starts_at >= ends_at:
+        yield "endsAt", "must come after startsAt"
 
 
 def helper_day(now: datetime) -> date:
