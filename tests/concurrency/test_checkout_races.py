@@ -16,6 +16,7 @@ import httpx
 from adapters.db import utcnow
 from adapters.goods.port import Sku
 from adapters.orders.port import CartLine, OrderState
+from adapters.paging import Window
 from adapters.shops.port import Shop
 from adapters.shops.rules import hash_key
 from gateway.auth import ShopperTokens
@@ -72,7 +73,7 @@ async def test_100_buyers_for_the_last_10_units_make_exactly_10_orders(settings:
 
     # then exactly 10 orders, the rest told it is out of stock, nothing left and nothing pending
     assert outcomes == {"ordered": UNITS, "OUT_OF_STOCK": BUYERS - UNITS}
-    page = await sql.orders.orders_page(shop.id, None, None, 100, None)
+    page = await sql.orders.orders_page(shop.id, None, None, Window(100))
     assert page.total_count == UNITS and all(o.state is OrderState.OPEN for o in page.orders)
     assert len({o.number for o in page.orders}) == UNITS
     [left] = await sql.inventory.available(shop.id, [(wipes.id, REGION)])
@@ -107,7 +108,7 @@ async def test_one_cart_checked_out_30_times_at_once_with_one_key_makes_one_orde
 
     # then every answer is the one order, holding one unit
     assert len(set(answers)) == 1 and answers[0].isdigit(), Counter(answers)
-    assert (await sql.orders.orders_page(shop.id, shopper.id, None, 10, None)).total_count == 1
+    assert (await sql.orders.orders_page(shop.id, shopper.id, None, Window(10))).total_count == 1
     [after] = await sql.inventory.available(shop.id, [(wipes.id, REGION)])
     assert after == before - 1
 
@@ -131,5 +132,5 @@ async def test_sweepers_in_three_processes_expire_each_order_once(database_url: 
     assert len(expired) == 12 and len(set(expired)) == 12
     [after] = await sql.inventory.available(shop.id, [(wipes.id, REGION)])
     assert after == before
-    page = await sql.orders.orders_page(shop.id, None, OrderState.CANCELLED, 100, None)
+    page = await sql.orders.orders_page(shop.id, None, OrderState.CANCELLED, Window(100))
     assert page.total_count == 12 and all(o.released for o in page.orders)

@@ -33,6 +33,7 @@ from adapters.orders.port import (
     PaymentStatus,
 )
 from adapters.orders.pricing import CartPricer
+from adapters.paging import Window
 from adapters.shops.rules import hash_key
 from gateway.wiring import Adapters
 from tests.conftest import load_demo
@@ -177,7 +178,7 @@ async def test_a_step_that_fails_is_undone_at_once(world: World, port: str, meth
         )
     # then: nothing held, no order, and the cart and key are free for a retry
     assert await world.held() == before
-    assert (await world.adapters.orders.orders_page(world.shop_id, None, None, 10, None)).orders == []
+    assert (await world.adapters.orders.orders_page(world.shop_id, None, None, Window(10))).orders == []
     order = await world.checkout().complete(cart, "key-1", CAP, None, None, utcnow())
     assert order.state is OrderState.OPEN
 
@@ -191,7 +192,7 @@ async def test_an_error_after_the_order_is_confirmed_keeps_the_order(world: Worl
             cart, "key-1", CAP, None, None, utcnow()
         )
     # then: the order stands with its holds, and a retry with the key finds it
-    page = await world.adapters.orders.orders_page(world.shop_id, None, None, 10, None)
+    page = await world.adapters.orders.orders_page(world.shop_id, None, None, Window(10))
     assert [o.state for o in page.orders] == [OrderState.OPEN]
     assert await world.held() == (before[0] - 2, "LOCKED", before[2] - 1)
     again = await world.checkout().complete(cart, "key-1", CAP, None, None, utcnow())

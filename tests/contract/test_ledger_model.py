@@ -35,6 +35,7 @@ from adapters.orders.port import (
     PaymentPlan,
     PaymentStatus,
 )
+from adapters.paging import Window
 from adapters.payments import rules
 from adapters.payments.port import AmountMismatch, Notice, PaymentError
 from adapters.shops.rules import hash_key
@@ -163,7 +164,7 @@ def machine_for(make_adapters, config: Settings):
 
         @invariant()
         def the_ledger_holds(self):
-            page = self.run(self.adapters.orders.orders_page(self.shop, None, None, 100, None))
+            page = self.run(self.adapters.orders.orders_page(self.shop, None, None, Window(100)))
             numbers = [o.number for o in page.orders]
             ledgers = self.run(self.adapters.ledger.payments_of(self.shop, numbers)) if numbers else []
             for order, payments in zip(page.orders, ledgers, strict=True):
