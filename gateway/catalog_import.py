@@ -62,13 +62,13 @@ def stock_summary(stock: StockReport) -> str:
     parts = [f"{stock.created} row{'s' if stock.created != 1 else ''} created"] if stock.created else []
     if stock.set:
         parts.append(f"{stock.set} set ({stock.changed} changed)")
-    if stock.received:
-        parts.append(f"{stock.received} received")
-    if stock.kept:
+    if stock.mode is StockMode.ADD:
+        parts += [f"{stock.received} received"] if stock.received else []
+        parts.append(f"{stock.units} unit{'s' if stock.units != 1 else ''}")
+        parts += [f"{stock.kept} with nothing to receive"] if stock.kept else []
+    elif stock.kept:
         kept = f"{stock.kept} kept as they are"
         if stock.differing:
             kept += f" (the file's figure differs for {stock.differing}: use --stock set or --stock add)"
         parts.append(kept)
-    if stock.mode is StockMode.ADD:
-        parts.append(f"{stock.units} unit{'s' if stock.units != 1 else ''}")
     return "stock: " + ", ".join(parts)

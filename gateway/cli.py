@@ -13,11 +13,17 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from adapters.catalog.port import ImportReport
+from adapters.catalog.entries import CatalogFile
+from adapters.catalog.port import ImportReport, StockMode
 from adapters.db import Database
 from adapters.shops.port import KeyKind, ShopExists
 from adapters.shops.rules import HANDLE_PATTERN, hash_key, new_key
-from gateway.catalog_import import ImportFailed, import_catalog, read_catalog
+from gateway.catalog_import import (
+    ImportFailed,
+    import_catalog,
+    read_catalog,
+    stock_summary,
+)
 from gateway.demo import demo_files, demo_keys
 from gateway.graphql import build_schema
 from gateway.migrate import upgrade
@@ -85,12 +91,19 @@ def _print_demo(host: str, port: int) -> None:
 
 
 @app.command("import")
-def import_(file: Annotated[Path, typer.Argument(help="A jimu.catalog/1 JSON file.")]) -> None:
+def import_(
+    file: Annotated[Path, typer.Argument(help="A jimu.catalog/1 JSON file.")],
+    stock: Annotated[StockMode, typer.Option(
+        "--stock", case_sensitive=False,
+        help="Stock rows that exist already: keep them (a re-import never undoes a sale), "
+             "set on hand to the file's figures, or add the figures (goods received).",
+    )] = StockMode.KEEP,
+) -> None:
     """Load a catalog file: upsert by handle and code, all or nothing."""
     settings = _settings()
     try:
         catalog = read_catalog(file)
-        report = asyncio.run(_import(settings, file, catalog))
+        report = asyncio.run(_import(settings, file, catalog, stock))
     except ImportFailed as exc:
         table = Table(title=f"Nothing was imported: {len(exc.problems)} problem(s)")
         table.add_column("file", no_wrap=True)
@@ -103,14 +116,14 @@ def import_(file: Annotated[Path, typer.Argument(help="A jimu.catalog/1 JSON fil
     _print_report(report)
 
 
-async def _import(settings: Settings, path: Path, catalog) -> ImportReport:  # type: ignore[no-untyped-def]
+async def _import(settings: Settings, path: Path, catalog: CatalogFile, stock: StockMode) -> ImportReport:
     db = Database(settings.database_url)
     try:
         await upgrade(db)
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task(f"importing {catalog.shop.handle}", total=len(catalog.products))
             adapters = sql_adapters(settings, db)
-            report = await import_catalog(adapters.catalog, path, catalog, lambda: progress.advance(task))
+            report = await import_catalog(adapters.catalog, path, catalog, lambda: progress.advance(task), stock)
         if report.changed:
             await _tell_the_workers(settings, adapters, report.shop_handle)
         return report
@@ -140,6 +153,7 @@ def _print_report(report: ImportReport) -> None:
     for kind, counts in report.counts.items():
         table.add_row(kind, str(counts["created"]), str(counts["updated"]), str(counts["unchanged"]))
     out.print(table)
+    out.print(stock_summary(report.stock))
 
 
 @shop_app.command("create")

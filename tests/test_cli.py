@@ -6,17 +6,21 @@ import asyncio
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from adapters.db import Database
+from adapters.payments.sandbox import sign
 from adapters.shops.rules import hash_key
-from gateway.cli import app
+from gateway.cli import _prepare, app
+from gateway.demo import demo_files
 from gateway.graphql import build_schema
 from gateway.settings import Settings
 from gateway.shared import RedisState
-from gateway.wiring import sql_adapters
-from tests.factories import catalog, product, sku
+from gateway.wiring import Adapters, sql_adapters
+from tests.conftest import api_client, make_gql
+from tests.factories import catalog, load_json, product, sku
 from tests.unit.test_response_cache import REDIS_URL
 
 runner = CliRunner()
@@ -38,17 +42,15 @@ def write(tmp_path: Path, data: object, name: str = "catalog.json") -> Path:
     return path
 
 
-async def products_of(database_url: str, key: str) -> list[str]:
+async def products_of(database_url: str, key: str, handles: list[str]) -> list[str]:
+    """Which of these products the shop opened by ``key`` holds."""
     adapters = sql_adapters(Settings(database_url=database_url))
     try:
         found = await adapters.shops.shop_for_key(hash_key(key))
         if found is None:
             return []
-        from adapters.goods.port import ProductQuery
-        from adapters.paging import Window
-
-        page = await adapters.goods.search_products(found[0].id, ProductQuery(), Window(100))
-        return [p.handle for p, _ in page.items]
+        products = await adapters.goods.products_by_handle(found[0].id, handles)
+        return [p.handle for p in products if p is not None]
     finally:
         await adapters.close()
 
@@ -63,11 +65,11 @@ async def test_import_loads_a_file_and_a_second_run_changes_nothing(tmp_path: Pa
     assert first.exit_code == 0, first.output
     assert "products" in first.output and "nothing changed" not in first.output
     assert second.exit_code == 0 and "nothing changed" in second.output
-    assert sorted(await products_of(database_url, "pk_test_cli-shop")) == ["p1", "p2"]
+    assert await products_of(database_url, "pk_test_cli-shop", ["p1", "p2"]) == ["p1", "p2"]
 
 
 async def test_a_bad_file_is_reported_row_by_row_and_nothing_is_written(tmp_path: Path, env, database_url: str):
-    # given: one good product and one bad one
+    # given one good product and one bad one
     data = catalog("bad-shop", [product("good"), product("bad", skus=[sku("B", price=1.5)])])
     path = write(tmp_path, data)
     # when
@@ -75,7 +77,45 @@ async def test_a_bad_file_is_reported_row_by_row_and_nothing_is_written(tmp_path
     # then
     assert result.exit_code == 1
     assert "products[1].skus[0].price" in result.output and "catalog.json" in result.output
-    assert await products_of(database_url, "pk_test_bad-shop") == []
+    assert "price is in fen, an integer: 150 for 1.50" in result.output
+    assert await products_of(database_url, "pk_test_bad-shop", ["good", "bad"]) == []
+
+
+async def test_every_fault_of_a_file_is_shown_in_one_run(tmp_path: Path, env):
+    # given a type error, a duplicate SKU code and a coupon naming a SKU that is not in the file
+    data = catalog("bad-shop", [product("a", skus=[sku("A", price="159.00")]), product("b", skus=[sku("A")])],
+                   coupons=[{"code": "C", "title": "t", "kind": "AMOUNT_OFF", "discount": 100, "totalQuantity": 1,
+                             "validDays": 1, "scope": "SKUS", "skuCodes": ["NOPE"]}])
+    # when
+    result = await jimu("import", str(write(tmp_path, data)), env=env)
+    # then
+    assert result.exit_code == 1
+    assert "Nothing was imported: 3 problem(s)" in result.output
+    for path, reason in [("products[0].skus[0].price", "price is in fen, an integer: 15900 for 159.00"),
+                         ("products[1].skus[0].code", "SKU code 'A' is already used at products[0].skus[0].code"),
+                         ("coupons[0].skuCodes[0]", "no SKU 'NOPE' in this file")]:
+        assert any(path in line and reason in line for line in result.output.splitlines()), (path, result.output)
+
+
+async def test_the_report_says_what_the_import_did_to_stock(tmp_path: Path, env):
+    # given
+    def stocked(a: int) -> Path:
+        return write(tmp_path, catalog("cli", [product("p", skus=[sku("A", stock={"N": a}), sku("B", stock={"N": 3})])],
+                                       warehouses=[{"code": "N", "regions": ["1"]}]))
+    # when
+    first = await jimu("import", str(stocked(5)), env=env)
+    kept = await jimu("import", str(stocked(9)), env=env)
+    added = await jimu("import", str(stocked(9)), "--stock", "add", env=env)
+    set_ = await jimu("import", str(stocked(9)), "--stock", "SET", env=env)
+    # then
+    assert "stock: 2 rows created" in first.output
+    assert ("stock: 2 kept as they are (the file's figure differs for 1: use --stock set or --stock add)"
+            in kept.output)
+    assert "nothing changed" in kept.output
+    assert "stock: 2 received, 12 units" in added.output
+    assert "stock: 2 set (2 changed)" in set_.output  # 14 and 6 on hand back to 9 and 3
+    bad = await jimu("import", str(stocked(9)), "--stock", "replace", env=env)
+    assert bad.exit_code == 2 and "--stock" in bad.output
 
 
 @pytest.mark.parametrize(("content", "reason"), [(None, "no such file"), ("{oops", "not JSON"), (b"\xff\xfe", "UTF-8")])
@@ -147,3 +187,79 @@ async def test_an_import_with_redis_tells_the_running_workers(tmp_path: Path, en
         assert await worker.get("some-answer") is None
     finally:
         await worker.close()
+
+
+REGION = "1_72_2799_0"  # Beijing: served by BJ-01
+AVAILABLE = 'query($s: String!) { sku(code: $s) { availability(region: "1") { quantityAvailable } } }'
+
+
+async def sell_diapers(client: httpx.AsyncClient, quantity: int) -> None:
+    """A shopper buys DIAPER-L54 in Beijing and pays through the sandbox: the units are sold."""
+    gql = make_gql(client)
+    token = (await gql('mutation { shopperLogin(code: "dev:mum") { token } }'))["data"]["shopperLogin"]["token"]
+    cart = (await gql('mutation($q: Int!) { cartCreate(lines: [{skuCode: "DIAPER-L54", quantity: $q}]) '
+                      "{ cart { id } } }", {"q": quantity}, token=token))["data"]["cartCreate"]["cart"]
+    chosen = await gql('mutation($id: ID!, $r: String!) { cartDeliverySet(cartId: $id, delivery: {region: $r, '
+                       "tier: STANDARD}) { userErrors { code } } }", {"id": cart["id"], "r": REGION}, token=token)
+    assert chosen["data"]["cartDeliverySet"]["userErrors"] == []
+    placed = (await gql('mutation($id: ID!) { checkoutComplete(cartId: $id, idempotencyKey: "sale-1") '
+                        "{ order { number } userErrors { code } } }", {"id": cart["id"]}, token=token))
+    number = placed["data"]["checkoutComplete"]["order"]["number"]
+    session = (await gql('mutation($n: String!) { orderPay(orderNumber: $n, idempotencyKey: "pay-1") '
+                         "{ session { payment { id amount { minorUnits } } } userErrors { code } } }",
+                         {"n": number}, token=token))["data"]["orderPay"]["session"]
+    body = json.dumps({"paymentId": session["payment"]["id"], "status": "SUCCEEDED",
+                       "amountMinor": session["payment"]["amount"]["minorUnits"]}).encode()
+    paid = await client.post("/webhooks/payments/sandbox", content=body,
+                             headers={"X-Jimu-Signature": sign("sandbox-secret", body), "content-type": "application/json"})
+    assert paid.status_code == 200, paid.text
+    order = await gql('query($n: String!) { order(number: $n) { paymentStatus } }', {"n": number}, token=token)
+    assert order["data"]["order"]["paymentStatus"] == "PAID"
+
+
+async def diapers_in_beijing(client: httpx.AsyncClient, sql: Adapters) -> tuple[int, tuple[int, int, int]]:
+    """DIAPER-L54's availability in Beijing over the API, and BJ-01's (on hand, reserved, sold)."""
+    answer = await make_gql(client)(AVAILABLE, {"s": "DIAPER-L54"})
+    [shop] = await sql.shops.shops_by_handle(["panda-care"])
+    assert shop is not None
+    [found] = await sql.goods.skus_by_code(shop.id, ["DIAPER-L54"])
+    assert found is not None
+    [level] = [lv for lv in await sql.inventory.levels(shop.id, found.id) if lv.warehouse_code == "BJ-01"]
+    return answer["data"]["sku"]["availability"]["quantityAvailable"], (level.on_hand, level.reserved, level.sold)
+
+
+async def test_importing_the_demo_again_after_a_sale_keeps_the_sale(
+    tmp_path: Path, env, database_url: str, settings: Settings, sql: Adapters
+):
+    # given the demo shop imported, and two packs sold through the API
+    [panda] = [path for path in demo_files() if path.stem == "panda"]
+    assert (await jimu("import", str(panda), env=env)).exit_code == 0
+    async with api_client(settings, sql) as client:
+        await sell_diapers(client, 2)
+        assert await diapers_in_beijing(client, sql) == (498, (500, 0, 2))
+
+        # when the file is imported again, and the demo start loads it again
+        again = await jimu("import", str(panda), env=env)
+        await asyncio.to_thread(asyncio.run, _prepare(Settings(database_url=database_url), True))
+        # then the sold stock stays sold
+        assert again.exit_code == 0 and "stock: 12 kept as they are" in again.output
+        assert await diapers_in_beijing(client, sql) == (498, (500, 0, 2))
+
+        # when goods arrive: the file's figures are added
+        added = await jimu("import", str(panda), "--stock", "add", env=env)
+        assert added.exit_code == 0 and "units" in added.output
+        assert await diapers_in_beijing(client, sql) == (998, (1000, 0, 2))
+
+        # when a file sets on hand below what is sold, it is refused where it stands, and nothing is written
+        data = load_json(panda)
+        data["products"][0]["skus"][0]["stock"]["BJ-01"] = 1
+        data["products"][0]["title"] = "renamed"
+        refused = await jimu("import", str(write(tmp_path, data)), "--stock", "set", env=env)
+        assert refused.exit_code == 1
+        line = next(ln for ln in refused.output.splitlines() if "products[0].skus[0].stock.BJ-01" in ln)
+        assert "the file sets on hand to 1 but 2 are reserved or sold: available would be -1" in line
+        assert await diapers_in_beijing(client, sql) == (998, (1000, 0, 2))
+        [shop] = await sql.shops.shops_by_handle(["panda-care"])
+        assert shop is not None
+        [product_] = await sql.goods.products_by_handle(shop.id, ["diaper-soft"])
+        assert product_ is not None and product_.title != "renamed"
