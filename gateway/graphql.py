@@ -31,6 +31,7 @@ from strawberry.types.graphql import OperationType
 from adapters.payments.cashier import Cashier
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.context import Context
+from gateway.cost import Costs, Priced
 from gateway.edge import NUL_REFUSED, SCOPE_KEY, Refused, graphql_refusal
 from gateway.errors import JimuSchema, TagValidationErrors, coded
 from gateway.fastpath import Plans
@@ -130,6 +131,7 @@ class GraphQLView(GraphQL):
         self._reference = reference
         self._invalidate = invalidate
         self.plans = Plans(schema._schema, schema.config.name_converter) if settings.fast_path else None
+        self.costs = Costs(schema._schema)
         self._settings = settings
         self._adapters = adapters
         self._keys = keys
@@ -170,10 +172,14 @@ class GraphQLView(GraphQL):
         plan = self.plans.get(operation.query, operation.name)
         if plan is None:
             return None
+        priced = self.costs.of(operation.query, operation.name, operation.variables)
+        if priced is None or priced.requested > self._settings.max_query_cost:
+            return None  # the usual way refuses it
         data = await plan.run(await self.get_context(request, None), operation.variables)
         if data is None:
             return None
-        return Response(orjson.dumps({"data": data}), media_type="application/json")
+        body = {"data": data, "extensions": cost_extension(priced, data)}
+        return Response(orjson.dumps(body), media_type="application/json")
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -194,15 +200,20 @@ class GraphQLView(GraphQL):
         """A query seen before without errors runs on its plan; anything else, and any plan
         that cannot answer exactly, runs on strawberry's executor."""
         plans, query, name = self.plans, request_data.query, request_data.operation_name
+        priced = self.costs.of(query, name, request_data.variables) if isinstance(query, str) else None
+        if priced is not None and priced.requested > self._settings.max_query_cost:
+            return too_costly(priced, self._settings.max_query_cost)
         if plans is not None and isinstance(query, str):
             plan = plans.get(query, name)
             if plan is not None:
                 data = await plan.run(context, request_data.variables)
                 if data is not None:
-                    return ExecutionResult(data=data, errors=None)
+                    return ExecutionResult(data=data, errors=None, extensions=cost_extension(priced, data))
         result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
         if plans is not None and isinstance(query, str) and not result.errors and result.data is not None:
             plans.learn(query, name)
+        if priced is not None:
+            result.extensions = {**(result.extensions or {}), **cost_extension(priced, result.data)}
         return result
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -214,3 +225,20 @@ class GraphQLView(GraphQL):
         return await super().process_result(request, result)
 
 
+def cost_extension(priced: Priced | None, data: dict[str, Any] | None) -> dict[str, Any]:
+    """The answer's ``extensions.cost``: what the operation was priced at before it ran, and
+    what the answer it gave cost."""
+    if priced is None:
+        return {}
+    return {"cost": {"requestedQueryCost": priced.requested, "actualQueryCost": priced.actual(data)}}
+
+
+def too_costly(priced: Priced, maximum: int) -> ExecutionResult:
+    """An operation refused before it runs: its cost is above what one operation may cost."""
+    error = GraphQLError(
+        f"the operation costs {priced.requested}, above the {maximum} one operation may cost: ask for smaller "
+        "pages (first/last), fewer lists or fewer aliases",
+        extensions={"code": "MAX_COST_EXCEEDED", "cost": priced.requested, "maxCost": maximum},
+    )
+    return ExecutionResult(data=None, errors=[error], extensions={"cost": {"requestedQueryCost": priced.requested,
+                                                                           "actualQueryCost": 0}})

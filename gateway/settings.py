@@ -43,6 +43,7 @@ class Settings:
     reference_cache_seconds: float = 1.0
     redis_url: str | None = None
     fast_path: bool = True
+    max_query_cost: int = 10_000
 
     @property
     def production(self) -> bool:
@@ -90,6 +91,7 @@ class Settings:
             reference_cache_seconds=_seconds(environ, "JIMU_REFERENCE_CACHE_SECONDS", 1.0),
             redis_url=_redis_url(environ.get("JIMU_REDIS_URL") or None),
             fast_path=environ.get("JIMU_FAST_PATH", "1") not in ("0", "false", "no"),
+            max_query_cost=_positive(environ, "JIMU_MAX_QUERY_COST", 10_000),
         )
 
 
