@@ -193,6 +193,10 @@ class Edge:
         await self.app(scope, receive, send)
 
 
+_ONCE = {b"x-jimu-scene": "X-Jimu-Scene", b"x-jimu-channel": "X-Jimu-Channel"}
+_READ = frozenset((b"content-length", b"content-type", *_ONCE))
+
+
 def _headers(scope: Scope) -> tuple[bytes | None, bytes, str | None, str | None]:
     """Content-Length, Content-Type, X-Jimu-Scene and X-Jimu-Channel (their first values,
     as Starlette reads them), once every header is checked for length."""
@@ -200,8 +204,10 @@ def _headers(scope: Scope) -> tuple[bytes | None, bytes, str | None, str | None]
     for name, value in scope["headers"]:
         if len(value) > MAX_HEADER:
             raise Refused(400, f"the {name.decode('latin-1')[:64]} header is longer than {MAX_HEADER} bytes")
-        if name in _READ and name not in wanted:
-            wanted[name] = value
+        if name in _READ:
+            if name in wanted and name in _ONCE:  # which of two scenes would the order record?
+                raise Refused(400, f"send the {_ONCE[name]} header once", "BAD_USER_INPUT")
+            wanted.setdefault(name, value)
     scene, channel = wanted.get(b"x-jimu-scene"), wanted.get(b"x-jimu-channel")
     return (
         wanted.get(b"content-length"),
@@ -211,7 +217,6 @@ def _headers(scope: Scope) -> tuple[bytes | None, bytes, str | None, str | None]
     )
 
 
-_READ = frozenset((b"content-length", b"content-type", b"x-jimu-scene", b"x-jimu-channel"))
 
 
 async def _read(receive: Receive, declared: bytes | None, max_bytes: int) -> tuple[bytes, Receive]:

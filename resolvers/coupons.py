@@ -60,7 +60,7 @@ async def _spec(info: strawberry.Info, shop_id: int, i: CouponTemplateInput) -> 
     def bad(field: str, message: str, code: str = "INVALID") -> None:
         errors.append(user_error(code, ["input", field], message))
 
-    if not CODE_PATTERN.match(i.code):
+    if not CODE_PATTERN.fullmatch(i.code):
         bad("code", "use 1-64 letters, digits, - and _")
     if not i.title.strip() or len(i.title) > 200:
         bad("title", "give 1 to 200 characters")

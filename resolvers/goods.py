@@ -8,11 +8,11 @@ from functools import lru_cache, partial
 import strawberry
 
 from adapters.goods import rules
-from adapters.goods.port import Category as CategoryRecord
 from adapters.goods.port import Position, ProductQuery, SortKey
 from adapters.goods.regions import regions_under
 from resolvers.nodes import resolve_node
 from schema.common import (
+    DEFAULT_PAGE,
     NOT_MONEY,
     Connection,
     Node,
@@ -77,7 +77,7 @@ class GoodsQuery:
     async def products(
         self,
         info: strawberry.Info,
-        first: int | None = 20,
+        first: int | None = DEFAULT_PAGE,
         after: str | None = None,
         filter: ProductFilter | None = None,
         sort_key: ProductSortKey | None = ProductSortKey.RELEVANCE,
@@ -140,12 +140,12 @@ class GoodsQuery:
 
     @strawberry.field(description="The shop's categories, a page at a time (categories is the whole list).")
     async def categories_connection(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, last: int | None = None,
+        self, info: strawberry.Info, first: int | None = DEFAULT_PAGE, after: str | None = None, last: int | None = None,
         before: str | None = None,
     ) -> Connection[Category]:
         shop = await info.context.shop()
         held = await info.context.loaders.shop_categories(shop.id)
-        return listed_connection(info, "category", held, _id, Category.of, first, after, last, before)
+        return listed_connection(info, "category", held, Category.of, first, after, last, before)
 
     @strawberry.field
     async def regions(self, info: strawberry.Info, parent_code: str | None = None) -> list[Region]:
@@ -157,7 +157,3 @@ class GoodsQuery:
     @strawberry.field
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, str(id))
-
-
-def _id(category: CategoryRecord) -> int:
-    return category.id

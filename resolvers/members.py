@@ -90,7 +90,7 @@ class MembersMutation:
         def bad(field: str, message: str, code: str = "INVALID") -> None:
             errors.append(user_error(code, ["input", field], message))
 
-        if not CODE_PATTERN.match(input.code):
+        if not CODE_PATTERN.fullmatch(input.code):
             bad("code", "use 1-64 letters, digits, - and _")
         if not input.title.strip() or len(input.title) > 200:
             bad("title", "give 1 to 200 characters")

@@ -32,7 +32,7 @@ class OrderMutation:
     ) -> CheckoutCompletePayload:
         shop, _ = await signed_in(info)
         scene, channel = info.context.attribution
-        if not rules.IDEMPOTENCY_KEY.match(idempotency_key):
+        if not rules.IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             return _refused("INVALID", ["idempotencyKey"], "use 1 to 128 printable ASCII characters, no spaces")
         cart = await load_cart(info, str(cart_id))
         if cart is None:

@@ -25,7 +25,7 @@ MAX_TEXT = 200
 class PaymentMutation:
     @strawberry.mutation
     async def order_pay(self, info: strawberry.Info, order_number: str, idempotency_key: str) -> OrderPayPayload:
-        if not rules.IDEMPOTENCY_KEY.match(idempotency_key):
+        if not rules.IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             return OrderPayPayload(user_errors=[user_error("INVALID", ["idempotencyKey"],
                                                            "use 1 to 128 printable ASCII characters, no spaces")])
         order = await own_order(info, order_number)

@@ -7,6 +7,7 @@ import enum
 import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -17,6 +18,7 @@ from schema.errors import BadUserInput
 from schema.scalars import Long
 
 MAX_PAGE = 100
+DEFAULT_PAGE = 20  # the contract's default for first
 P = TypeVar("P")
 N = TypeVar("N")
 R = TypeVar("R")
@@ -31,19 +33,19 @@ def gid(type_name: str, id_: int | str) -> strawberry.ID:
 def parse_cart_gid(value: str) -> str | None:
     """The token in a cart's id (``gid://jimu/Cart/<22 random characters>``), or None.
     Carts are named by a random token, not their row number, so ids cannot be counted."""
-    match = _CART_GID.match(value)
+    match = _CART_GID.fullmatch(value)
     return match.group(1) if match else None
 
 
 def parse_gid(value: str) -> tuple[str, int] | None:
     """``("Product", 12)`` for ``gid://jimu/Product/12``; None when it is not a jimu id."""
-    match = _GID.match(value)
+    match = _GID.fullmatch(value)
     return (match.group(1), int(match.group(2))) if match else None
 
 
-def check_first(first: int, name: str = "first") -> None:
-    """A connection's page size: 1 to MAX_PAGE, else BAD_USER_INPUT."""
-    if not 1 <= first <= MAX_PAGE:
+def check_page_size(size: int, name: str) -> None:
+    """A connection's ``first`` or ``last``: 1 to MAX_PAGE, else BAD_USER_INPUT."""
+    if not 1 <= size <= MAX_PAGE:
         raise BadUserInput(f"{name} must be between 1 and {MAX_PAGE}")
 
 
@@ -63,11 +65,11 @@ def page_window(
     if last is not None:
         if first is not None and _given(info, "first"):
             raise BadUserInput("give first or last, not both")
-        check_first(last, "last")
+        check_page_size(last, "last")
         size, from_end = last, True
     else:
-        size, from_end = 20 if first is None else first, False  # an explicit null means the default
-        check_first(size)
+        size, from_end = DEFAULT_PAGE if first is None else first, False  # an explicit null means the default
+        check_page_size(size, "first")
     positions = []
     for name, cursor in (("after", after), ("before", before)):
         try:
@@ -78,7 +80,10 @@ def page_window(
 
 
 def _given(info: strawberry.Info, argument: str) -> bool:
-    """Whether the document sets ``argument`` on this field (a literal, or a variable sent)."""
+    """Whether the document sets ``argument`` on this field (a literal, or a variable sent:
+    a variable's default in the document counts as sent). It reads the field's nodes from
+    graphql-core's resolve info, which strawberry's Info keeps as ``_raw_info`` (the fast
+    path builds one too)."""
     for node in info._raw_info.field_nodes[0].arguments:
         if node.name.value == argument:
             value = node.value
@@ -142,8 +147,9 @@ class Connection(Generic[N]):
 
 
 def listed_connection(
-    info: strawberry.Info, kind: str, items: Sequence[R], key: Callable[[R], int], make: Callable[[R], N],
+    info: strawberry.Info, kind: str, items: Sequence[R], make: Callable[[R], N],
     first: int | None, after: str | None, last: int | None, before: str | None,
+    key: Callable[[R], int] = attrgetter("id"),
 ) -> Connection[N]:
     """A connection over a short list held in ascending ``key`` (id) order, with id cursors."""
     window = page_window(info, first, after, last, before, id_cursor_reader(kind))

@@ -11,6 +11,9 @@ import strawberry
 from adapters.orders import port
 from adapters.orders.pricing import Priced
 from schema.common import (
+    DEFAULT_PAGE,
+    Connection,
+    Edge,
     Money,
     Node,
     PageInfo,
@@ -207,42 +210,21 @@ class Order(Node):
         )
 
 
-@strawberry.type
-class OrderEdge:
-    cursor: str
-    node: Order
-
-
-@strawberry.type
-class OrderConnection:
-    edges: list[OrderEdge]
-    nodes: list[Order]
-    page_info: PageInfo
-    total_count: int
-
-    @classmethod
-    def of(cls, page: port.OrderPage) -> OrderConnection:
-        edges = [OrderEdge(cursor=id_cursor("order", o.id), node=Order.of(o)) for o in page.orders]
-        return cls(
-            edges=edges,
-            nodes=[e.node for e in edges],
-            page_info=PageInfo.of(edges, page.has_next_page, page.has_previous_page),
-            total_count=page.total_count,
-        )
-
-
 _ORDER_CURSOR = id_cursor_reader("order")
 
 
 async def order_connection(
     info: strawberry.Info, shop_id: int, shopper_id: int | None, status: OrderStatus | None,
     first: int | None, after: str | None, last: int | None, before: str | None,
-) -> OrderConnection:
+) -> Connection[Order]:
     """A page of orders, newest first: one shopper's, or the whole shop's."""
     window = page_window(info, first, after, last, before, _ORDER_CURSOR)
     state = port.OrderState(status.value) if status else None
     page = await info.context.adapters.orders.orders_page(shop_id, shopper_id, state, window)
-    return OrderConnection.of(page)
+    edges = [Edge(cursor=id_cursor("order", o.id), node=Order.of(o)) for o in page.orders]
+    return Connection(edges=edges, nodes=[e.node for e in edges],
+                      page_info=PageInfo.of(edges, page.has_next_page, page.has_previous_page),
+                      total_count=page.total_count)
 
 
 @strawberry.type(description="Orders placed in the window with one scene value or channel tag, and their money.")
@@ -316,9 +298,9 @@ class MerchantView:
 
     @strawberry.field
     async def orders(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: OrderStatus | None = None,
+        self, info: strawberry.Info, first: int | None = DEFAULT_PAGE, after: str | None = None, status: OrderStatus | None = None,
         last: int | None = None, before: str | None = None,
-    ) -> OrderConnection:
+    ) -> Connection[Order]:
         return await order_connection(info, self.shop_id, None, status, first, after, last, before)
 
     @strawberry.field

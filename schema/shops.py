@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 
+from adapters.coupons.port import Coupon as CouponRecord
 from adapters.db import utcnow
 from adapters.shops.port import Shop as ShopRecord
 from adapters.shops.port import Shopper as ShopperRecord
-from schema.common import Connection, Money, Node, UserError, gid, listed_connection
+from schema.common import (
+    DEFAULT_PAGE,
+    Connection,
+    Money,
+    Node,
+    UserError,
+    gid,
+    listed_connection,
+)
 from schema.coupons import Coupon, CouponState
 from schema.members import Assist
-from schema.orders import OrderConnection, order_connection
+from schema.orders import Order, order_connection
 
 
 @strawberry.type
@@ -48,8 +55,7 @@ class Shopper(Node):
 
     @strawberry.field
     async def coupons(self, info: strawberry.Info, state: CouponState | None = None) -> list[Coupon]:
-        held = await info.context.adapters.coupons.coupons_of(self.shop_id, self.shopper_id, utcnow())
-        return [Coupon.of(c) for c in held if state is None or c.state.value == state.value]
+        return [Coupon.of(c) for c in await self._coupons(info, state)]
 
     @strawberry.field
     async def assists(self, info: strawberry.Info) -> list[Assist]:
@@ -57,27 +63,29 @@ class Shopper(Node):
 
     @strawberry.field(description="The coupons held, oldest first, a page at a time (coupons is the whole list).")
     async def coupons_connection(
-        self, info: strawberry.Info, state: CouponState | None = None, first: int | None = 20,
+        self, info: strawberry.Info, state: CouponState | None = None, first: int | None = DEFAULT_PAGE,
         after: str | None = None, last: int | None = None, before: str | None = None,
     ) -> Connection[Coupon]:
-        held = await info.context.adapters.coupons.coupons_of(self.shop_id, self.shopper_id, utcnow())
-        held = [c for c in held if state is None or c.state.value == state.value]
-        return listed_connection(info, "coupon", held, _id, Coupon.of, first, after, last, before)
+        return listed_connection(info, "coupon", await self._coupons(info, state), Coupon.of, first, after, last, before)
 
     @strawberry.field(description="The assists started, oldest first, a page at a time (assists is the whole list).")
     async def assists_connection(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, last: int | None = None,
+        self, info: strawberry.Info, first: int | None = DEFAULT_PAGE, after: str | None = None, last: int | None = None,
         before: str | None = None,
     ) -> Connection[Assist]:
         started = await info.context.adapters.members.assists_of(self.shop_id, self.shopper_id, utcnow())
-        return listed_connection(info, "assist", started, _id, Assist.of, first, after, last, before)
+        return listed_connection(info, "assist", started, Assist.of, first, after, last, before)
 
     @strawberry.field
     async def orders(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, last: int | None = None,
+        self, info: strawberry.Info, first: int | None = DEFAULT_PAGE, after: str | None = None, last: int | None = None,
         before: str | None = None,
-    ) -> OrderConnection:
+    ) -> Connection[Order]:
         return await order_connection(info, self.shop_id, self.shopper_id, None, first, after, last, before)
+
+    async def _coupons(self, info: strawberry.Info, state: CouponState | None) -> list[CouponRecord]:
+        held = await info.context.adapters.coupons.coupons_of(self.shop_id, self.shopper_id, utcnow())
+        return [c for c in held if state is None or c.state.value == state.value]
 
     @classmethod
     def of(cls, shopper: ShopperRecord) -> Shopper:
@@ -95,7 +103,3 @@ class ShopperLoginPayload:
     token: str | None = None
     shopper: Shopper | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-def _id(record: Any) -> int:
-    return int(record.id)

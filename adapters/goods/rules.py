@@ -130,7 +130,7 @@ def region_problem(code: str) -> str | None:
     """Why ``code`` names no region jimu knows, or None. The region table holds every
     province but only the cities and districts the shops name, so a code is known when its
     province is in the table; the levels below it are checked for form only."""
-    if not _REGION_CODE.match(code):
+    if not _REGION_CODE.fullmatch(code):
         return f"{code[:40]!r} is not a region code ({REGION_FORMAT})"
     province = code.split("_", 1)[0]
     if province not in PROVINCE_CODES:

@@ -163,7 +163,8 @@ class FakeOrders:
                 continue
             value = order.draft.scene if group is SalesGroup.SCENE else order.draft.channel
             key = "" if value is None else str(value)
-            row = rows.get(key, SalesRow(key, 0, 0, 0, 0, 0, 0))
+            row = rows.get(key) or SalesRow(key=key, placed_orders=0, placed=0, paid_orders=0, paid=0,
+                                            refunded_orders=0, refunded=0)
             rows[key] = replace(
                 row,
                 placed_orders=row.placed_orders + 1, placed=row.placed + order.draft.cost.total,

@@ -160,7 +160,7 @@ def attribution(scene: str | None, channel: str | None) -> tuple[int | None, str
         scene_value = int(text)
     channel_value = None
     if channel is not None and channel.strip():
-        if not CHANNEL.match(channel.strip()):
+        if not CHANNEL.fullmatch(channel.strip()):
             raise InvalidAttribution("X-Jimu-Channel must be 1 to 80 of A-Z, a-z, 0-9 and _")
         channel_value = channel.strip()
     return scene_value, channel_value

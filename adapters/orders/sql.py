@@ -404,12 +404,16 @@ class SqlOrders:
         def orders_with(money: Any) -> Any:
             return func.sum(case((money > 0, 1), else_=0))
 
-        stmt = select(
-            column, func.count(), func.sum(_ORD.c.total), orders_with(_ORD.c.paid), func.sum(_ORD.c.paid),
-            orders_with(_ORD.c.refunded), func.sum(_ORD.c.refunded),
-        ).where(*where).group_by(column)
-        rows = [SalesRow("" if key is None else str(key), *(int(n or 0) for n in figures))
-                for key, *figures in await self._db.rows(stmt)]
+        figures = {
+            "placed_orders": func.count(), "placed": func.sum(_ORD.c.total),
+            "paid_orders": orders_with(_ORD.c.paid), "paid": func.sum(_ORD.c.paid),
+            "refunded_orders": orders_with(_ORD.c.refunded), "refunded": func.sum(_ORD.c.refunded),
+        }
+        stmt = select(column.label("key"), *(f.label(name) for name, f in figures.items())).where(*where).group_by(column)
+        rows = [
+            SalesRow(key="" if row.key is None else str(row.key), **{name: int(row[name] or 0) for name in figures})
+            for row in (r._mapping for r in await self._db.rows(stmt))
+        ]
         return sorted(rows, key=rules.sales_order)
 
     # ---------------------------------------------------------------- helpers

@@ -57,7 +57,7 @@ class SandboxProvider:
             raise BadNotice("the body is not JSON") from exc
         if not isinstance(data, dict):
             raise BadNotice("the body must be a JSON object")
-        match = _PAYMENT_ID.match(str(data.get("paymentId", "")))
+        match = _PAYMENT_ID.fullmatch(str(data.get("paymentId", "")))
         amount = data.get("amountMinor")
         status = data.get("status")
         if match is None:

@@ -69,7 +69,7 @@ def out_trade_no(payment_id: int) -> str:
 
 
 def payment_id_of(trade_no: str) -> int | None:
-    match = _OUT_TRADE_NO.match(trade_no)
+    match = _OUT_TRADE_NO.fullmatch(trade_no)
     return int(match.group(1)) if match else None
 
 

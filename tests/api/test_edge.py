@@ -188,3 +188,13 @@ async def test_well_formed_or_absent_attribution_headers_go_through(client: http
     for headers in ({}, {"X-Jimu-Scene": "1089", "X-Jimu-Channel": "moments_ad_7"}, {"X-Jimu-Scene": " "}):
         response = await client.post("/graphql", json={"query": QUERY}, headers={**KEY, **headers})
         assert response.status_code == 200 and response.json()["data"]["shop"]["handle"] == "panda-care"
+
+
+@pytest.mark.parametrize("header", ["X-Jimu-Scene", "X-Jimu-Channel"])
+async def test_an_attribution_header_sent_twice_is_refused(client: httpx.AsyncClient, header: str):
+    # which of the two would an order record? neither: the client is told
+    sent = [("X-Jimu-Key", "pk_demo_panda"), (header, "1001"), (header, "1089")]
+    response = await client.post("/graphql", json={"query": QUERY}, headers=sent)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["extensions"]["code"], error["message"]) == ("BAD_USER_INPUT", f"send the {header} header once")

@@ -16,6 +16,7 @@ from adapters.orders.port import (
     OrderState,
     PaymentPlan,
     PaymentStatus,
+    SalesGroup,
 )
 from adapters.payments import rules
 from adapters.payments.cashier import Cashier
@@ -174,3 +175,21 @@ def test_the_invariants_catch_a_ledger_out_of_bounds():
     money = rules.Money(PaymentPlan.FULL, None, total=100, due_now=100, paid=150)
     with pytest.raises(rules.LedgerBroken):
         rules.check(money, [])  # the order's columns disagree with an empty ledger
+
+
+async def test_sales_count_the_money_the_ledger_took_and_gave_back(atelier: Atelier):
+    # given three deposit orders: one unpaid, one forfeited, one the merchant refunded
+    unpaid = await atelier.order("sales-unpaid")
+    forfeited = await atelier.order("sales-forfeited")
+    await atelier.pay(forfeited.number, "deposit-1")
+    assert await atelier.cashier.cancel_by_shopper(await atelier.fresh(forfeited.number), utcnow())
+    refunded = await atelier.order("sales-refunded")
+    await atelier.pay(refunded.number, "deposit-2")
+    assert await atelier.cashier.merchant_cancel(await atelier.fresh(refunded.number), "damaged", utcnow())
+    # when the sales are counted (none of the three carried a channel)
+    [row] = await atelier.adapters.orders.sales(atelier.shop_id, SalesGroup.CHANNEL, None, None)
+    # then all three were placed, two took their deposit, one gave it back twice
+    total = unpaid.draft.cost.total
+    assert (row.key, row.placed_orders, row.placed) == ("", 3, 3 * total)
+    assert (row.paid_orders, row.paid, row.refunded_orders, row.refunded) == (2, 8_000_000, 1, 8_000_000)
+    assert row.net == 0

@@ -1,13 +1,14 @@
 """The served schema holds the public contract (schema/contract/storefront.graphql, version 2):
-every type, field, argument and enum value it names, with a compatible type. More is
-allowed; graphql-core's breaking-change finder says what a client of the contract would lose."""
+every type, field, argument and enum value it names, with a compatible type and the same
+defaults. More is allowed: optional arguments, fields, types. graphql-core's change finders
+say what a client of the contract would lose (breaking) or could be surprised by (dangerous)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from graphql import DangerousChangeType, find_breaking_changes, find_dangerous_changes
 from graphql import build_schema as from_sdl
-from graphql import find_breaking_changes
 
 from gateway.graphql import build_schema
 
@@ -18,6 +19,17 @@ def test_the_served_schema_breaks_nothing_of_the_contract():
     contract = from_sdl(CONTRACT.read_text(encoding="utf-8"))
     served = build_schema()._schema
     assert [f"{c.type.name}: {c.description}" for c in find_breaking_changes(contract, served)] == []
+    # of what graphql-core calls dangerous, only arguments added with a default
+    surprises = [c for c in find_dangerous_changes(contract, served) if c.type is not DangerousChangeType.OPTIONAL_ARG_ADDED]
+    assert [c.description for c in surprises] == []
+
+
+def test_the_check_sees_a_changed_default():
+    contract = from_sdl(CONTRACT.read_text(encoding="utf-8").replace(
+        "orders(first: Int = 20, after: String, status: OrderStatus)", "orders(first: Int = 50, after: String, status: OrderStatus)"))
+    served = build_schema()._schema
+    assert [c.description for c in find_dangerous_changes(contract, served) if c.type.name == "ARG_DEFAULT_VALUE_CHANGE"] == [
+        "MerchantView.orders(first:) has changed defaultValue from 50 to 20."]
 
 
 def test_the_check_sees_a_dropped_field():

@@ -78,7 +78,7 @@ def test_a_region_is_known_by_its_province_in_the_region_table(code):
     assert rules.region_problem(code) is None
 
 
-@pytest.mark.parametrize("code", ["", "*", "a", "1_", "_1", "1__2", "1_2_3_4_5", "1-2", "１"])
+@pytest.mark.parametrize("code", ["", "*", "a", "1_", "_1", "1__2", "1_2_3_4_5", "1-2", "１", "19_1601\n", "1\n"])
 def test_anything_else_is_not_a_region_code(code):
     assert "is not a region code" in rules.region_problem(code)
 
@@ -99,3 +99,11 @@ def test_money_in_is_yuan_with_at_most_two_places():
     assert minor_units(Decimal("0.5")) == 50 and minor_units(Decimal("-1")) == -100
     for not_money in ("1.005", "NaN", "Infinity", "1e30", "1e999999", "-1e999999", "92233720368547758.08"):
         assert minor_units(Decimal(not_money)) is None, not_money
+
+
+@pytest.mark.parametrize("value", ["gid://jimu/Product/1\n", "gid://jimu/Cart/" + "A" * 22 + "\n"])
+def test_an_id_with_a_line_break_after_it_is_no_id(value):
+    from schema.common import parse_cart_gid, parse_gid
+
+    assert parse_gid(value) is None and parse_cart_gid(value) is None
+    assert parse_gid(value.rstrip("\n")) is not None or parse_cart_gid(value.rstrip("\n")) is not None
