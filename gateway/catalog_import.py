@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,10 +27,26 @@ class ImportFailed(Exception):
         self.problems = problems
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when a key repeats: which of two figures for BJ-01 was meant?"""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _RepeatedKey(f"the key {key!r} appears twice in one object: keep one")
+        found[key] = value
+    return found
+
+
 def read_catalog(path: Path) -> CatalogFile:
     name = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_object)
+    except _RepeatedKey as exc:
+        raise ImportFailed([(name, "", str(exc))]) from exc
     except FileNotFoundError as exc:
         raise ImportFailed([(name, "", "no such file")]) from exc
     except UnicodeDecodeError as exc:

@@ -162,7 +162,7 @@ def shop_create(
     name: Annotated[str, typer.Option("--name", help="The shop's display name.")],
 ) -> None:
     """Create a shop and print its key pair (shown once: only hashes are stored)."""
-    if not HANDLE_PATTERN.match(handle):
+    if not HANDLE_PATTERN.fullmatch(handle):
         err.print("[red]handle:[/red] use 1-63 lowercase letters, digits and dashes, starting with a letter or digit")
         raise typer.Exit(2)
     if not name.strip() or len(name) > 200:

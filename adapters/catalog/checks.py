@@ -26,6 +26,7 @@ from adapters.catalog.entries import (
     resolve_time,
 )
 from adapters.coupons.rules import template_problems
+from adapters.members.rules import campaign_problems
 
 Problem = tuple[str, str]
 Row = tuple[str, dict[str, Any]]  # where a row stands, and the row as the file gives it
@@ -173,7 +174,7 @@ def _tier(tier: dict[str, Any], at: str) -> Iterator[Problem]:
             yield f"{at}.slots.timezone", f"unknown time zone {timezone!r}"
     windows = slots.get("windows")
     for j, window in enumerate(windows if isinstance(windows, list) else ()):
-        if isinstance(window, str) and re.match(WINDOW_PATTERN, window):
+        if isinstance(window, str) and re.fullmatch(WINDOW_PATTERN, window):
             start, end = window.split("-")
             if start >= end:
                 yield f"{at}.slots.windows[{j}]", "a window must end after it starts"
@@ -220,11 +221,15 @@ def _campaign(campaign: dict[str, Any], at: str, coupons: set[str], now: datetim
     entry = _valid(CampaignEntry, campaign)
     if entry is None:
         return
-    times = {}
+    times: dict[str, datetime | None] = {}
     for name in ("startsAt", "endsAt"):
         try:
             times[name] = resolve_time(getattr(entry, name), now)
         except ValueError as exc:
+            times[name] = None
             yield f"{at}.{name}", str(exc)
-    if len(times) == 2 and times["startsAt"] >= times["endsAt"]:
-        yield f"{at}.endsAt", "must come after startsAt"
+    for field, reason in campaign_problems(  # the API's rules, bounds and all
+        required_assists=entry.requiredAssists, helper_daily_limit=entry.helperDailyLimit,
+        starts_at=times["startsAt"], ends_at=times["endsAt"],
+    ):
+        yield f"{at}.{field}", reason

@@ -57,6 +57,7 @@ Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Fen = Annotated[int, Field(strict=True, ge=0, le=10**15)]
 Positive = Annotated[int, Field(strict=True, ge=1)]
+Flag = Annotated[bool, Field(strict=True)]  # true or false: "yes" and 1 are typos here, not answers
 RegionRule = Annotated[str, AfterValidator(_region_rule)]
 # "+30d", "-1d", "+2h", "+15m" from load time, or an ISO-8601 time with an offset.
 When = Annotated[str, StringConstraints(pattern=WHEN_PATTERN)]
@@ -109,7 +110,7 @@ class SkuEntry(_Entry):
     price: Fen
     compareAtPrice: Fen | None = None
     purchaseLimit: Positive | None = None
-    premiumDeliveryEligible: bool = False
+    premiumDeliveryEligible: Flag = False
     deposit: DepositEntry | None = None
     stock: dict[Code, Annotated[int, Field(strict=True, ge=0)]] = {}
 
@@ -140,7 +141,7 @@ class DeliveryTierEntry(_Entry):
     regions: list[RegionRule] = Field(min_length=1)
     remoteSurcharge: dict[RegionRule, Fen] = {}
     features: list[Literal["WHITE_GLOVE", "ID_CHECK", "APPOINTMENT"]] = []
-    requiresEligibleSku: bool = False
+    requiresEligibleSku: Flag = False
     slots: SlotsEntry | None = None
 
 
@@ -166,7 +167,7 @@ class CouponEntry(_Entry):
     validDays: Positive | None = None
     validFrom: When | None = None
     validUntil: When | None = None
-    hidden: bool = False
+    hidden: Flag = False
 
 
 class CampaignEntry(_Entry):
@@ -175,8 +176,8 @@ class CampaignEntry(_Entry):
     requiredAssists: Positive
     rewardTemplateCode: Code
     assisterRewardTemplateCode: Code | None = None
-    requiresFollow: bool = True
-    requiresMembership: bool = True
+    requiresFollow: Flag = True
+    requiresMembership: Flag = True
     helperDailyLimit: Positive = 3
     startsAt: When
     endsAt: When

@@ -106,7 +106,7 @@ def _number(given: Any) -> Decimal | None:
         return None
     if isinstance(given, (int, float)):
         given = str(given)
-    if isinstance(given, str) and _DECIMAL.match(given.strip()):
+    if isinstance(given, str) and _DECIMAL.fullmatch(given.strip()):
         return Decimal(given.strip())
     return None
 

@@ -226,3 +226,31 @@ def test_a_time_no_read_could_serve_is_refused_where_it_stands(when: str):
 def test_a_coupon_valid_for_more_than_ten_years_is_refused():
     coupon = {"code": "C", "title": "t", "kind": "AMOUNT_OFF", "discount": 1, "totalQuantity": 1, "validDays": 3651}
     assert problems(catalog(coupons=[coupon])) == [("coupons[0].validDays", "must be from 1 to 3650")]
+
+
+def test_a_campaign_keeps_the_apis_bounds():
+    coupon = {"code": "C", "title": "t", "kind": "AMOUNT_OFF", "discount": 1, "totalQuantity": 1, "validDays": 1}
+    campaign = {"code": "K", "title": "k", "requiredAssists": 10_001, "helperDailyLimit": 1_001,
+                "rewardTemplateCode": "C", "startsAt": "+2d", "endsAt": "+1d"}
+    assert problems(catalog(coupons=[coupon], campaigns=[campaign])) == [
+        ("campaigns[0].requiredAssists", "must be from 1 to 10000"),
+        ("campaigns[0].helperDailyLimit", "must be from 1 to 1000"),
+        ("campaigns[0].endsAt", "must come after startsAt"),
+    ]
+
+
+@pytest.mark.parametrize("flag", ["yes", 1, "true", None])
+def test_a_flag_is_true_or_false_and_nothing_else(flag):
+    coupon = {"code": "C", "title": "t", "kind": "AMOUNT_OFF", "discount": 1, "totalQuantity": 1, "validDays": 1,
+              "hidden": flag}
+    assert problems(catalog(coupons=[coupon])) == [("coupons[0].hidden", "must be true or false")]
+
+
+def test_a_key_given_twice_in_one_object_is_refused(tmp_path):
+    from gateway.catalog_import import ImportFailed, read_catalog
+
+    path = tmp_path / "twice.json"
+    path.write_text('{"format": "jimu.catalog/1", "shop": {"handle": "s", "name": "S", "name": "T"}}', encoding="utf-8")
+    with pytest.raises(ImportFailed) as caught:
+        read_catalog(path)
+    assert caught.value.problems == [(str(path), "", "the key 'name' appears twice in one object: keep one")]
