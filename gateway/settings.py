@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -15,6 +16,26 @@ class SettingsError(ValueError):
 
 
 WECHAT_PAY_SETTINGS = ("mch_id", "serial_no", "private_key_file", "platform_key_file", "api_v3_key", "notify_url")
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A leaky bucket: ``points`` at most, ``per_second`` of them given back each second."""
+
+    points: int
+    per_second: float
+
+    @classmethod
+    def parse(cls, name: str, raw: str) -> Rate:
+        """``"1000/100"``: a bucket of 1,000 points restoring 100 a second."""
+        points, slash, per_second = raw.partition("/")
+        try:
+            rate = cls(int(points), float(per_second))
+        except ValueError:
+            rate = None
+        if not slash or rate is None or rate.points < 1 or not 0 < rate.per_second <= 1_000_000:
+            raise SettingsError(f"{name} must be <points>/<restored per second>, e.g. 1000/100, not {raw!r}")
+        return rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +65,13 @@ class Settings:
     redis_url: str | None = None
     fast_path: bool = True
     max_query_cost: int = 10_000
+    trusted_documents: Literal["off", "audit", "require"] = "off"
+    secret_key_budget: Rate = Rate(1_000, 100)  # per secret key, unless the shop sets its own
+    client_budget: Rate | None = None  # per shopper (else per client address) on publishable keys
+    login_limit: Rate = Rate(30, 0.5)  # shopperLogin per client address
+    claim_limit: Rate = Rate(20, 0.2)  # couponClaim per shopper
+    help_limit: Rate = Rate(20, 0.2)  # assistHelp per shopper
+    trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-For is believed
 
     @property
     def production(self) -> bool:
@@ -92,6 +120,13 @@ class Settings:
             redis_url=_redis_url(environ.get("JIMU_REDIS_URL") or None),
             fast_path=environ.get("JIMU_FAST_PATH", "1") not in ("0", "false", "no"),
             max_query_cost=_positive(environ, "JIMU_MAX_QUERY_COST", 10_000),
+            trusted_documents=_choice(environ, "JIMU_TRUSTED_DOCUMENTS", ("off", "audit", "require")),  # type: ignore[arg-type]
+            secret_key_budget=_rate(environ, "JIMU_SECRET_KEY_BUDGET") or Rate(1_000, 100),
+            client_budget=_rate(environ, "JIMU_CLIENT_BUDGET"),
+            login_limit=_rate(environ, "JIMU_LOGIN_LIMIT") or Rate(30, 0.5),
+            claim_limit=_rate(environ, "JIMU_CLAIM_LIMIT") or Rate(20, 0.2),
+            help_limit=_rate(environ, "JIMU_HELP_LIMIT") or Rate(20, 0.2),
+            trusted_proxies=_networks(environ, "JIMU_TRUSTED_PROXIES"),
         )
 
 
@@ -120,6 +155,29 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     if not 0 <= value <= 86_400:
         raise SettingsError(f"{name} must be between 0 and 86400 seconds")
     return value
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = environ.get(name) or choices[0]
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
+def _rate(environ: Mapping[str, str], name: str) -> Rate | None:
+    raw = environ.get(name)
+    return Rate.parse(name, raw) if raw else None
+
+
+def _networks(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Addresses or CIDR networks, comma-separated (``10.0.0.0/8,127.0.0.1``)."""
+    found = []
+    for part in filter(None, (p.strip() for p in environ.get(name, "").split(","))):
+        try:
+            found.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {part!r} is not an address or a network") from exc
+    return tuple(found)
 
 
 def _redis_url(url: str | None) -> str | None:

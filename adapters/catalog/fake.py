@@ -32,7 +32,7 @@ from adapters.goods.records import product_from_row, sku_from_row
 from adapters.inventory.fake import FakeInventory
 from adapters.members.fake import FakeMembers
 from adapters.shops.fake import FakeShopStore
-from adapters.shops.port import KeyKind, Shop
+from adapters.shops.port import KeyKind, Shop, ShopPolicy
 from adapters.shops.rules import hash_key
 
 
@@ -85,7 +85,8 @@ class FakeCatalogStore:
         return report
 
     def _shop(self, c: CatalogFile, existing: Shop | None, shop_id: int, report: ImportReport) -> Shop:
-        wanted = Shop(shop_id, c.shop.handle, c.shop.name, c.shop.onlinePaymentCap)
+        wanted = Shop(shop_id, c.shop.handle, c.shop.name, c.shop.onlinePaymentCap,
+                      existing.policy if existing else ShopPolicy())  # the file does not hold the policy
         report.record("shops", _outcome(existing, wanted))
         return self.shops.put_shop(wanted)
 

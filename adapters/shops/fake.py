@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 
 from adapters.db import utcnow
 from adapters.shops.port import (
@@ -12,6 +13,7 @@ from adapters.shops.port import (
     Shop,
     ShopExists,
     Shopper,
+    ShopPolicy,
 )
 
 
@@ -49,6 +51,10 @@ class FakeShopStore:
         for kind, key_hash in key_hashes.items():
             self.keys[key_hash] = (shop.id, kind)
         return shop
+
+    async def set_policy(self, shop_id: int, policy: ShopPolicy) -> Shop | None:
+        shop = self.shops.get(shop_id)
+        return None if shop is None else self.put_shop(replace(shop, policy=policy))
 
     async def shopper_for_subject(self, shop_id: int, subject: str) -> Shopper:
         key = (shop_id, subject)

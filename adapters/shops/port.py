@@ -21,12 +21,31 @@ class KeyKind(enum.Enum):
     SECRET = "secret"
 
 
+class TrustedDocuments(enum.Enum):
+    """Which documents a shop's publishable key may run: any (OFF), any but the untrusted
+    logged (AUDIT), or only the shop's trusted documents (REQUIRE)."""
+
+    OFF = "off"
+    AUDIT = "audit"
+    REQUIRE = "require"
+
+
+@dataclass(frozen=True, slots=True)
+class ShopPolicy:
+    """A shop's own settings at the edge; None everywhere means the deployment's."""
+
+    trusted_documents: TrustedDocuments | None = None
+    budget_points: int | None = None  # a secret key's bucket: its size in cost points...
+    budget_restore: int | None = None  # ...and the points it gets back per second
+
+
 @dataclass(frozen=True, slots=True)
 class Shop:
     id: int
     handle: str
     name: str
     online_payment_cap: int
+    policy: ShopPolicy = ShopPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +74,10 @@ class ShopStore(Protocol):
         ...
 
     async def shoppers_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Shopper | None]: ...
+
+    async def set_policy(self, shop_id: int, policy: ShopPolicy) -> Shop | None:
+        """Replace the shop's policy; the shop, or None when there is no such shop."""
+        ...
 
 
 class ShopExists(Exception):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, UniqueConstraint, select
+from sqlalchemy import BigInteger, UniqueConstraint, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
@@ -16,6 +17,8 @@ from adapters.shops.port import (
     Shop,
     ShopExists,
     Shopper,
+    ShopPolicy,
+    TrustedDocuments,
 )
 
 
@@ -26,6 +29,9 @@ class ShopRow(SQLModel, table=True):
     name: str = Field(max_length=200)
     online_payment_cap: int = Field(default=DEFAULT_ONLINE_PAYMENT_CAP, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    trusted_documents: str | None = Field(default=None, max_length=16)
+    budget_points: int | None = None
+    budget_restore: int | None = None
 
 
 class ShopKeyRow(SQLModel, table=True):
@@ -46,9 +52,13 @@ class ShopperRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
-def shop_from_row(row: ShopRow) -> Shop:
+def shop_from_row(row: Any) -> Shop:
     assert row.id is not None
-    return Shop(id=row.id, handle=row.handle, name=row.name, online_payment_cap=row.online_payment_cap)
+    policy = ShopPolicy(
+        trusted_documents=TrustedDocuments(row.trusted_documents) if row.trusted_documents else None,
+        budget_points=row.budget_points, budget_restore=row.budget_restore,
+    )
+    return Shop(id=row.id, handle=row.handle, name=row.name, online_payment_cap=row.online_payment_cap, policy=policy)
 
 
 def _shopper(row: ShopperRow) -> Shopper:
@@ -95,6 +105,16 @@ class SqlShopStore:
         except IntegrityError as exc:
             raise ShopExists(handle) from exc
         return shop_from_row(row)
+
+    async def set_policy(self, shop_id: int, policy: ShopPolicy) -> Shop | None:
+        values = {
+            "trusted_documents": policy.trusted_documents.value if policy.trusted_documents else None,
+            "budget_points": policy.budget_points, "budget_restore": policy.budget_restore,
+        }
+        async with self._db.write() as session:
+            await session.execute(update(ShopRow.__table__).where(ShopRow.id == shop_id).values(**values))
+        [shop] = await self.shops_by_id([shop_id])
+        return shop
 
     async def shopper_for_subject(self, shop_id: int, subject: str) -> Shopper:
         # Insert-or-ignore then read: two first logins at once make one shopper.
