@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 
 import adapters.coupons.sql
 import adapters.delivery.sql
+import adapters.documents.sql
 import adapters.goods.sql
 import adapters.inventory.sql
 import adapters.members.sql

@@ -19,6 +19,9 @@ from adapters.db import Database
 from adapters.delivery.fake import FakeDelivery
 from adapters.delivery.port import Delivery
 from adapters.delivery.sql import SqlDelivery
+from adapters.documents.fake import FakeDocumentStore
+from adapters.documents.port import DocumentStore
+from adapters.documents.sql import SqlDocumentStore
 from adapters.goods.fake import FakeGoodsCatalog
 from adapters.goods.port import GoodsCatalog
 from adapters.goods.sql import SqlGoodsCatalog
@@ -68,6 +71,7 @@ class Adapters:
     members: Members
     orders: Orders
     ledger: Ledger
+    documents: DocumentStore
     http: httpx.AsyncClient | None = None
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
     close: Callable[[], Awaitable[None]] = field(default=_nothing_to_close)
@@ -103,6 +107,7 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         members=SqlMembers(db),
         orders=SqlOrders(db),
         ledger=SqlLedger(db),
+        documents=SqlDocumentStore(db),
         http=client,
         ping=db.ping,
         close=close,
@@ -126,6 +131,7 @@ def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -
         members=members,
         orders=orders,
         ledger=FakeLedger(orders),
+        documents=FakeDocumentStore(),
         http=client,
     )
 
