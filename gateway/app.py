@@ -22,8 +22,11 @@ from starlette.staticfiles import StaticFiles
 from adapters.payments.port import Method
 from adapters.payments.sandbox import SandboxProvider
 from adapters.payments.wechat import WechatPayProvider
+from adapters.shops.port import TrustedDocuments
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.demo import demo_keys
+from gateway.document_cache import DocumentTexts, TrustedLists
+from gateway.documents import Documents
 from gateway.edge import Edge, Guarded
 from gateway.graphql import GraphQLView, build_schema
 from gateway.playground import STATIC_DIR, VENDOR_DIR, playground_page
@@ -105,6 +108,9 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
                 SANDBOX_PATH: Guarded(MAX_NOTICE_BYTES, refusal=lambda r: refuse_sandbox(r.status, r.message)),
                 WECHAT_PATH: Guarded(MAX_NOTICE_BYTES, refusal=lambda r: refuse_wechat(r.status, r.message)),
             }),
+            Middleware(Documents, texts=DocumentTexts(adapters.documents), keys=keys,
+                       trusted=TrustedLists(adapters.documents, reference), schema=build_schema()._schema,
+                       default_policy=TrustedDocuments(settings.trusted_documents), production=settings.production),
             Middleware(ResponseCache, keys=keys, shared=shared, ttl_seconds=settings.response_cache_seconds,
                        max_bytes=settings.response_cache_bytes),
         ],
