@@ -24,6 +24,7 @@ from adapters.payments.sandbox import SandboxProvider
 from adapters.payments.wechat import WechatPayProvider
 from adapters.shops.port import TrustedDocuments
 from gateway.auth import KeyDirectory, ShopperTokens
+from gateway.budgets import buckets_for
 from gateway.demo import demo_keys
 from gateway.document_cache import DocumentTexts, TrustedLists
 from gateway.documents import Documents
@@ -56,6 +57,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     shared = shared_state(settings.redis_url)
     reference = ReferenceCache(settings.reference_cache_seconds)
     shared.subscribe(reference.drop)
+    buckets = buckets_for(settings.redis_url)
     view = GraphQLView(
         settings,
         adapters,
@@ -65,6 +67,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
         cashier,
         reference,
         shared.invalidate,
+        buckets,
     )
     sdl = build_schema().as_str() + "\n"
 
@@ -98,6 +101,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
         yield
         await sweeper.stop()
         await shared.close()
+        await buckets.close()
         await adapters.close()
 
     return Starlette(
@@ -112,7 +116,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
                        trusted=TrustedLists(adapters.documents, reference), schema=build_schema()._schema,
                        default_policy=TrustedDocuments(settings.trusted_documents), production=settings.production),
             Middleware(ResponseCache, keys=keys, shared=shared, ttl_seconds=settings.response_cache_seconds,
-                       max_bytes=settings.response_cache_bytes),
+                       max_bytes=settings.response_cache_bytes, budgeted_clients=settings.client_budget is not None),
         ],
         routes=[
             Route("/graphql", view),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from adapters.catalog.entries import CatalogFile
 from adapters.catalog.format import CatalogInvalid, parse_catalog

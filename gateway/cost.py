@@ -84,6 +84,7 @@ class _Page:
 @dataclass(frozen=True)
 class _Field:
     key: str  # the response key: the alias, or the field's name
+    name: str
     nullable: bool
     nullable_items: bool
     own: int  # OBJECT_COST, MUTATION_COST at the mutation root, 0 for a leaf
@@ -126,8 +127,8 @@ class Costs:
             self._compiled.move_to_end(key)
             compiled = self._compiled[key]
         else:
-            tree = _compile(self._schema, query, operation_name)
-            compiled = self._compiled[key] = None if tree is None else _Compiled(tree)
+            found = _compile(self._schema, query, operation_name)
+            compiled = self._compiled[key] = None if found is None else _Compiled(*found)
             if len(self._compiled) > self._max:
                 self._compiled.popitem(last=False)
         return None if compiled is None else compiled.priced(variables or {})
@@ -136,9 +137,10 @@ class Costs:
 class _Compiled:
     """A document's tree, its counter of answers, and its price per page size asked."""
 
-    def __init__(self, tree: tuple[_Field, ...]) -> None:
+    def __init__(self, tree: tuple[_Field, ...], mutation: bool) -> None:
         self.tree = tree
         self.count = _counter(tree)
+        self.mutations = tuple(field.name for field in tree) if mutation else ()
         self._prices: dict[tuple[Any, ...], Priced] = {}
         self._page_variables = tuple(sorted(_page_variables(tree)))
 
@@ -149,7 +151,8 @@ class _Compiled:
         if priced is None:
             if len(self._prices) > 64:
                 self._prices.clear()
-            priced = self._prices[sizes] = Priced(sum(f.cost(variables, 1) for f in self.tree), self.count)
+            priced = self._prices[sizes] = Priced(sum(f.cost(variables, 1) for f in self.tree), self.count,
+                                                  self.mutations)
         return priced
 
 
@@ -159,6 +162,7 @@ class Priced:
 
     requested: int
     count: Callable[[Mapping[str, Any]], int]
+    mutations: tuple[str, ...]  # the root mutation fields asked for, once per response key
 
     def actual(self, data: Mapping[str, Any] | None) -> int:
         """What the answer cost: each object in it, priced as the request was."""
@@ -220,7 +224,8 @@ def _counter(tree: tuple[_Field, ...]) -> Callable[[Mapping[str, Any]], int]:
     return namespace["count"]  # type: ignore[no-any-return]
 
 
-def _compile(schema: GraphQLSchema, query: str, operation_name: str | None) -> tuple[_Field, ...] | None:
+def _compile(schema: GraphQLSchema, query: str, operation_name: str | None) -> tuple[tuple[_Field, ...], bool] | None:
+    """The document's tree, and whether it is a mutation; None when it names no one operation."""
     try:
         document = parse(query)
     except GraphQLError:
@@ -241,8 +246,9 @@ def _compile(schema: GraphQLSchema, query: str, operation_name: str | None) -> t
         if isinstance(d.default_value, IntValueNode)
     }
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    own = MUTATION_COST if operation.operation is OperationType.MUTATION else OBJECT_COST
-    return _Compiler(schema, fragments, defaults).selections(root, operation.selection_set, root_cost=own)
+    mutation = operation.operation is OperationType.MUTATION
+    own = MUTATION_COST if mutation else OBJECT_COST
+    return _Compiler(schema, fragments, defaults).selections(root, operation.selection_set, root_cost=own), mutation
 
 
 class _Compiler:
@@ -292,10 +298,10 @@ class _Compiler:
             page = _Page(self._given(node, "first"), self._given(node, "last"),
                          default if isinstance(default, int) else DEFAULT_LIST_SIZE)
         if not isinstance(named, GraphQLObjectType | GraphQLInterfaceType) or node.selection_set is None:
-            return _Field(key=key, nullable=nullable, nullable_items=nullable_items, own=0, length=length, page=None,
+            return _Field(key=key, name=node.name.value, nullable=nullable, nullable_items=nullable_items, own=0, length=length, page=None,
                           below=())
         below = self.selections(named, node.selection_set, in_page=page is not None)
-        return _Field(key=key, nullable=nullable, nullable_items=nullable_items,
+        return _Field(key=key, name=node.name.value, nullable=nullable, nullable_items=nullable_items,
                       own=OBJECT_COST if root_cost is None else root_cost, length=length, page=page, below=below)
 
     def _given(self, node: FieldNode, name: str) -> _Given:

@@ -29,13 +29,22 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from adapters.payments.cashier import Cashier
+from gateway.admission import (
+    CHARGE_KEY,
+    PRICED_KEY,
+    Admission,
+    Throttled,
+    TooCostly,
+    throttle_status,
+)
 from gateway.auth import KeyDirectory, ShopperTokens
+from gateway.budgets import Buckets, retry_after_header
 from gateway.context import Context
 from gateway.cost import Costs, Priced
 from gateway.edge import NUL_REFUSED, SCOPE_KEY, Refused, graphql_refusal
 from gateway.errors import JimuSchema, TagValidationErrors, coded
 from gateway.fastpath import Plans
-from gateway.operations import operation_of
+from gateway.operations import operation_of, query_string_request
 from gateway.reference import ReferenceCache
 from gateway.settings import Settings
 from gateway.wiring import Adapters
@@ -125,6 +134,7 @@ class GraphQLView(GraphQL):
         cashier: Cashier,
         reference: ReferenceCache,
         invalidate: Callable[[int], Awaitable[None]],
+        buckets: Buckets,
     ) -> None:
         schema = build_schema()
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
@@ -132,6 +142,7 @@ class GraphQLView(GraphQL):
         self._invalidate = invalidate
         self.plans = Plans(schema._schema, schema.config.name_converter) if settings.fast_path else None
         self.costs = Costs(schema._schema)
+        self.admission = Admission(settings, keys, tokens, buckets)
         self._settings = settings
         self._adapters = adapters
         self._keys = keys
@@ -145,7 +156,9 @@ class GraphQLView(GraphQL):
             return
         request = Request(scope, receive)
         try:
-            response = await self._planned(request) if self.plans is not None else None
+            response = await self._admit(request)
+            if response is None and self.plans is not None:
+                response = await self._planned(request)
             if response is None:
                 response = await self.run(request)  # the body, if read, is kept by the request
         except HTTPException as exc:
@@ -153,6 +166,44 @@ class GraphQLView(GraphQL):
             status = 415 if exc.reason == "Unsupported content type" else exc.status_code
             response = graphql_refusal(Refused(status, exc.reason))
         await response(scope, receive, send)
+
+    async def _admit(self, request: Request) -> Response | None:
+        """Price the operation and charge whoever pays for it; the refusal when it may not
+        run (too costly, or too little left), else None with the price and the charge kept
+        in the scope for the answer's ``extensions.cost``."""
+        if request.method == "POST":
+            body = request.scope.get(SCOPE_KEY)  # the edge decoded and checked it
+        else:
+            body = query_string_request(request.scope.get("query_string", b""))
+        operation = operation_of(body, extensions=True)
+        if operation is None:
+            return None  # strawberry reads it, and says what is wrong with it
+        priced = self.costs.of(operation.query, operation.name, operation.variables)
+        if priced is None:
+            return None
+        request.scope[PRICED_KEY] = priced
+        if priced.requested > self._settings.max_query_cost:
+            return _answer(too_costly(priced, self._settings.max_query_cost))
+        outcome = await self.admission.admit(request, priced)
+        if isinstance(outcome, TooCostly):
+            return _answer(too_costly(priced, outcome.maximum))
+        if isinstance(outcome, Throttled):
+            return throttled(priced, outcome)
+        if outcome is not None:
+            request.scope[CHARGE_KEY] = outcome
+        return None
+
+    async def _cost(self, scope: Scope, priced: Priced | None, data: dict[str, Any] | None) -> dict[str, Any]:
+        """The answer's ``extensions.cost``: the price, what the answer cost, and the bucket it
+        was charged to once what it did not use is given back."""
+        if priced is None:
+            return {}
+        actual = priced.actual(data)
+        cost: dict[str, Any] = {"requestedQueryCost": priced.requested, "actualQueryCost": actual}
+        charge = scope.get(CHARGE_KEY)
+        if charge is not None:
+            cost["throttleStatus"] = await self.admission.settle(charge, actual)
+        return {"cost": cost}
 
     async def _planned(self, request: Request) -> Response | None:
         """A POSTed query with a plan, answered without strawberry's HTTP layer (its request
@@ -172,13 +223,10 @@ class GraphQLView(GraphQL):
         plan = self.plans.get(operation.query, operation.name)
         if plan is None:
             return None
-        priced = self.costs.of(operation.query, operation.name, operation.variables)
-        if priced is None or priced.requested > self._settings.max_query_cost:
-            return None  # the usual way refuses it
         data = await plan.run(await self.get_context(request, None), operation.variables)
         if data is None:
             return None
-        body = {"data": data, "extensions": cost_extension(priced, data)}
+        body = {"data": data, "extensions": await self._cost(request.scope, request.scope.get(PRICED_KEY), data)}
         return Response(orjson.dumps(body), media_type="application/json")
 
     def encode_json(self, data: object) -> bytes:
@@ -199,21 +247,24 @@ class GraphQLView(GraphQL):
     ) -> ExecutionResult:
         """A query seen before without errors runs on its plan; anything else, and any plan
         that cannot answer exactly, runs on strawberry's executor."""
-        plans, query, name = self.plans, request_data.query, request_data.operation_name
-        priced = self.costs.of(query, name, request_data.variables) if isinstance(query, str) else None
-        if priced is not None and priced.requested > self._settings.max_query_cost:
-            return too_costly(priced, self._settings.max_query_cost)
+        plans, query, name, scope = self.plans, request_data.query, request_data.operation_name, request.scope
+        priced = scope.get(PRICED_KEY)
+        if priced is None and isinstance(query, str):  # a request the admission could not read first
+            priced = self.costs.of(query, name, request_data.variables)
+            if priced is not None and priced.requested > self._settings.max_query_cost:
+                return too_costly(priced, self._settings.max_query_cost)
         if plans is not None and isinstance(query, str):
             plan = plans.get(query, name)
             if plan is not None:
                 data = await plan.run(context, request_data.variables)
                 if data is not None:
-                    return ExecutionResult(data=data, errors=None, extensions=cost_extension(priced, data))
+                    return ExecutionResult(data=data, errors=None, extensions=await self._cost(scope, priced, data))
         result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
         if plans is not None and isinstance(query, str) and not result.errors and result.data is not None:
             plans.learn(query, name)
-        if priced is not None:
-            result.extensions = {**(result.extensions or {}), **cost_extension(priced, result.data)}
+        cost = await self._cost(scope, priced, result.data)
+        if cost:
+            result.extensions = {**(result.extensions or {}), **cost}
         return result
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -225,14 +276,6 @@ class GraphQLView(GraphQL):
         return await super().process_result(request, result)
 
 
-def cost_extension(priced: Priced | None, data: dict[str, Any] | None) -> dict[str, Any]:
-    """The answer's ``extensions.cost``: what the operation was priced at before it ran, and
-    what the answer it gave cost."""
-    if priced is None:
-        return {}
-    return {"cost": {"requestedQueryCost": priced.requested, "actualQueryCost": priced.actual(data)}}
-
-
 def too_costly(priced: Priced, maximum: int) -> ExecutionResult:
     """An operation refused before it runs: its cost is above what one operation may cost."""
     error = GraphQLError(
@@ -242,3 +285,20 @@ def too_costly(priced: Priced, maximum: int) -> ExecutionResult:
     )
     return ExecutionResult(data=None, errors=[error], extensions={"cost": {"requestedQueryCost": priced.requested,
                                                                            "actualQueryCost": 0}})
+
+
+def throttled(priced: Priced, outcome: Throttled) -> Response:
+    """429 with Retry-After: the operation may run once enough is given back."""
+    wait = retry_after_header(outcome.retry_after)
+    cost: dict[str, Any] = {"requestedQueryCost": priced.requested, "actualQueryCost": 0}
+    if outcome.charge is not None:
+        cost["throttleStatus"] = throttle_status(outcome.charge, outcome.charge.left)
+    error = {"message": f"{outcome.message} {wait} s", "extensions": {"code": "THROTTLED", "retryAfterSeconds": int(wait)}}
+    body = {"data": None, "errors": [error], "extensions": {"cost": cost}}
+    return Response(orjson.dumps(body), status_code=429, media_type="application/json", headers={"Retry-After": wait})
+
+
+def _answer(result: ExecutionResult) -> Response:
+    """A refusal made before strawberry runs, in the shape it would answer: 200, GraphQL errors."""
+    body = {"data": result.data, "errors": [e.formatted for e in result.errors or ()], "extensions": result.extensions}
+    return Response(orjson.dumps(body), media_type="application/json")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +30,20 @@ def operation_of(body: object, *, extensions: bool = False) -> Operation | None:
     if not (variables is None or isinstance(variables, dict)):
         return None
     return Operation(query, name, variables or {})
+
+
+def query_string_request(query_string: bytes) -> dict[str, Any] | None:
+    """A GET request's GraphQL parameters as a body would hold them; None without a ``query``
+    (the playground) or with ``variables`` that are not JSON."""
+    params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))  # as Starlette reads it
+    if "query" not in params:
+        return None
+    request: dict[str, Any] = {"query": params["query"], "operationName": params.get("operationName")}
+    if "variables" in params:
+        try:
+            request["variables"] = json.loads(params["variables"])
+        except (ValueError, RecursionError):
+            return None
+    if params.get("extensions"):
+        request["extensions"] = params["extensions"]
+    return request

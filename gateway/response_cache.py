@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 from graphql import (
@@ -47,9 +45,10 @@ from graphql import (
 from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.shops.port import KeyKind
 from gateway.auth import KeyDirectory
 from gateway.edge import BODY_KEY, SCOPE_KEY
-from gateway.operations import operation_of
+from gateway.operations import operation_of, query_string_request
 from gateway.shared import ALL_SHOPS, SharedState
 
 PRIVATE_ROOT_FIELDS = frozenset({"me", "cart", "order", "merchant"})
@@ -196,8 +195,12 @@ class ResponseCache:
         max_bytes: int,
         path: str = "/graphql",
         clock: Callable[[], float] = time.time,
+        budgeted_clients: bool = False,
     ) -> None:
         self.app = app
+        # A request that spends a budget must reach the view, which takes from it: a secret
+        # key always, a publishable key when shoppers have budgets (JIMU_CLIENT_BUDGET).
+        self._budgeted_clients = budgeted_clients
         self._keys = keys
         self._shared = shared
         self._ttl = ttl_seconds
@@ -231,7 +234,7 @@ class ResponseCache:
             # what the edge (gateway.edge) read, decoded and checked; nothing when it did not
             body, request = scope.get(BODY_KEY, b""), scope.get(SCOPE_KEY)
         else:
-            request = _query_params(scope.get("query_string", b""))
+            request = query_string_request(scope.get("query_string", b""))
             if request is None:  # the playground, or a GET GraphQL cannot use: not ours to judge
                 await self.app(scope, receive, send)
                 return
@@ -266,7 +269,7 @@ class ResponseCache:
             access = await self._keys.access_for(shop_key)
         except Exception:  # noqa: BLE001 - the app answers it, with its error
             return None
-        if access is None:
+        if access is None or access.kind is KeyKind.SECRET or self._budgeted_clients:
             return None
         declared = self._documents.cacheable(query, name)
         if declared is None:
@@ -393,21 +396,6 @@ def _first_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
     for name, value in raw:
         found.setdefault(name.lower(), value)
     return found
-
-
-def _query_params(query_string: bytes) -> dict[str, Any] | None:
-    params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))  # as Starlette reads it
-    if "query" not in params:
-        return None
-    request: dict[str, Any] = {"query": params["query"], "operationName": params.get("operationName")}
-    if "variables" in params:
-        try:
-            request["variables"] = json.loads(params["variables"])
-        except (ValueError, RecursionError):
-            return None
-    if params.get("extensions"):
-        request["extensions"] = params["extensions"]
-    return request
 
 
 def _replay(body: bytes) -> Receive:

@@ -68,7 +68,7 @@ class Settings:
     trusted_documents: Literal["off", "audit", "require"] = "off"
     secret_key_budget: Rate = Rate(1_000, 100)  # per secret key, unless the shop sets its own
     client_budget: Rate | None = None  # per shopper (else per client address) on publishable keys
-    login_limit: Rate = Rate(30, 0.5)  # shopperLogin per client address
+    login_limit: Rate = Rate(100, 2.0)  # shopperLogin per client address
     claim_limit: Rate = Rate(20, 0.2)  # couponClaim per shopper
     help_limit: Rate = Rate(20, 0.2)  # assistHelp per shopper
     trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-For is believed
@@ -123,7 +123,7 @@ class Settings:
             trusted_documents=_choice(environ, "JIMU_TRUSTED_DOCUMENTS", ("off", "audit", "require")),  # type: ignore[arg-type]
             secret_key_budget=_rate(environ, "JIMU_SECRET_KEY_BUDGET") or Rate(1_000, 100),
             client_budget=_rate(environ, "JIMU_CLIENT_BUDGET"),
-            login_limit=_rate(environ, "JIMU_LOGIN_LIMIT") or Rate(30, 0.5),
+            login_limit=_rate(environ, "JIMU_LOGIN_LIMIT") or Rate(100, 2.0),
             claim_limit=_rate(environ, "JIMU_CLAIM_LIMIT") or Rate(20, 0.2),
             help_limit=_rate(environ, "JIMU_HELP_LIMIT") or Rate(20, 0.2),
             trusted_proxies=_networks(environ, "JIMU_TRUSTED_PROXIES"),

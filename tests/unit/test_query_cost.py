@@ -103,9 +103,10 @@ def _answer(fields: tuple[_Field, ...], rng: random.Random) -> dict[str, Any]:
     ],
 )
 def test_the_count_of_an_answer_is_the_obvious_walks(query):
-    tree = _compile(SCHEMA, query, None)
+    compiled = _compile(SCHEMA, query, None)
     priced = Costs(SCHEMA).of(query, None, None)
-    assert tree is not None and priced is not None
+    assert compiled is not None and priced is not None
+    tree, _ = compiled
     rng = random.Random(7)
     for _ in range(200):
         data = _answer(tree, rng)
