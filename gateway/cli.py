@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from adapters.catalog.entries import CatalogFile
 from adapters.catalog.port import ImportReport, StockMode
 from adapters.db import Database
 from adapters.documents.port import IdTaken
-from adapters.shops.port import KeyKind, ShopExists
+from adapters.shops.port import KeyKind, Shop, ShopExists, TrustedDocuments
 from adapters.shops.rules import HANDLE_PATTERN, hash_key, new_key
 from gateway.catalog_import import (
     ImportFailed,
@@ -190,6 +191,60 @@ async def _create_shop(settings: Settings, handle: str, name: str, keys: dict[Ke
         await upgrade(db)
         shops = sql_adapters(settings, db).shops
         await shops.create_shop(handle, name, {kind: hash_key(key) for kind, key in keys.items()})
+    finally:
+        await db.dispose()
+
+
+@shop_app.command("policy")
+def shop_policy(
+    handle: Annotated[str, typer.Argument(help="The shop's handle.")],
+    trusted_documents: Annotated[str | None, typer.Option(
+        "--trusted-documents", help="off, audit or require for the publishable key; default: the deployment's.")] = None,
+    budget: Annotated[str | None, typer.Option(
+        "--budget", help="A secret key's bucket as POINTS/RESTORED-PER-SECOND (whole numbers), or default.")] = None,
+) -> None:
+    """Show a shop's policy at the edge, changing what the options say (the rest is kept)."""
+    modes = {"default": None, **{mode.value: mode for mode in TrustedDocuments}}
+    if trusted_documents is not None and trusted_documents not in modes:
+        err.print("[red]--trusted-documents:[/red] give off, audit, require or default")
+        raise typer.Exit(2)
+    points = restore = None
+    if budget is not None and budget != "default":
+        size, _, rate = budget.partition("/")
+        if not (size.isdigit() and rate.isdigit() and int(size) >= 1 and 1 <= int(rate) <= 1_000_000):
+            err.print("[red]--budget:[/red] give POINTS/RESTORED-PER-SECOND, e.g. 2000/200, or default")
+            raise typer.Exit(2)
+        points, restore = int(size), int(rate)
+    found = asyncio.run(_shop_policy(_settings(), handle, trusted_documents, modes, budget, points, restore))
+    if found is None:
+        err.print(f"[red]no shop {handle!r}[/red]")
+        raise typer.Exit(1)
+    policy, settings = found.policy, _settings()
+    documents = policy.trusted_documents.value if policy.trusted_documents else f"{settings.trusted_documents} (the deployment's)"
+    rate = (f"{policy.budget_points}/{policy.budget_restore}" if policy.budget_points is not None else
+            f"{settings.secret_key_budget.points}/{settings.secret_key_budget.per_second:g} (the deployment's)")
+    out.print(f"{handle}: trusted documents {documents}; a secret key's budget {rate} points")
+
+
+async def _shop_policy(
+    settings: Settings, handle: str, documents: str | None, modes: dict[str, TrustedDocuments | None],
+    budget: str | None, points: int | None, restore: int | None,
+) -> Shop | None:
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        shops = sql_adapters(settings, db).shops
+        [shop] = await shops.shops_by_handle([handle])
+        if shop is None:
+            return None
+        policy = shop.policy
+        if documents is not None:
+            policy = replace(policy, trusted_documents=modes[documents])
+        if budget is not None:
+            policy = replace(policy, budget_points=points, budget_restore=restore)
+        if policy == shop.policy:
+            return shop
+        return await shops.set_policy(shop.id, policy)
     finally:
         await db.dispose()
 
