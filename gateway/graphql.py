@@ -7,6 +7,7 @@ from functools import cache, partial
 from typing import Any
 
 import orjson
+import strawberry
 from cross_web import HTTPException
 from graphql import GraphQLError, StringValueNode, ValidationRule
 from starlette.requests import Request
@@ -24,7 +25,6 @@ from strawberry.extensions import (
 )
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -68,6 +68,7 @@ from schema.shops import Shop, Shopper
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
+MAX_QUERY_COST_DEFAULT = Settings().max_query_cost  # what the schema's words say; JIMU_MAX_QUERY_COST sets it
 
 
 class NoNulInStrings(ValidationRule):
@@ -92,6 +93,33 @@ class InvalidateOnMerchantWrite(SchemaExtension):
             await context.invalidate((await context.shop()).id)
 
 
+QUERY_DOC = f"""The storefront's reads (a shop key in X-Jimu-Key; a shopper's token for me, cart, order).
+
+Every operation is priced before it runs: an object 1, a scalar or enum 0, a root mutation field 10,
+a connection's edges and nodes times its first/last, another list times its declared maximum. Every
+answer says extensions.cost {{ requestedQueryCost actualQueryCost throttleStatus }}, throttleStatus where
+a budget was charged: a secret key's bucket (1,000 points, 100 a second, unless the shop sets its
+own), a client budget when the deployment sets one. A publishable key shares no bucket.
+
+Refusals before an operation runs, as extensions.code: MAX_COST_EXCEEDED (above
+{MAX_QUERY_COST_DEFAULT:,} points or the bucket's size), THROTTLED (HTTP 429 with Retry-After and
+extensions.retryAfterSeconds: too little left in a budget or a limit), PERSISTED_QUERY_NOT_FOUND (a
+persisted-query hash the server does not know: send the document with it), PERSISTED_QUERY_HASH_MISMATCH,
+PERSISTED_QUERY_NOT_IN_LIST (a shop that runs trusted documents only), BAD_REQUEST (a body, query
+string or header the edge refuses), BAD_USER_INPUT (a malformed or repeated X-Jimu-Scene or
+X-Jimu-Channel). Limits: depth {MAX_DEPTH}, {MAX_ALIASES} aliases, {MAX_TOKENS:,} tokens."""
+MUTATION_DOC = """The storefront's and the merchant's writes: expected failures are userErrors on the payload.
+
+Limits on the mutations scripts abuse, one point a call (each alias counts), THROTTLED past them:
+shopperLogin per client address (100, then 2 a second), couponClaim and assistHelp per shopper (20,
+then one every 5 seconds), unless the deployment sets others."""
+
+
+def _root(name: str, types: tuple[type, ...], description: str) -> type:
+    """One root type of the capabilities' fields, documented (strawberry's merge_types, with words)."""
+    return strawberry.type(type(name, types, {}), description=description)
+
+
 @cache
 def build_schema() -> JimuSchema:
     """The schema; built on first use (not at import) and shared, as it holds no state."""
@@ -103,11 +131,12 @@ def build_schema() -> JimuSchema:
         NoNulInStrings,
     ]
     return JimuSchema(
-        query=merge_types("Query", (GoodsQuery, CartQuery, ShopperQuery, OrderQuery, MembersQuery, MerchantQuery)),
-        mutation=merge_types(
+        query=_root("Query", (GoodsQuery, CartQuery, ShopperQuery, OrderQuery, MembersQuery, MerchantQuery), QUERY_DOC),
+        mutation=_root(
             "Mutation",
             (ShopperMutation, CouponMutation, MembersMutation, CartMutation, OrderMutation, PaymentMutation,
              InventoryMutation, MerchantMutation),
+            MUTATION_DOC,
         ),
         types=[Shop, Shopper, Category, Product, Sku, CouponTemplate, Coupon, AssistCampaign, Assist, Cart, Order, Payment],
         # Classes or factories, never instances: strawberry makes one per request.

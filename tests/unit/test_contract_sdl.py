@@ -38,3 +38,14 @@ def test_the_check_sees_a_dropped_field():
         "type PageInfo {", "type PageInfo {\n  pageNumber: Int!"))
     served = build_schema()._schema
     assert [c.description for c in find_breaking_changes(contract, served)] == ["Field PageInfo.pageNumber was removed."]
+
+
+def test_the_refusal_codes_and_limits_are_in_the_schemas_own_words():
+    served = build_schema()._schema
+    query, mutation = served.query_type, served.mutation_type
+    assert query is not None and mutation is not None
+    for code in ("MAX_COST_EXCEEDED", "THROTTLED", "PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_IN_LIST",
+                 "extensions.cost", "10,000 points"):
+        assert code in (query.description or ""), code
+    for limited in ("shopperLogin per client address", "couponClaim and assistHelp per shopper"):
+        assert limited in (mutation.description or ""), limited
