@@ -28,9 +28,10 @@ log = logging.getLogger("jimu.budgets")
 _PREFIX = "jimu:bucket:"
 _MAX_LOCAL = 100_000  # idle buckets past this are forgotten (forgotten is full)
 
-# KEYS[1]: the bucket. ARGV: points, per second, cost. Returns: taken (0/1), what is left
-# (thousandths of a point), milliseconds until the cost would be there.
-_TAKE = """
+# KEYS[1]: the bucket. ARGV: points, per second, cost (negative: a refund, always given, up
+# to the size). Returns: taken (0/1), what is left (thousandths of a point), milliseconds
+# until the cost would be there.
+_MOVE = """
 local points, rate, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
@@ -38,26 +39,16 @@ local held = redis.call('HMGET', KEYS[1], 'level', 'at')
 local level, at = tonumber(held[1]), tonumber(held[2])
 if level == nil then level, at = points, now end
 level = math.min(points, level + math.max(0, now - at) * rate)
-local taken = 0
-if level >= cost then level = level - cost; taken = 1 end
+local taken, wait = 0, 0
+if level >= cost then
+  level = math.min(points, level - cost)
+  taken = 1
+else
+  wait = math.ceil((cost - level) / rate * 1000)
+end
 redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil((points - level) / rate * 1000) + 1000)
-local wait = 0
-if taken == 0 then wait = math.ceil((cost - level) / rate * 1000) end
 return {taken, math.floor(level * 1000), wait}
-"""
-# KEYS[1]: the bucket. ARGV: points, per second, refund. Gives back what an answer did not use.
-_GIVE = """
-local points, rate, refund = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local held = redis.call('HMGET', KEYS[1], 'level', 'at')
-local level, at = tonumber(held[1]), tonumber(held[2])
-if level == nil then return math.floor(points * 1000) end
-level = math.min(points, level + math.max(0, now - at) * rate + refund)
-redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((points - level) / rate * 1000) + 1000)
-return math.floor(level * 1000)
 """
 
 
@@ -87,19 +78,15 @@ class LocalBuckets:
 
     async def take(self, key: str, rate: Rate, cost: int) -> Taken:
         level, now = self._level(key, rate)
-        if level >= cost:
-            self._keep(key, level - cost, now)
-            return Taken(True, level - cost, 0.0)
+        if level >= cost:  # a negative cost is a refund: always given, up to the size
+            left = min(float(rate.points), level - cost)
+            self._keep(key, left, now)
+            return Taken(True, left, 0.0)
         self._keep(key, level, now)
         return Taken(False, level, (cost - level) / rate.per_second)
 
     async def give(self, key: str, rate: Rate, refund: int) -> float:
-        if key not in self._held:
-            return float(rate.points)
-        level, now = self._level(key, rate)
-        level = min(rate.points, level + refund)
-        self._keep(key, level, now)
-        return level
+        return (await self.take(key, rate, -refund)).left
 
     async def close(self) -> None:
         return None
@@ -123,25 +110,20 @@ class RedisBuckets:
 
         self._redis = aioredis.Redis.from_url(url)
         self._errors: tuple[type[BaseException], ...] = (aioredis.RedisError, OSError)
-        self._take = self._redis.register_script(_TAKE)
-        self._give = self._redis.register_script(_GIVE)
+        self._move = self._redis.register_script(_MOVE)
         self._local = LocalBuckets()
         self._warned = 0.0
 
     async def take(self, key: str, rate: Rate, cost: int) -> Taken:
         try:
-            taken, left, wait = await self._take(keys=[_PREFIX + key], args=[rate.points, rate.per_second, cost])
+            taken, left, wait = await self._move(keys=[_PREFIX + key], args=[rate.points, rate.per_second, cost])
         except self._errors as exc:
             self._fell_back(exc)
             return await self._local.take(key, rate, cost)
         return Taken(bool(taken), int(left) / 1000, int(wait) / 1000)
 
     async def give(self, key: str, rate: Rate, refund: int) -> float:
-        try:
-            return int(await self._give(keys=[_PREFIX + key], args=[rate.points, rate.per_second, refund])) / 1000
-        except self._errors as exc:
-            self._fell_back(exc)
-            return await self._local.give(key, rate, refund)
+        return (await self.take(key, rate, -refund)).left
 
     async def close(self) -> None:
         try:
