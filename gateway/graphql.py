@@ -105,7 +105,8 @@ Refusals before an operation runs, as extensions.code: MAX_COST_EXCEEDED (above
 {MAX_QUERY_COST_DEFAULT:,} points or the bucket's size), THROTTLED (HTTP 429 with Retry-After and
 extensions.retryAfterSeconds: too little left in a budget or a limit), PERSISTED_QUERY_NOT_FOUND (a
 persisted-query hash the server does not know: send the document with it), PERSISTED_QUERY_HASH_MISMATCH,
-PERSISTED_QUERY_NOT_IN_LIST (a shop that runs trusted documents only), BAD_REQUEST (a body, query
+PERSISTED_QUERY_NOT_IN_LIST (a documentId the shop does not trust), QUERY_NOT_IN_SAFELIST (HTTP 403: a
+shop that runs trusted documents only), SERVICE_UNAVAILABLE, BAD_REQUEST (a body, query
 string or header the edge refuses), BAD_USER_INPUT (a malformed or repeated X-Jimu-Scene or
 X-Jimu-Channel). Limits: depth {MAX_DEPTH}, {MAX_ALIASES} aliases, {MAX_TOKENS:,} tokens."""
 MUTATION_DOC = """The storefront's and the merchant's writes: expected failures are userErrors on the payload.

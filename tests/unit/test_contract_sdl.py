@@ -44,7 +44,7 @@ def test_the_refusal_codes_and_limits_are_in_the_schemas_own_words():
     served = build_schema()._schema
     query, mutation = served.query_type, served.mutation_type
     assert query is not None and mutation is not None
-    for code in ("MAX_COST_EXCEEDED", "THROTTLED", "PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_IN_LIST",
+    for code in ("MAX_COST_EXCEEDED", "THROTTLED", "PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_IN_LIST", "QUERY_NOT_IN_SAFELIST",
                  "extensions.cost", "10,000 points"):
         assert code in (query.description or ""), code
     for limited in ("shopperLogin per client address", "couponClaim and assistHelp per shopper"):
