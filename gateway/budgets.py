@@ -26,6 +26,7 @@ from gateway.settings import Rate
 log = logging.getLogger("jimu.budgets")
 
 _PREFIX = "jimu:bucket:"
+RETRY_REDIS_SECONDS = 5
 _MAX_LOCAL = 100_000  # idle buckets past this are forgotten (forgotten is full)
 
 # KEYS[1]: the bucket. ARGV: points, per second, cost (negative: a refund, always given, up
@@ -108,13 +109,17 @@ class RedisBuckets:
         # Imported here: the single-process default must not need the package loaded.
         from redis import asyncio as aioredis
 
-        self._redis = aioredis.Redis.from_url(url)
+        # A take is on every charged request's path: a Redis that does not answer must cost
+        # a quarter second once, then nothing until it is tried again.
+        self._redis = aioredis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
         self._errors: tuple[type[BaseException], ...] = (aioredis.RedisError, OSError)
         self._move = self._redis.register_script(_MOVE)
         self._local = LocalBuckets()
-        self._warned = 0.0
+        self._down_until = 0.0
 
     async def take(self, key: str, rate: Rate, cost: int) -> Taken:
+        if time.monotonic() < self._down_until:
+            return await self._local.take(key, rate, cost)
         try:
             taken, left, wait = await self._move(keys=[_PREFIX + key], args=[rate.points, rate.per_second, cost])
         except self._errors as exc:
@@ -132,10 +137,9 @@ class RedisBuckets:
             pass
 
     def _fell_back(self, exc: BaseException) -> None:
-        now = time.monotonic()
-        if now - self._warned > 30:  # once in a while, not once a request
-            self._warned = now
-            log.warning("redis did not answer: budgets are this worker's own until it does: %s", exc)
+        self._down_until = time.monotonic() + RETRY_REDIS_SECONDS
+        log.warning("redis did not answer: budgets are this worker's own for %d s, then it is tried again: %s",
+                    RETRY_REDIS_SECONDS, exc)
 
 
 def buckets_for(redis_url: str | None) -> Buckets:

@@ -70,8 +70,10 @@ def serve(
         _print_demo(host, port)
     # uvicorn's access line ("POST /graphql 200") says nothing a GraphQL operator can use and
     # costs a write per request, a seventh of a cached answer's CPU: off unless asked for.
+    # uvicorn would believe X-Forwarded-For from any local peer; whose address a request is
+    # is the gateway's to decide (JIMU_TRUSTED_PROXIES), so the peer is left as it is.
     uvicorn.run("gateway.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=access_log)
+                access_log=access_log, proxy_headers=False)
 
 
 async def _prepare(settings: Settings, demo: bool) -> None:

@@ -14,13 +14,16 @@ the page sizes its variables give, so a request's cost is one walk of the tree.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -40,6 +43,7 @@ from graphql import (
     VariableNode,
     get_named_type,
     parse,
+    validate,
 )
 
 from schema.common import MAX_PAGE
@@ -47,6 +51,7 @@ from schema.common import MAX_PAGE
 OBJECT_COST = 1
 MUTATION_COST = 10
 DEFAULT_LIST_SIZE = 10
+MAX_SELECTIONS = 20_000  # a document expanding past this is priced at its size, unwalked
 # The most a list without a page argument holds, where that is not DEFAULT_LIST_SIZE:
 # enough for what a storefront shows, no more.
 LIST_SIZES: Mapping[str, int] = {
@@ -76,6 +81,8 @@ class _Page:
     def size(self, variables: Mapping[str, Any]) -> int:
         for given in (self.last, self.first):
             value = variables.get(given[0], given[1]) if isinstance(given, tuple) else given
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # 100.0 is an Int to GraphQL: it must cost as 100
             if isinstance(value, int) and not isinstance(value, bool):
                 return min(max(value, 0), MAX_PAGE)
         return self.default
@@ -114,9 +121,14 @@ class _Field:
 class Costs:
     """Compiled documents' costs, per worker (least recently used out first)."""
 
-    def __init__(self, schema: GraphQLSchema, max_documents: int = 1024) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, max_documents: int = 1024, *, limits: Sequence[type[ASTValidationRule]] = (),
+        max_tokens: int | None = None,
+    ) -> None:
         self._schema = schema
-        self._compiled: OrderedDict[tuple[str, str | None], _Compiled | None] = OrderedDict()
+        self._limits = list(limits)  # checked before a document is priced: its size bounds the work
+        self._max_tokens = max_tokens
+        self._compiled: OrderedDict[tuple[str, str | None], _Compiled | _TooLarge | None] = OrderedDict()
         self._max = max_documents
 
     def of(self, query: str, operation_name: str | None, variables: Mapping[str, Any] | None) -> Priced | None:
@@ -127,11 +139,28 @@ class Costs:
             self._compiled.move_to_end(key)
             compiled = self._compiled[key]
         else:
-            found = _compile(self._schema, query, operation_name)
-            compiled = self._compiled[key] = None if found is None else _Compiled(*found)
+            found = _compile(self._schema, query, operation_name, self._limits, self._max_tokens)
+            if found is None or isinstance(found, _TooLarge):
+                compiled = self._compiled[key] = found
+            else:
+                compiled = self._compiled[key] = _Compiled(*found)
             if len(self._compiled) > self._max:
                 self._compiled.popitem(last=False)
         return None if compiled is None else compiled.priced(variables or {})
+
+
+@dataclass(frozen=True, slots=True)
+class _TooLarge:
+    """A document that expands past MAX_SELECTIONS: priced at its expanded size, never walked."""
+
+    selections: int
+
+    def priced(self, variables: Mapping[str, Any]) -> Priced:
+        return Priced(self.selections, _nothing, ())
+
+
+def _nothing(_: Mapping[str, Any]) -> int:
+    return 0
 
 
 class _Compiled:
@@ -190,7 +219,7 @@ def _counter(tree: tuple[_Field, ...]) -> Callable[[Mapping[str, Any]], int]:
     of 20 products: 270 µs, against 60 µs to serialize it). Subtrees that cannot vary are
     counted without a visit (``_Field.each``). Keys go in as ``repr`` of GraphQL names."""
     lines = ["def count(value0):", "    total = 0"]
-    names = iter(range(1, 10_000))
+    names = itertools.count(1)
 
     def emit(fields: tuple[_Field, ...], holder: str, depth: int) -> None:
         pad = "    " * depth
@@ -224,19 +253,25 @@ def _counter(tree: tuple[_Field, ...]) -> Callable[[Mapping[str, Any]], int]:
     return namespace["count"]  # type: ignore[no-any-return]
 
 
-def _compile(schema: GraphQLSchema, query: str, operation_name: str | None) -> tuple[tuple[_Field, ...], bool] | None:
-    """The document's tree, and whether it is a mutation; None when it names no one operation."""
+def _compile(
+    schema: GraphQLSchema, query: str, operation_name: str | None,
+    limits: list[type[ASTValidationRule]] | None = None, max_tokens: int | None = None,
+) -> tuple[tuple[_Field, ...], bool] | _TooLarge | None:
+    """The document's tree, and whether it is a mutation; None when it names no one operation
+    or breaks a limit (the executor then says what is wrong with it)."""
     try:
-        document = parse(query)
+        document = parse(query, max_tokens=max_tokens)
     except GraphQLError:
         return None
-    operations = [
-        d for d in document.definitions
-        if isinstance(d, OperationDefinitionNode) and (operation_name is None or (d.name and d.name.value == operation_name))
-    ]
-    if len(operations) != 1:
+    operation = _operation(document, operation_name)
+    if operation is None:
         return None
-    [operation] = operations
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    expanded = _expanded_size(operation, fragments)
+    if expanded > MAX_SELECTIONS:  # before validation, whose rules walk every expansion
+        return _TooLarge(expanded)
+    if limits and validate(schema, document, limits):
+        return None
     root = schema.get_root_type(operation.operation)
     if root is None:
         return None
@@ -245,7 +280,6 @@ def _compile(schema: GraphQLSchema, query: str, operation_name: str | None) -> t
         for d in operation.variable_definitions or ()
         if isinstance(d.default_value, IntValueNode)
     }
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     mutation = operation.operation is OperationType.MUTATION
     own = MUTATION_COST if mutation else OBJECT_COST
     return _Compiler(schema, fragments, defaults).selections(root, operation.selection_set, root_cost=own), mutation
@@ -322,6 +356,40 @@ def _merged(fields: list[_Field]) -> tuple[_Field, ...]:
         held = by_key.get(field.key)
         by_key[field.key] = field if held is None else replace(held, below=_merged([*held.below, *field.below]))
     return tuple(by_key.values())
+
+
+def _operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
+    operations = [
+        d for d in document.definitions
+        if isinstance(d, OperationDefinitionNode) and (operation_name is None or (d.name and d.name.value == operation_name))
+    ]
+    return operations[0] if len(operations) == 1 else None
+
+
+def _expanded_size(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> int:
+    """How many selections the operation holds once every fragment spread is written out.
+    Each fragment is sized once: a few lines that spread a fragment twice, which spreads
+    another twice, expand to millions, and must be refused before anything walks them."""
+    sizes: dict[str, int] = {}
+
+    def size(selection_set: SelectionSetNode | None, visiting: frozenset[str]) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set is not None else ():
+            if isinstance(selection, FieldNode):
+                total += 1 + size(selection.selection_set, visiting)
+            elif isinstance(selection, InlineFragmentNode):
+                total += size(selection.selection_set, visiting)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is None or name in visiting:
+                    continue  # unknown or a cycle: validation says so
+                if name not in sizes:
+                    sizes[name] = size(fragment.selection_set, visiting | {name})
+                total += sizes[name]
+        return total
+
+    return size(operation.selection_set, frozenset())
 
 
 def _definition(parent: Any, name: str) -> GraphQLField | None:

@@ -95,14 +95,12 @@ class Documents:
         if request is None:  # not JSON, or the playground page: not ours to judge
             await self.app(scope, receive, send)
             return
-        try:
+        try:  # only what this stage does: the stages behind answer their own failures
             named = named_in(request)
             access = await self._access(scope)
             policy = self._policy(scope, access)
-            if named.document_id is None and named.sha256 is None and policy is TrustedDocuments.OFF:
-                await self.app(scope, receive, send)  # the common case: untouched
-                return
-            query = await self._document(named, access, policy, request.get("operationName"))
+            untouched = named.document_id is None and named.sha256 is None and policy is TrustedDocuments.OFF
+            query = None if untouched else await self._document(named, access, policy, request.get("operationName"))
         except Refused as refused:
             await _refusal(refused)(scope, receive, send)
             return
@@ -111,7 +109,7 @@ class Documents:
             await _refusal(Refused(503, "persisted documents are not available just now; try again",
                                    "SERVICE_UNAVAILABLE"))(scope, receive, send)
             return
-        if query is None:  # nothing to put in: strawberry says what is missing
+        if query is None:  # the common case (untouched), or nothing to put in: strawberry says what is missing
             await self.app(scope, receive, send)
             return
         if named.document_id is None and named.sha256 is None:

@@ -102,7 +102,7 @@ a budget was charged: a secret key's bucket (1,000 points, 100 a second, unless 
 own), a client budget when the deployment sets one. A publishable key shares no bucket.
 
 Refusals before an operation runs, as extensions.code: MAX_COST_EXCEEDED (above
-{MAX_QUERY_COST_DEFAULT:,} points or the bucket's size), THROTTLED (HTTP 429 with Retry-After and
+JIMU_MAX_QUERY_COST, {MAX_QUERY_COST_DEFAULT:,} points by default, or the bucket's size), THROTTLED (HTTP 429 with Retry-After and
 extensions.retryAfterSeconds: too little left in a budget or a limit), PERSISTED_QUERY_NOT_FOUND (a
 persisted-query hash the server does not know: send the document with it), PERSISTED_QUERY_HASH_MISMATCH,
 PERSISTED_QUERY_NOT_IN_LIST (a documentId the shop does not trust), QUERY_NOT_IN_SAFELIST (HTTP 403: a
@@ -122,15 +122,19 @@ def _root(name: str, types: tuple[type, ...], description: str) -> type:
 
 
 @cache
-def build_schema() -> JimuSchema:
-    """The schema; built on first use (not at import) and shared, as it holds no state."""
-    # The limiters' rule classes are made once: ValidationCache keys on the rule
-    # classes, and a limiter built per request makes new ones, so nothing would hit.
-    limit_rules = [
+def limit_rules() -> list[type[ValidationRule]]:
+    """The document limits, as validation rules. Made once: ValidationCache keys on the rule
+    classes, and a limiter built per request makes new ones, so nothing would hit."""
+    return [
         *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
         NoNulInStrings,
     ]
+
+
+@cache
+def build_schema() -> JimuSchema:
+    """The schema; built on first use (not at import) and shared, as it holds no state."""
     return JimuSchema(
         query=_root("Query", (GoodsQuery, CartQuery, ShopperQuery, OrderQuery, MembersQuery, MerchantQuery), QUERY_DOC),
         mutation=_root(
@@ -145,7 +149,7 @@ def build_schema() -> JimuSchema:
             partial(ParserCache, maxsize=512),
             partial(ValidationCache, maxsize=512),
             partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-            partial(AddValidationRules, limit_rules),
+            partial(AddValidationRules, limit_rules()),
             TagValidationErrors,
             InvalidateOnMerchantWrite,
         ],
@@ -171,7 +175,8 @@ class GraphQLView(GraphQL):
         self._reference = reference
         self._invalidate = invalidate
         self.plans = Plans(schema._schema, schema.config.name_converter) if settings.fast_path else None
-        self.costs = Costs(schema._schema)
+        # Priced only once the document keeps the limits: a deep one is refused before it costs.
+        self.costs = Costs(schema._schema, limits=limit_rules(), max_tokens=MAX_TOKENS)
         self.admission = Admission(settings, keys, tokens, buckets)
         self._settings = settings
         self._adapters = adapters
@@ -205,13 +210,15 @@ class GraphQLView(GraphQL):
             body = request.scope.get(SCOPE_KEY)  # the edge decoded and checked it
         else:
             body = query_string_request(request.scope.get("query_string", b""))
-        operation = operation_of(body, extensions=True)
+        operation = operation_of(body, lenient=True)
         if operation is None:
-            return None  # strawberry reads it, and says what is wrong with it
+            return None  # strawberry cannot run it either, and says why
         priced = self.costs.of(operation.query, operation.name, operation.variables)
         if priced is None:
             return None
         request.scope[PRICED_KEY] = priced
+        if priced.mutations and request.method == "GET":
+            return None  # strawberry refuses it (400): nothing to charge
         if priced.requested > self._settings.max_query_cost:
             return _answer(too_costly(priced, self._settings.max_query_cost))
         outcome = await self.admission.admit(request, priced)
@@ -223,16 +230,19 @@ class GraphQLView(GraphQL):
             request.scope[CHARGE_KEY] = outcome
         return None
 
-    async def _cost(self, scope: Scope, priced: Priced | None, data: dict[str, Any] | None) -> dict[str, Any]:
-        """The answer's ``extensions.cost``: the price, what the answer cost, and the bucket it
-        was charged to once what it did not use is given back."""
+    async def _settle_cost(
+        self, scope: Scope, priced: Priced | None, data: dict[str, Any] | None, failed: bool = False
+    ) -> dict[str, Any]:
+        """The answer's ``extensions.cost``: the price and what the answer cost; where a bucket
+        was charged, what the answer did not use is given back and its status told. An answer
+        with errors gives nothing back: a null its errors made says nothing of the work done."""
         if priced is None:
             return {}
         actual = priced.actual(data)
         cost: dict[str, Any] = {"requestedQueryCost": priced.requested, "actualQueryCost": actual}
         charge = scope.get(CHARGE_KEY)
         if charge is not None:
-            cost["throttleStatus"] = await self.admission.settle(charge, actual)
+            cost["throttleStatus"] = await self.admission.settle(charge, priced.requested if failed else actual)
         return {"cost": cost}
 
     async def _planned(self, request: Request) -> Response | None:
@@ -256,7 +266,7 @@ class GraphQLView(GraphQL):
         data = await plan.run(await self.get_context(request, None), operation.variables)
         if data is None:
             return None
-        body = {"data": data, "extensions": await self._cost(request.scope, request.scope.get(PRICED_KEY), data)}
+        body = {"data": data, "extensions": await self._settle_cost(request.scope, request.scope.get(PRICED_KEY), data)}
         return Response(orjson.dumps(body), media_type="application/json")
 
     def encode_json(self, data: object) -> bytes:
@@ -288,11 +298,16 @@ class GraphQLView(GraphQL):
             if plan is not None:
                 data = await plan.run(context, request_data.variables)
                 if data is not None:
-                    return ExecutionResult(data=data, errors=None, extensions=await self._cost(scope, priced, data))
-        result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+                    return ExecutionResult(data=data, errors=None, extensions=await self._settle_cost(scope, priced, data))
+        try:
+            result = await super().execute_single(request, request_adapter, sub_response, context, root_value,
+                                                  request_data)
+        except HTTPException:
+            await self._settle_cost(scope, priced, None)  # refused unrun (a mutation over GET): all given back
+            raise
         if plans is not None and isinstance(query, str) and not result.errors and result.data is not None:
             plans.learn(query, name)
-        cost = await self._cost(scope, priced, result.data)
+        cost = await self._settle_cost(scope, priced, result.data, failed=bool(result.errors))
         if cost:
             result.extensions = {**(result.extensions or {}), **cost}
         return result

@@ -15,14 +15,16 @@ class Operation:
     variables: dict[str, Any]
 
 
-def operation_of(body: object, *, extensions: bool = False) -> Operation | None:
+def operation_of(body: object, *, extensions: bool = False, lenient: bool = False) -> Operation | None:
     """The query, operation name and variables of a decoded JSON body, or None when the body
     is not one plain GraphQL request (then strawberry answers it, with its error). With
-    ``extensions``, an ``extensions`` member is allowed (and ignored) when empty."""
+    ``extensions``, an ``extensions`` member is allowed (and ignored) when empty. With
+    ``lenient``, whatever strawberry would run: other members and extensions are ignored, as
+    it ignores them (what prices and charges an operation must see every one that runs)."""
     if not isinstance(body, dict):
         return None
     allowed = {"query", "variables", "operationName", "extensions"} if extensions else {"query", "variables", "operationName"}
-    if body.keys() - allowed or body.get("extensions"):
+    if not lenient and (body.keys() - allowed or body.get("extensions")):
         return None
     query, name, variables = body.get("query"), body.get("operationName"), body.get("variables")
     if not isinstance(query, str) or not (name is None or isinstance(name, str)):

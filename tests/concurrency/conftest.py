@@ -35,7 +35,7 @@ def running_server(settings: Settings, **env: str) -> Iterator[str]:
            "JIMU_RESPONSE_CACHE_SECONDS": "0", "JIMU_REFERENCE_CACHE_SECONDS": "0", **env}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "gateway.app:create_app_from_env", "--factory", "--workers", str(WORKERS),
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-proxy-headers"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
