@@ -25,7 +25,13 @@ from starlette.requests import Request
 
 from adapters.shops.port import KeyKind
 from adapters.shops.rules import hash_key
-from gateway.auth import InvalidToken, KeyDirectory, ShopAccess, ShopperTokens
+from gateway.auth import (
+    InvalidToken,
+    KeyDirectory,
+    ShopAccess,
+    ShopperTokens,
+    access_in,
+)
 from gateway.budgets import Buckets
 from gateway.cost import Priced
 from gateway.settings import Rate, Settings
@@ -76,7 +82,7 @@ class Admission:
     async def admit(self, request: Request, priced: Priced) -> Charge | Throttled | TooCostly | None:
         """The operation's charge (None: no bucket applies), or why it may not run now."""
         key = request.headers.get("x-jimu-key", "").strip()
-        access = await self._keys.access_for(key) if key else None
+        access = await access_in(self._keys, request.scope)
         if access is None:
             return None  # the resolvers say what is wrong with the key
         shop_id = access.shop.id

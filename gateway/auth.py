@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -12,6 +14,7 @@ from adapters.shops.rules import hash_key
 
 _ALGORITHM = "HS256"  # pinned: a token naming any other algorithm is refused
 _ISSUER = "jimu"
+_ACCESS_KEY = "jimu.access"  # the scope's memo of the key's access
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,19 @@ class KeyDirectory:
             self._hits.clear()
         self._hits[key_hash] = (time.monotonic() + self._ttl, access)
         return access
+
+
+async def access_in(keys: KeyDirectory, scope: MutableMapping[str, Any]) -> ShopAccess | None:
+    """The access of the request's ``X-Jimu-Key`` (its first value, as Starlette reads it),
+    resolved once per request: every stage on the way asks for it, and a key is hashed to be
+    looked up. None without a key or for an unknown one."""
+    if _ACCESS_KEY in scope:
+        return scope[_ACCESS_KEY]  # type: ignore[no-any-return]
+    key = next((value for name, value in scope.get("headers", ()) if name == b"x-jimu-key"), b"")
+    text = key.decode("latin-1").strip()
+    access = await keys.access_for(text) if text else None
+    scope[_ACCESS_KEY] = access
+    return access
 
 
 class InvalidToken(Exception):

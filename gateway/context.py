@@ -10,7 +10,13 @@ from starlette.requests import Request
 from adapters.orders.checkout import Checkout
 from adapters.payments.cashier import Cashier
 from adapters.shops.port import KeyKind, Shop
-from gateway.auth import InvalidToken, KeyDirectory, ShopAccess, ShopperTokens
+from gateway.auth import (
+    InvalidToken,
+    KeyDirectory,
+    ShopAccess,
+    ShopperTokens,
+    access_in,
+)
 from gateway.edge import ATTRIBUTION_KEY
 from gateway.loaders import Loaders
 from gateway.reference import ReferenceCache
@@ -58,7 +64,7 @@ class Context:
             key = self.request.headers.get("x-jimu-key", "").strip()
             if not key:
                 raise Unauthenticated("send a shop key in the X-Jimu-Key header")
-            access = await self._keys.access_for(key)
+            access = await access_in(self._keys, self.request.scope)
             if access is None:
                 raise Unauthenticated("the X-Jimu-Key is not a key of any shop")
             self._access = access

@@ -43,7 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.documents.rules import SHA256_PATTERN, id_problem, sha256_of
 from adapters.shops.port import KeyKind, TrustedDocuments
-from gateway.auth import KeyDirectory, ShopAccess
+from gateway.auth import KeyDirectory, ShopAccess, access_in
 from gateway.document_cache import DocumentTexts, TrustedLists
 from gateway.document_check import document_problem
 from gateway.edge import BODY_KEY, SCOPE_KEY, Refused, graphql_refusal
@@ -119,8 +119,7 @@ class Documents:
         await self.app(scope, receive, send)
 
     async def _access(self, scope: Scope) -> ShopAccess | None:
-        key = _header(scope, b"x-jimu-key").strip()
-        return await self._keys.access_for(key) if key else None
+        return await access_in(self._keys, scope)
 
     def _policy(self, scope: Scope, access: ShopAccess | None) -> TrustedDocuments:
         """The policy this request meets: only a publishable key's, outside the dev playground."""

@@ -46,7 +46,7 @@ from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.shops.port import KeyKind
-from gateway.auth import KeyDirectory
+from gateway.auth import KeyDirectory, access_in
 from gateway.edge import BODY_KEY, SCOPE_KEY
 from gateway.operations import operation_of, query_string_request
 from gateway.shared import ALL_SHOPS, SharedState
@@ -238,7 +238,7 @@ class ResponseCache:
             if request is None:  # the playground, or a GET GraphQL cannot use: not ours to judge
                 await self.app(scope, receive, send)
                 return
-        key = await self._cache_key(headers, request)
+        key = await self._cache_key(scope, headers, request)
         if key is None:
             await self.app(scope, receive, _with_headers(send, _NO_STORE) if method == "GET" else send)
             return
@@ -257,7 +257,9 @@ class ResponseCache:
         else:
             await _send(send, 200, [(b"content-type", b"application/json")], entry.body)
 
-    async def _cache_key(self, headers: dict[bytes, bytes], request: dict[str, Any] | None) -> tuple[int, str] | None:
+    async def _cache_key(
+        self, scope: Scope, headers: dict[bytes, bytes], request: dict[str, Any] | None
+    ) -> tuple[int, str] | None:
         operation = operation_of(request, extensions=True)
         if operation is None:
             return None
@@ -266,7 +268,7 @@ class ResponseCache:
         if not shop_key:
             return None
         try:
-            access = await self._keys.access_for(shop_key)
+            access = await access_in(self._keys, scope)
         except Exception:  # noqa: BLE001 - the app answers it, with its error
             return None
         if access is None or access.kind is KeyKind.SECRET or self._budgeted_clients:
