@@ -87,6 +87,19 @@ class Database:
             _install_sqlite_hooks(self.engine)
         self._loop_reader = _LoopReader(parsed.database) if _is_sqlite_file(parsed) else None
 
+    def count_statements(self, count: Callable[[], None]) -> None:
+        """Call ``count`` for every statement sent, by SQLAlchemy or by ``driver_rows``
+        (once per callable, however often it is asked)."""
+        if any(getattr(listener, "counts", None) is count for listener in self.statement_listeners):
+            return
+
+        def listener(_sql: str) -> None:
+            count()
+
+        listener.counts = count  # type: ignore[attr-defined]
+        self.statement_listeners.append(listener)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", lambda *_: count())
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for reads that must see one snapshot across statements (a transaction)."""

@@ -28,9 +28,12 @@ from gateway.budgets import buckets_for
 from gateway.demo import demo_keys
 from gateway.document_cache import DocumentTexts, TrustedLists
 from gateway.documents import Documents
-from gateway.edge import Edge, Guarded
+from gateway.edge import Edge, Guarded, graphql_refusal
 from gateway.graphql import GraphQLView, build_schema
+from gateway.logs import configure_logging
+from gateway.observe import Observe
 from gateway.playground import STATIC_DIR, VENDOR_DIR, playground_page
+from gateway.readiness import readiness
 from gateway.reference import ReferenceCache
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
@@ -79,6 +82,12 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "unavailable"}, status_code=503)
 
+    async def readyz(_: Request) -> Response:
+        checks = await readiness(adapters, shared, settings.redis_url is not None)
+        ready = all(check == "ok" for check in checks.values())
+        return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
+                            status_code=200 if ready else 503, headers={"cache-control": "no-store"})
+
     async def home(_: Request) -> Response:
         return RedirectResponse("/graphql")
 
@@ -99,7 +108,8 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
         gc.collect()
         gc.freeze()
         yield
-        await sweeper.stop()
+        # uvicorn has stopped taking requests and finished those in flight (its grace).
+        await sweeper.stop(settings.shutdown_grace_seconds)
         await shared.close()
         await buckets.close()
         await adapters.close()
@@ -107,8 +117,10 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     return Starlette(
         # The stages before the router, in the order a request meets them.
         middleware=[
+            Middleware(Observe),
             Middleware(Edge, routes={
-                "/graphql": Guarded(settings.max_body_bytes, graphql=True),
+                "/graphql": Guarded(settings.max_body_bytes, graphql=True,
+                                    refusal=lambda r: graphql_refusal(r, settings.answer_extensions)),
                 SANDBOX_PATH: Guarded(MAX_NOTICE_BYTES, refusal=lambda r: refuse_sandbox(r.status, r.message)),
                 WECHAT_PATH: Guarded(MAX_NOTICE_BYTES, refusal=lambda r: refuse_wechat(r.status, r.message)),
             }),
@@ -122,6 +134,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
             Route("/graphql", view),
             Route("/schema.graphql", schema_graphql),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
             *webhooks,
             Route("/", home),
             Mount("/playground/vendor", StaticFiles(directory=VENDOR_DIR)),
@@ -132,5 +145,8 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
 
 
 def create_app_from_env() -> Starlette:
-    """For uvicorn's ``--factory``: settings from this process's environment."""
-    return create_app(Settings.from_env(os.environ))
+    """For uvicorn's ``--factory``: settings from this process's environment (each worker
+    is a process of its own, so its logging is set up here too)."""
+    settings = Settings.from_env(os.environ)
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)

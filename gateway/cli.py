@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.panel import Panel
 from rich.progress import Progress
 from rich.table import Table
 
@@ -30,6 +31,7 @@ from gateway.catalog_import import (
 from gateway.demo import demo_files, demo_keys
 from gateway.document_check import ManifestRefused, read_manifest
 from gateway.graphql import build_schema
+from gateway.logs import configure_logging
 from gateway.migrate import upgrade
 from gateway.settings import Settings, SettingsError
 from gateway.shared import shared_state
@@ -44,9 +46,12 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _settings() -> Settings:
+def _settings(*, serving: bool = False) -> Settings:
+    """The settings from the environment. Only a server needs to be told where it runs:
+    the other commands work on the database they are given, wherever that is."""
+    environ = os.environ if serving else {"JIMU_ENV": "development", **os.environ}
     try:
-        return Settings.from_env(os.environ)
+        return Settings.from_env(environ)
     except SettingsError as exc:
         err.print(f"[red]settings:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -63,17 +68,24 @@ def serve(
     """Migrate the database, then serve the gateway."""
     import uvicorn
 
-    settings = _settings()
-    asyncio.run(_prepare(settings, demo))
     if demo:
         os.environ["JIMU_DEMO"] = "1"  # the workers read their settings from the environment
+    settings = _settings(serving=True)
+    configure_logging(settings.log_format, settings.log_level)
+    asyncio.run(_prepare(settings, demo))
+    if demo:
         _print_demo(host, port)
+    if not settings.production:
+        _print_development_warning()
     # uvicorn's access line ("POST /graphql 200") says nothing a GraphQL operator can use and
     # costs a write per request, a seventh of a cached answer's CPU: off unless asked for.
     # uvicorn would believe X-Forwarded-For from any local peer; whose address a request is
     # is the gateway's to decide (JIMU_TRUSTED_PROXIES), so the peer is left as it is.
+    # Logging is the app's (gateway.logs, set up again in each worker): uvicorn's lines go
+    # through the same handler. On SIGTERM requests in flight get the grace to finish.
     uvicorn.run("gateway.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=access_log, proxy_headers=False)
+                access_log=access_log, proxy_headers=False, log_config=None,
+                timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)))
 
 
 async def _prepare(settings: Settings, demo: bool) -> None:
@@ -86,6 +98,16 @@ async def _prepare(settings: Settings, demo: bool) -> None:
                 await import_catalog(store, path, read_catalog(path))
     finally:
         await db.dispose()
+
+
+def _print_development_warning() -> None:
+    err.print(Panel(
+        "Anyone can sign in as any shopper with a [bold]dev:<anything>[/bold] code, mark orders paid with "
+        "the sandbox's public secret, and read unmasked errors. Every GraphQL answer says "
+        '[bold]"mode": "development"[/bold] in its extensions. For real shoppers set JIMU_ENV=production '
+        "(README, \"Deploying\").",
+        title="DEVELOPMENT MODE: not for real shoppers", border_style="bold red",
+    ))
 
 
 def _print_demo(host: str, port: int) -> None:

@@ -19,6 +19,7 @@ from gateway.auth import (
 )
 from gateway.edge import ATTRIBUTION_KEY
 from gateway.loaders import Loaders
+from gateway.observe import SHOPPER_KEY
 from gateway.reference import ReferenceCache
 from gateway.settings import Settings
 from gateway.wiring import Adapters
@@ -104,5 +105,6 @@ class Context:
                     self._shopper_id = self.tokens.shopper_id(token.strip(), shop.id)
                 except InvalidToken as exc:
                     raise Unauthenticated(str(exc)) from exc
+                self.request.scope[SHOPPER_KEY] = self._shopper_id  # for the request's log line
         return self._shopper_id  # type: ignore[return-value]
 

@@ -47,6 +47,7 @@ from gateway.auth import KeyDirectory, ShopAccess, access_in
 from gateway.document_cache import DocumentTexts, TrustedLists
 from gateway.document_check import document_problem
 from gateway.edge import BODY_KEY, SCOPE_KEY, Refused, graphql_refusal
+from gateway.settings import DEVELOPMENT_EXTENSIONS
 
 log = logging.getLogger("jimu.documents")
 
@@ -86,6 +87,10 @@ class Documents:
         self._production = production
         self._path = path
         self._audited: set[tuple[int, str]] = set()
+        self._extensions = {} if production else DEVELOPMENT_EXTENSIONS
+
+    def _refusal(self, refused: Refused):  # type: ignore[no-untyped-def]
+        return _refusal(refused, self._extensions)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != self._path or scope["method"] not in ("GET", "POST"):
@@ -102,11 +107,11 @@ class Documents:
             untouched = named.document_id is None and named.sha256 is None and policy is TrustedDocuments.OFF
             query = None if untouched else await self._document(named, access, policy, request.get("operationName"))
         except Refused as refused:
-            await _refusal(refused)(scope, receive, send)
+            await self._refusal(refused)(scope, receive, send)
             return
         except Exception:  # the store or the keys did not answer: say so, in the GraphQL shape
             log.exception("the document store did not answer")
-            await _refusal(Refused(503, "persisted documents are not available just now; try again",
+            await self._refusal(Refused(503, "persisted documents are not available just now; try again",
                                    "SERVICE_UNAVAILABLE"))(scope, receive, send)
             return
         if query is None:  # the common case (untouched), or nothing to put in: strawberry says what is missing
@@ -278,8 +283,8 @@ def _said(value: object) -> str:
     return repr(value)[:40]
 
 
-def _refusal(refused: Refused):  # type: ignore[no-untyped-def]
-    response = graphql_refusal(refused)
+def _refusal(refused: Refused, extensions: dict[str, str]):  # type: ignore[no-untyped-def]
+    response = graphql_refusal(refused, extensions)
     # never kept by a CDN: a hash unknown now is registered a moment later
     response.headers["cache-control"] = "private, no-cache, must-revalidate" if refused.code == NOT_FOUND else "no-store"
     return response

@@ -1,6 +1,6 @@
 """The edge: what no stage behind it can use is refused here, before anything parses it deeply.
 
-Pure ASGI middleware, first in line. For the GraphQL endpoint and the payment
+Pure ASGI middleware, the first stage to read a request. For the GraphQL endpoint and the payment
 webhooks it reads the whole body (413 past the route's limit) and refuses with
 400, in the route's own error shape, a body or query string that is:
 
@@ -22,7 +22,7 @@ body and its bytes ride along in the scope (``scope["jimu.json"]``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -140,12 +140,13 @@ def check_query_string(raw: bytes) -> None:
             raise Refused(400, f"the {name[:64]!r} parameter is longer than {MAX_STRING} characters")
 
 
-def graphql_refusal(refused: Refused) -> Response:
-    """The GraphQL endpoint's shape: a GraphQL response with one coded error."""
-    return JSONResponse(
-        {"data": None, "errors": [{"message": refused.message, "extensions": {"code": refused.code}}]},
-        status_code=refused.status,
-    )
+def graphql_refusal(refused: Refused, extensions: Mapping[str, Any] | None = None) -> Response:
+    """The GraphQL endpoint's shape: a GraphQL response with one coded error (and the
+    answer's ``extensions``, when there are any)."""
+    body: dict[str, Any] = {"data": None, "errors": [{"message": refused.message, "extensions": {"code": refused.code}}]}
+    if extensions:
+        body["extensions"] = dict(extensions)
+    return JSONResponse(body, status_code=refused.status)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from gateway.cost import Costs, Priced
 from gateway.edge import NUL_REFUSED, SCOPE_KEY, Refused, graphql_refusal
 from gateway.errors import JimuSchema, TagValidationErrors, coded
 from gateway.fastpath import Plans
+from gateway.observe import ACTUAL_COST_KEY
 from gateway.operations import operation_of, query_string_request
 from gateway.reference import ReferenceCache
 from gateway.settings import Settings
@@ -199,7 +200,7 @@ class GraphQLView(GraphQL):
         except HTTPException as exc:
             # A body GraphQL cannot read (a form post, say) is 415, as HTTP has it.
             status = 415 if exc.reason == "Unsupported content type" else exc.status_code
-            response = graphql_refusal(Refused(status, exc.reason))
+            response = graphql_refusal(Refused(status, exc.reason), self._settings.answer_extensions)
         await response(scope, receive, send)
 
     async def _admit(self, request: Request) -> Response | None:
@@ -219,13 +220,14 @@ class GraphQLView(GraphQL):
         request.scope[PRICED_KEY] = priced
         if priced.mutations and request.method == "GET":
             return None  # strawberry refuses it (400): nothing to charge
+        extensions = self._settings.answer_extensions
         if priced.requested > self._settings.max_query_cost:
-            return _answer(too_costly(priced, self._settings.max_query_cost))
+            return _answer(too_costly(priced, self._settings.max_query_cost), extensions)
         outcome = await self.admission.admit(request, priced)
         if isinstance(outcome, TooCostly):
-            return _answer(too_costly(priced, outcome.maximum))
+            return _answer(too_costly(priced, outcome.maximum), extensions)
         if isinstance(outcome, Throttled):
-            return throttled(priced, outcome)
+            return throttled(priced, outcome, extensions)
         if outcome is not None:
             request.scope[CHARGE_KEY] = outcome
         return None
@@ -238,7 +240,7 @@ class GraphQLView(GraphQL):
         with errors gives nothing back: a null its errors made says nothing of the work done."""
         if priced is None:
             return {}
-        actual = priced.actual(data)
+        actual = scope[ACTUAL_COST_KEY] = priced.actual(data)
         cost: dict[str, Any] = {"requestedQueryCost": priced.requested, "actualQueryCost": actual}
         charge = scope.get(CHARGE_KEY)
         if charge is not None:
@@ -266,7 +268,8 @@ class GraphQLView(GraphQL):
         data = await plan.run(await self.get_context(request, None), operation.variables)
         if data is None:
             return None
-        body = {"data": data, "extensions": await self._settle_cost(request.scope, request.scope.get(PRICED_KEY), data)}
+        cost = await self._settle_cost(request.scope, request.scope.get(PRICED_KEY), data)
+        body = {"data": data, "extensions": {**cost, **self._settings.answer_extensions}}
         return Response(orjson.dumps(body), media_type="application/json")
 
     def encode_json(self, data: object) -> bytes:
@@ -318,6 +321,8 @@ class GraphQLView(GraphQL):
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = coded(result.errors, mask=self._settings.production)
+        if self._settings.answer_extensions:
+            result.extensions = {**(result.extensions or {}), **self._settings.answer_extensions}
         return await super().process_result(request, result)
 
 
@@ -332,18 +337,19 @@ def too_costly(priced: Priced, maximum: int) -> ExecutionResult:
                                                                            "actualQueryCost": 0}})
 
 
-def throttled(priced: Priced, outcome: Throttled) -> Response:
+def throttled(priced: Priced, outcome: Throttled, extensions: dict[str, str]) -> Response:
     """429 with Retry-After: the operation may run once enough is given back."""
     wait = retry_after_header(outcome.retry_after)
     cost: dict[str, Any] = {"requestedQueryCost": priced.requested, "actualQueryCost": 0}
     if outcome.charge is not None:
         cost["throttleStatus"] = throttle_status(outcome.charge, outcome.charge.left)
     error = {"message": f"{outcome.message} {wait} s", "extensions": {"code": "THROTTLED", "retryAfterSeconds": int(wait)}}
-    body = {"data": None, "errors": [error], "extensions": {"cost": cost}}
+    body = {"data": None, "errors": [error], "extensions": {"cost": cost, **extensions}}
     return Response(orjson.dumps(body), status_code=429, media_type="application/json", headers={"Retry-After": wait})
 
 
-def _answer(result: ExecutionResult) -> Response:
+def _answer(result: ExecutionResult, extensions: dict[str, str]) -> Response:
     """A refusal made before strawberry runs, in the shape it would answer: 200, GraphQL errors."""
-    body = {"data": result.data, "errors": [e.formatted for e in result.errors or ()], "extensions": result.extensions}
+    body = {"data": result.data, "errors": [e.formatted for e in result.errors or ()],
+            "extensions": {**(result.extensions or {}), **extensions}}
     return Response(orjson.dumps(body), media_type="application/json")

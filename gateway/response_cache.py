@@ -48,6 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adapters.shops.port import KeyKind
 from gateway.auth import KeyDirectory, access_in
 from gateway.edge import BODY_KEY, SCOPE_KEY
+from gateway.observe import CACHE_KEY
 from gateway.operations import operation_of, query_string_request
 from gateway.shared import ALL_SHOPS, SharedState
 
@@ -248,6 +249,7 @@ class ResponseCache:
             return await _capture(self.app, scope, _replay(body) if method == "POST" else receive)
 
         entry, captured = await self._lookup(shop_id, digest, compute)
+        scope[CACHE_KEY] = "miss" if captured is not None else "hit"
         if entry is None:  # not cacheable: the answer as the app gave it
             assert captured is not None
             extra = _NO_STORE if method == "GET" else []

@@ -15,6 +15,15 @@ class SettingsError(ValueError):
     pass
 
 
+WHERE_IT_RUNS = (
+    "say where jimu runs: JIMU_ENV=production (with JIMU_SECRET of 32 or more characters, JIMU_DATABASE_URL, "
+    "the WeChat settings and the rest the README's \"Deploying\" lists), or JIMU_ENV=development on your own "
+    "machine (sign-in with dev:<anything>, payments marked paid with the sandbox's public secret, errors "
+    "unmasked), or run `jimu serve --demo`"
+)
+DEVELOPMENT_EXTENSIONS = {"mode": "development"}  # in every GraphQL answer outside production
+
+
 WECHAT_PAY_SETTINGS = ("mch_id", "serial_no", "private_key_file", "platform_key_file", "api_v3_key", "notify_url")
 
 
@@ -72,17 +81,33 @@ class Settings:
     claim_limit: Rate = Rate(20, 0.2)  # couponClaim per shopper
     help_limit: Rate = Rate(20, 0.2)  # assistHelp per shopper
     trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-For is believed
+    log_format: Literal["json", "text"] = "text"
+    log_level: str = "INFO"
+    shutdown_grace_seconds: float = 30.0  # how long requests in flight get to finish on SIGTERM
 
     @property
     def production(self) -> bool:
         return self.env == "production"
 
+    @property
+    def answer_extensions(self) -> dict[str, str]:
+        """What every GraphQL answer's ``extensions`` carries: outside production, that it is."""
+        return {} if self.production else DEVELOPMENT_EXTENSIONS
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        env = environ.get("JIMU_ENV", "development")
+        """The settings ``environ`` gives; SettingsError naming what is missing or wrong.
+        Nothing is assumed about where jimu runs: development's conveniences are unsafe
+        anywhere else, so they need JIMU_ENV=development (or the demo) said out loud."""
+        demo = environ.get("JIMU_DEMO", "") in ("1", "true", "yes")
+        env = environ.get("JIMU_ENV") or ("development" if demo else None)
+        if env is None:
+            raise SettingsError(WHERE_IT_RUNS)
         if env not in ("development", "production"):
             raise SettingsError(f"JIMU_ENV must be development or production, not {env!r}")
         production = env == "production"
+        if production and demo:
+            raise SettingsError("the demo's shops have published keys: --demo (JIMU_DEMO) is for development only")
         secret = environ.get("JIMU_SECRET") or (None if production else DEV_SECRET)
         if secret is None or (production and len(secret) < 32):
             raise SettingsError("JIMU_SECRET must be set to at least 32 characters in production")
@@ -111,7 +136,7 @@ class Settings:
             stale_checkout_seconds=_positive(environ, "JIMU_STALE_CHECKOUT_SECONDS", 120),
             token_ttl_seconds=_positive(environ, "JIMU_TOKEN_TTL_SECONDS", 7 * 24 * 3600),
             max_body_bytes=_positive(environ, "JIMU_MAX_BODY_BYTES", 1_048_576),
-            demo=environ.get("JIMU_DEMO", "") in ("1", "true", "yes"),
+            demo=demo,
             wechat_app_id=wechat_id or None,
             wechat_app_secret=wechat_secret or None,
             response_cache_seconds=_seconds(environ, "JIMU_RESPONSE_CACHE_SECONDS", 1.0),
@@ -127,6 +152,9 @@ class Settings:
             claim_limit=_rate(environ, "JIMU_CLAIM_LIMIT") or Rate(20, 0.2),
             help_limit=_rate(environ, "JIMU_HELP_LIMIT") or Rate(20, 0.2),
             trusted_proxies=_networks(environ, "JIMU_TRUSTED_PROXIES"),
+            log_format=_choice(environ, "JIMU_LOG_FORMAT", ("json", "text") if production else ("text", "json")),  # type: ignore[arg-type]
+            log_level=_choice(environ, "JIMU_LOG_LEVEL", ("INFO", "DEBUG", "WARNING", "ERROR"), upper=True),
+            shutdown_grace_seconds=_seconds(environ, "JIMU_SHUTDOWN_GRACE_SECONDS", 30.0),
         )
 
 
@@ -157,8 +185,10 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+    """One of ``choices``, the first when unset (``upper``: in any case, as the choices are written)."""
     raw = environ.get(name) or choices[0]
+    raw = raw.upper() if upper else raw
     if raw not in choices:
         raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
     return raw

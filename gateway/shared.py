@@ -61,6 +61,10 @@ class SharedState(Protocol):
 
     def subscribe(self, listener: Listener) -> None: ...
 
+    async def ping(self) -> bool:
+        """Whether what is shared answers (for readiness)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -85,6 +89,9 @@ class LocalState:
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    async def ping(self) -> bool:
+        return True
 
     async def close(self) -> None:
         return None
@@ -170,6 +177,12 @@ class RedisState:
                 # What was published meanwhile is lost: drop everything held locally.
                 _tell(self._listeners, ALL_SHOPS)
                 await asyncio.sleep(1)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await asyncio.wait_for(self._redis.ping(), timeout=1.0))
+        except (TimeoutError, *self._errors):
+            return False
 
     async def close(self) -> None:
         if self._subscriber is not None:

@@ -2,33 +2,22 @@
 paid orders' stock is committed, and deposits whose balance is overdue are forfeited.
 
 Every worker runs it; each order moves once (conditional updates, ``SKIP
-LOCKED``), so several sweepers share the work instead of repeating it.
+LOCKED``), so several sweepers share the work instead of repeating it. On
+shutdown a sweep under way is let finish (within the grace), so that what it
+moved is committed, and no new one starts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import suppress
 
 from adapters.db import utcnow
 from adapters.payments.cashier import Cashier
 
 log = logging.getLogger("jimu.sweeper")
-
-
-async def sweep_forever(cashier: Cashier, interval_seconds: float) -> None:
-    while True:
-        try:
-            report = await cashier.checkout.sweep(utcnow())
-            money = await cashier.sweep(utcnow())
-            if report.expired or report.failed or report.released or money.committed or money.forfeited:
-                log.info("sweep: %d expired, %d dead checkouts undone, %d released, %d committed, %d forfeited",
-                         len(report.expired), len(report.failed), len(report.released), len(money.committed),
-                         len(money.forfeited))
-        except Exception:  # a database blip must not end the sweeping
-            log.exception("sweep failed; trying again in %s s", interval_seconds)
-        await asyncio.sleep(interval_seconds)
 
 
 class Sweeper:
@@ -38,12 +27,50 @@ class Sweeper:
         self._cashier = cashier
         self._interval = interval_seconds
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self.runs = 0  # sweeps finished, failed ones included
+        self.failures = 0
+        self.last_finished: float | None = None  # time.time() of the last sweep's end
 
     def start(self) -> None:
-        self._task = asyncio.create_task(sweep_forever(self._cashier, self._interval))
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._sweep_until_stopped())
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def sweep(self) -> None:
+        """One sweep; its failure is logged, not raised (a database blip must not end the sweeping)."""
+        try:
+            report = await self._cashier.checkout.sweep(utcnow())
+            money = await self._cashier.sweep(utcnow())
+            if report.expired or report.failed or report.released or money.committed or money.forfeited:
+                log.info("sweep: %d expired, %d dead checkouts undone, %d released, %d committed, %d forfeited",
+                         len(report.expired), len(report.failed), len(report.released), len(money.committed),
+                         len(money.forfeited), extra={"jimu": {
+                             "expired": len(report.expired), "undone": len(report.failed),
+                             "released": len(report.released), "committed": len(money.committed),
+                             "forfeited": len(money.forfeited)}})
+        except Exception:
+            self.failures += 1
+            log.exception("sweep failed; trying again in %s s", self._interval)
+        self.runs += 1
+        self.last_finished = time.time()
+
+    async def _sweep_until_stopped(self) -> None:
+        while not self._stopping.is_set():
+            await self.sweep()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Let a sweep under way finish (for ``grace_seconds`` at most), then end."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+        except TimeoutError:
+            log.warning("the sweep did not finish within %s s; cancelled (its transaction rolls back)", grace_seconds)
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
+        self._task = None
+        log.info("sweeper stopped after %d sweeps", self.runs, extra={"jimu": {"sweeps": self.runs}})

@@ -48,6 +48,8 @@ from adapters.payments.wechat import WechatPayConfig, WechatPayProvider
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import ShopStore
 from adapters.shops.sql import SqlShopStore
+from gateway.migrate import head, revision
+from gateway.observe import count_statement
 from gateway.settings import Settings, SettingsError
 
 
@@ -57,6 +59,10 @@ async def _always_healthy() -> bool:
 
 async def _nothing_to_close() -> None:
     return None
+
+
+async def _at_head() -> str | None:
+    return head()
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class Adapters:
     documents: DocumentStore
     http: httpx.AsyncClient | None = None
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
+    revision: Callable[[], Awaitable[str | None]] = field(default=_at_head)  # the schema's migration
     close: Callable[[], Awaitable[None]] = field(default=_nothing_to_close)
 
 
@@ -90,6 +97,7 @@ def identity_provider(settings: Settings, client: httpx.AsyncClient) -> Identity
 
 def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
     db = db or Database(settings.database_url)
+    db.count_statements(count_statement)  # each request's statements, for its log line and the metrics
     client = httpx.AsyncClient()
 
     async def close() -> None:
@@ -110,6 +118,7 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         documents=SqlDocumentStore(db),
         http=client,
         ping=db.ping,
+        revision=lambda: revision(db),
         close=close,
     )
 

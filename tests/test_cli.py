@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from adapters.db import Database
-from adapters.payments.sandbox import sign
 from adapters.shops.rules import hash_key
 from gateway.cli import _prepare, app
 from gateway.demo import demo_files
@@ -21,6 +20,7 @@ from gateway.shared import RedisState
 from gateway.wiring import Adapters, sql_adapters
 from tests.conftest import api_client, make_gql
 from tests.factories import catalog, load_json, product, sku
+from tests.stories import sell_diapers
 from tests.unit.test_response_cache import REDIS_URL
 
 runner = CliRunner()
@@ -189,32 +189,7 @@ async def test_an_import_with_redis_tells_the_running_workers(tmp_path: Path, en
         await worker.close()
 
 
-REGION = "1_72_2799_0"  # Beijing: served by BJ-01
 AVAILABLE = 'query($s: String!) { sku(code: $s) { availability(region: "1") { quantityAvailable } } }'
-
-
-async def sell_diapers(client: httpx.AsyncClient, quantity: int) -> None:
-    """A shopper buys DIAPER-L54 in Beijing and pays through the sandbox: the units are sold."""
-    gql = make_gql(client)
-    token = (await gql('mutation { shopperLogin(code: "dev:mum") { token } }'))["data"]["shopperLogin"]["token"]
-    cart = (await gql('mutation($q: Int!) { cartCreate(lines: [{skuCode: "DIAPER-L54", quantity: $q}]) '
-                      "{ cart { id } } }", {"q": quantity}, token=token))["data"]["cartCreate"]["cart"]
-    chosen = await gql('mutation($id: ID!, $r: String!) { cartDeliverySet(cartId: $id, delivery: {region: $r, '
-                       "tier: STANDARD}) { userErrors { code } } }", {"id": cart["id"], "r": REGION}, token=token)
-    assert chosen["data"]["cartDeliverySet"]["userErrors"] == []
-    placed = (await gql('mutation($id: ID!) { checkoutComplete(cartId: $id, idempotencyKey: "sale-1") '
-                        "{ order { number } userErrors { code } } }", {"id": cart["id"]}, token=token))
-    number = placed["data"]["checkoutComplete"]["order"]["number"]
-    session = (await gql('mutation($n: String!) { orderPay(orderNumber: $n, idempotencyKey: "pay-1") '
-                         "{ session { payment { id amount { minorUnits } } } userErrors { code } } }",
-                         {"n": number}, token=token))["data"]["orderPay"]["session"]
-    body = json.dumps({"paymentId": session["payment"]["id"], "status": "SUCCEEDED",
-                       "amountMinor": session["payment"]["amount"]["minorUnits"]}).encode()
-    paid = await client.post("/webhooks/payments/sandbox", content=body,
-                             headers={"X-Jimu-Signature": sign("sandbox-secret", body), "content-type": "application/json"})
-    assert paid.status_code == 200, paid.text
-    order = await gql('query($n: String!) { order(number: $n) { paymentStatus } }', {"n": number}, token=token)
-    assert order["data"]["order"]["paymentStatus"] == "PAID"
 
 
 async def diapers_in_beijing(client: httpx.AsyncClient, sql: Adapters) -> tuple[int, tuple[int, int, int]]:

@@ -31,7 +31,7 @@ def running_server(settings: Settings, **env: str) -> Iterator[str]:
     """``WORKERS`` uvicorn workers on the suite's database, with extra settings from ``env``."""
     port = free_port()
     # The races read their own writes at once: both caches are off unless a test says otherwise.
-    env = {**os.environ, "JIMU_DATABASE_URL": settings.database_url, "JIMU_SECRET": settings.secret,
+    env = {**os.environ, "JIMU_ENV": "development", "JIMU_DATABASE_URL": settings.database_url, "JIMU_SECRET": settings.secret,
            "JIMU_RESPONSE_CACHE_SECONDS": "0", "JIMU_REFERENCE_CACHE_SECONDS": "0", **env}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "gateway.app:create_app_from_env", "--factory", "--workers", str(WORKERS),

@@ -2,9 +2,24 @@ import pytest
 
 from gateway.settings import DEV_SECRET, Settings, SettingsError
 
+DEV = {"JIMU_ENV": "development"}
 
-def test_development_defaults_need_no_environment():
-    settings = Settings.from_env({})
+
+def test_where_it_runs_must_be_said():
+    # given no settings at all, when they are read, then the refusal names what to set
+    with pytest.raises(SettingsError, match="JIMU_ENV=production") as refused:
+        Settings.from_env({})
+    assert "JIMU_ENV=development" in str(refused.value) and "--demo" in str(refused.value)
+
+
+def test_the_demo_is_development_and_never_production():
+    assert Settings.from_env({"JIMU_DEMO": "1"}).env == "development"
+    with pytest.raises(SettingsError, match="development only"):
+        Settings.from_env({"JIMU_DEMO": "1", "JIMU_ENV": "production", "JIMU_SECRET": "x" * 32})
+
+
+def test_development_said_needs_nothing_else():
+    settings = Settings.from_env({"JIMU_ENV": "development"})
     assert settings.database_url == "sqlite+aiosqlite:///./jimu.db"
     assert settings.secret == DEV_SECRET
     assert settings.sandbox_pay_secret == "sandbox-secret"
@@ -13,7 +28,15 @@ def test_development_defaults_need_no_environment():
 
 
 def test_the_stale_checkout_threshold_is_a_setting():
-    assert Settings.from_env({"JIMU_STALE_CHECKOUT_SECONDS": "45"}).stale_checkout_seconds == 45
+    assert Settings.from_env({**DEV, "JIMU_STALE_CHECKOUT_SECONDS": "45"}).stale_checkout_seconds == 45
+
+
+def test_logs_are_json_in_production_and_text_in_development_unless_told():
+    assert Settings.from_env(DEV).log_format == "text"
+    assert Settings.from_env({**DEV, "JIMU_LOG_FORMAT": "json", "JIMU_LOG_LEVEL": "debug"}).log_level == "DEBUG"
+    production = Settings.from_env({"JIMU_ENV": "production", "JIMU_SECRET": "x" * 32, **WECHAT_PAY})
+    assert production.log_format == "json"
+    assert production.answer_extensions == {} and Settings.from_env(DEV).answer_extensions == {"mode": "development"}
 
 
 def test_production_refuses_to_start_without_a_real_secret():
@@ -46,18 +69,21 @@ def test_production_refuses_the_sandbox_and_an_incomplete_wechat_pay():
 
 
 @pytest.mark.parametrize(
-    "environ",
+    ("environ", "named"),
     [
-        {"JIMU_ENV": "staging"},
-        {"JIMU_RESERVATION_TTL_SECONDS": "soon"},
-        {"JIMU_RESERVATION_TTL_SECONDS": "0"},
-        {"JIMU_WECHAT_APP_ID": "wx123"},
-        {"JIMU_PAYMENT_PROVIDER": "ALIPAY"},
-        {"JIMU_SWEEP_INTERVAL_SECONDS": "-1"},
-        {"JIMU_STALE_CHECKOUT_SECONDS": "0"},
-        {"JIMU_STALE_CHECKOUT_SECONDS": "2m"},
+        ({"JIMU_ENV": "staging"}, "JIMU_ENV"),
+        ({**DEV, "JIMU_RESERVATION_TTL_SECONDS": "soon"}, "JIMU_RESERVATION_TTL_SECONDS"),
+        ({**DEV, "JIMU_RESERVATION_TTL_SECONDS": "0"}, "JIMU_RESERVATION_TTL_SECONDS"),
+        ({**DEV, "JIMU_WECHAT_APP_ID": "wx123"}, "JIMU_WECHAT_APP_SECRET"),
+        ({**DEV, "JIMU_PAYMENT_PROVIDER": "ALIPAY"}, "JIMU_PAYMENT_PROVIDER"),
+        ({**DEV, "JIMU_SWEEP_INTERVAL_SECONDS": "-1"}, "JIMU_SWEEP_INTERVAL_SECONDS"),
+        ({**DEV, "JIMU_STALE_CHECKOUT_SECONDS": "0"}, "JIMU_STALE_CHECKOUT_SECONDS"),
+        ({**DEV, "JIMU_STALE_CHECKOUT_SECONDS": "2m"}, "JIMU_STALE_CHECKOUT_SECONDS"),
+        ({**DEV, "JIMU_LOG_FORMAT": "xml"}, "JIMU_LOG_FORMAT"),
+        ({**DEV, "JIMU_LOG_LEVEL": "loud"}, "JIMU_LOG_LEVEL"),
+        ({**DEV, "JIMU_SHUTDOWN_GRACE_SECONDS": "-5"}, "JIMU_SHUTDOWN_GRACE_SECONDS"),
     ],
 )
-def test_bad_settings_are_refused_with_their_name(environ):
-    with pytest.raises(SettingsError):
+def test_bad_settings_are_refused_with_their_name(environ, named):
+    with pytest.raises(SettingsError, match=named):
         Settings.from_env(environ)
