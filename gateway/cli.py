@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -76,7 +77,7 @@ def serve(
     if demo:
         _print_demo(host, port)
     if not settings.production:
-        _print_development_warning()
+        _warn_of_development(settings.log_format)
     # uvicorn's access line ("POST /graphql 200") says nothing a GraphQL operator can use and
     # costs a write per request, a seventh of a cached answer's CPU: off unless asked for.
     # uvicorn would believe X-Forwarded-For from any local peer; whose address a request is
@@ -100,14 +101,19 @@ async def _prepare(settings: Settings, demo: bool) -> None:
         await db.dispose()
 
 
-def _print_development_warning() -> None:
-    err.print(Panel(
-        "Anyone can sign in as any shopper with a [bold]dev:<anything>[/bold] code, mark orders paid with "
-        "the sandbox's public secret, and read unmasked errors. Every GraphQL answer says "
-        '[bold]"mode": "development"[/bold] in its extensions. For real shoppers set JIMU_ENV=production '
-        "(README, \"Deploying\").",
-        title="DEVELOPMENT MODE: not for real shoppers", border_style="bold red",
-    ))
+DEVELOPMENT_WARNING = (
+    "Anyone can sign in as any shopper with a dev:<anything> code, mark orders paid with the sandbox's "
+    'public secret, and read unmasked errors. Every GraphQL answer says "mode": "development" in its '
+    'extensions. For real shoppers set JIMU_ENV=production (README, "Deploying").'
+)
+
+
+def _warn_of_development(log_format: str) -> None:
+    """A banner for a person at a terminal; a log line where the log is read by machines."""
+    if log_format == "json":
+        logging.getLogger("jimu").warning("DEVELOPMENT MODE, not for real shoppers: %s", DEVELOPMENT_WARNING)
+        return
+    err.print(Panel(DEVELOPMENT_WARNING, title="DEVELOPMENT MODE: not for real shoppers", border_style="bold red"))
 
 
 def _print_demo(host: str, port: int) -> None:
