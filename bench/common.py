@@ -248,6 +248,7 @@ class Server:
 def gateway(env: dict[str, str], port: int, log: Path, workers: int = 1) -> Server:
     """``jimu serve``; with several workers its log is unbuffered, to see them start (and die) as it happens."""
     cmd = [jimu(), "serve", "--port", str(port)] + (["--workers", str(workers)] if workers != 1 else [])
+    env = {"JIMU_ENV": "development", **env}  # a server must be told where it runs (older ones ignore it)
     return Server("gateway", cmd, {**env, "PYTHONUNBUFFERED": "1"} if workers != 1 else env, port, log)
 
 
