@@ -20,8 +20,15 @@ FIELDS = "jimu"  # the LogRecord attribute an event's own fields travel in (``ex
 _HANDLER_NAME = "jimu"
 
 
+_second: list[Any] = [None, ""]  # the last whole second formatted, and its text: a line per request asks
+
+
 def _when(record: logging.LogRecord) -> str:
-    return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``2026-12-02T06:18:21.680Z``."""
+    whole = int(record.created)
+    if _second[0] != whole:
+        _second[:] = [whole, datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")]
+    return f"{_second[1]}.{int((record.created - whole) * 1000):03d}Z"
 
 
 class JsonFormatter(logging.Formatter):
@@ -64,6 +71,11 @@ def configure_logging(form: str, level: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Neither format prints the caller, thread or process: not looking them up saves a third
+    # of a line's cost, and there is a line per request. (``_srcfile = None`` is how the
+    # logging module's own comments say to skip the caller lookup.)
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         uvicorn_logger = logging.getLogger(name)
         if uvicorn_logger.handlers:  # uvicorn's own configuration: its lines come here instead
