@@ -27,6 +27,7 @@ from gateway.catalog_import import (
     read_catalog,
     stock_summary,
 )
+from gateway.cli_secrets import refuse_unsealable, secrets_app, wechat_app
 from gateway.demo import demo_files, demo_keys
 from gateway.document_check import ManifestRefused, read_manifest
 from gateway.graphql import build_schema
@@ -40,6 +41,8 @@ shop_app = typer.Typer(no_args_is_help=True, help="Shops and their keys.")
 app.add_typer(shop_app, name="shop")
 documents_app = typer.Typer(no_args_is_help=True, help="A shop's trusted documents (persisted queries).")
 app.add_typer(documents_app, name="documents")
+shop_app.add_typer(wechat_app, name="wechat")
+app.add_typer(secrets_app, name="secrets")
 out = Console()
 err = Console(stderr=True)
 
@@ -64,7 +67,11 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    asyncio.run(_prepare(settings, demo))
+    try:
+        asyncio.run(_prepare(settings, demo))
+    except SettingsError as exc:
+        err.print(f"[red]settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
     if demo:
         os.environ["JIMU_DEMO"] = "1"  # the workers read their settings from the environment
         _print_demo(host, port)
@@ -80,6 +87,7 @@ async def _prepare(settings: Settings, demo: bool) -> None:
     db = Database(settings.database_url)
     try:
         await upgrade(db)
+        await refuse_unsealable(settings, db)
         if demo:
             store = sql_adapters(settings, db).catalog
             for path in demo_files():

@@ -28,7 +28,8 @@ class FakeWechatAccounts:
         changed, count = {}, 0
         for shop_id, account in self.accounts.items():  # all changed first, then stored: all or nothing
             fields = {name: change(value) for name in SEALED_FIELDS if (value := getattr(account, name))}
-            changed[shop_id] = replace(account, **fields)
-            count += len(fields)
+            if fields:
+                changed[shop_id] = replace(account, **fields)
+                count += len(fields)
         self.accounts.update(changed)
         return Resealed(len(changed), count)
