@@ -6,7 +6,7 @@ import base64
 import binascii
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 DEV_SECRET = "jimu-development-secret-never-use-in-production"
@@ -65,7 +65,7 @@ class Settings:
     wechat_pay_notify_url: str | None = None
     wechat_api_base: str = WECHAT_API_BASE
     wechat_pay_api_base: str = WECHAT_PAY_API_BASE
-    secret_keys: tuple[str, ...] = ()  # JIMU_SECRET_KEY: the first seals shops' secrets, every one opens them
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)  # JIMU_SECRET_KEY: the first seals shops' secrets, every one opens them
     response_cache_seconds: float = 1.0
     response_cache_bytes: int = 32 * 1024 * 1024
     reference_cache_seconds: float = 1.0
