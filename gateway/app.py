@@ -21,8 +21,8 @@ from starlette.staticfiles import StaticFiles
 
 from adapters.payments.port import Method
 from adapters.payments.sandbox import SandboxProvider
-from adapters.payments.wechat import WechatPayProvider
 from adapters.shops.port import TrustedDocuments
+from adapters.wechat_accounts.providers import ShopWechatPay
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.budgets import buckets_for
 from gateway.demo import demo_keys
@@ -42,10 +42,12 @@ from gateway.sweeper import Sweeper
 from gateway.webhooks import (
     MAX_NOTICE_BYTES,
     SANDBOX_PATH,
+    SHOP_WECHAT_PATH,
     WECHAT_PATH,
     refuse_sandbox,
     refuse_wechat,
     sandbox_webhook,
+    shop_wechat_webhook,
     wechat_webhook,
 )
 from gateway.wiring import Adapters, cashier_for, sql_adapters
@@ -97,8 +99,10 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     if isinstance(sandbox, SandboxProvider):
         webhooks.append(Route(SANDBOX_PATH, sandbox_webhook(cashier, sandbox), methods=["POST"]))
     wechat = cashier.providers.get(Method.WECHAT_PAY)
-    if isinstance(wechat, WechatPayProvider):
-        webhooks.append(Route(WECHAT_PATH, wechat_webhook(cashier, wechat), methods=["POST"]))
+    if isinstance(wechat, ShopWechatPay):
+        if wechat.default is not None:  # the deployment's merchant
+            webhooks.append(Route(WECHAT_PATH, wechat_webhook(cashier, wechat.default), methods=["POST"]))
+        webhooks.append(Route(SHOP_WECHAT_PATH, shop_wechat_webhook(cashier, wechat, adapters.shops), methods=["POST"]))
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

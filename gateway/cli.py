@@ -29,6 +29,8 @@ from gateway.catalog_import import (
     read_catalog,
     stock_summary,
 )
+from gateway.cli_secrets import refuse_unsealable, secrets_app, wechat_app
+from gateway.cli_settings import command_settings
 from gateway.demo import demo_files, demo_keys
 from gateway.document_check import ManifestRefused, read_manifest
 from gateway.graphql import build_schema
@@ -43,19 +45,10 @@ shop_app = typer.Typer(no_args_is_help=True, help="Shops and their keys.")
 app.add_typer(shop_app, name="shop")
 documents_app = typer.Typer(no_args_is_help=True, help="A shop's trusted documents (persisted queries).")
 app.add_typer(documents_app, name="documents")
+shop_app.add_typer(wechat_app, name="wechat")
+app.add_typer(secrets_app, name="secrets")
 out = Console()
 err = Console(stderr=True)
-
-
-def _settings(*, serving: bool = False) -> Settings:
-    """The settings from the environment. Only a server needs to be told where it runs:
-    the other commands work on the database they are given, wherever that is."""
-    environ = os.environ if serving else {"JIMU_ENV": "development", **os.environ}
-    try:
-        return Settings.from_env(environ)
-    except SettingsError as exc:
-        err.print(f"[red]settings:[/red] {exc}")
-        raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -71,9 +64,13 @@ def serve(
 
     if demo:
         os.environ["JIMU_DEMO"] = "1"  # the workers read their settings from the environment
-    settings = _settings(serving=True)
+    settings = command_settings(serving=True)
     configure_logging(settings.log_format, settings.log_level)
-    asyncio.run(_prepare(settings, demo))
+    try:
+        asyncio.run(_prepare(settings, demo))
+    except SettingsError as exc:
+        err.print(f"[red]settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
     if demo:
         _print_demo(host, port)
     if not settings.production:
@@ -93,6 +90,7 @@ async def _prepare(settings: Settings, demo: bool) -> None:
     db = Database(settings.database_url)
     try:
         await upgrade(db)
+        await refuse_unsealable(settings, db)
         if demo:
             store = sql_adapters(settings, db).catalog
             for path in demo_files():
@@ -136,7 +134,7 @@ def import_(
     )] = StockMode.KEEP,
 ) -> None:
     """Load a catalog file: upsert by handle and code, all or nothing."""
-    settings = _settings()
+    settings = command_settings()
     try:
         catalog = read_catalog(file)
         report = asyncio.run(_import(settings, file, catalog, stock))
@@ -206,7 +204,7 @@ def shop_create(
         raise typer.Exit(2)
     keys = {kind: new_key(kind) for kind in KeyKind}
     try:
-        asyncio.run(_create_shop(_settings(), handle, name.strip(), keys))
+        asyncio.run(_create_shop(command_settings(), handle, name.strip(), keys))
     except ShopExists as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
@@ -245,11 +243,11 @@ def shop_policy(
             err.print("[red]--budget:[/red] give POINTS/RESTORED-PER-SECOND, e.g. 2000/200, or default")
             raise typer.Exit(2)
         points, restore = int(size), int(rate)
-    found = asyncio.run(_shop_policy(_settings(), handle, trusted_documents, modes, budget, points, restore))
+    found = asyncio.run(_shop_policy(command_settings(), handle, trusted_documents, modes, budget, points, restore))
     if found is None:
         err.print(f"[red]no shop {handle!r}[/red]")
         raise typer.Exit(1)
-    policy, settings = found.policy, _settings()
+    policy, settings = found.policy, command_settings()
     documents = policy.trusted_documents.value if policy.trusted_documents else f"{settings.trusted_documents} (the deployment's)"
     rate = (f"{policy.budget_points}/{policy.budget_restore}" if policy.budget_points is not None else
             f"{settings.secret_key_budget.points}/{settings.secret_key_budget.per_second:g} (the deployment's)")
@@ -288,7 +286,7 @@ def export_schema() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    settings = _settings()
+    settings = command_settings()
 
     async def run() -> None:
         db = Database(settings.database_url)
@@ -370,7 +368,7 @@ def documents_remove(
 def _with_shop(handle: str, act: Callable[[Adapters, int], Awaitable[None]], *, changes: bool = True) -> None:
     """Run ``act`` on the shop named by ``handle`` (exit 1 when there is none); when it
     ``changes`` the trusted list, tell the running servers."""
-    settings = _settings()
+    settings = command_settings()
 
     async def run() -> bool:
         db = Database(settings.database_url)

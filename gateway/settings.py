@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 DEV_SECRET = "jimu-development-secret-never-use-in-production"
@@ -25,6 +27,8 @@ DEVELOPMENT_EXTENSIONS = {"mode": "development"}  # in every GraphQL answer outs
 
 
 WECHAT_PAY_SETTINGS = ("mch_id", "serial_no", "private_key_file", "platform_key_file", "api_v3_key", "notify_url")
+WECHAT_API_BASE = "https://api.weixin.qq.com"
+WECHAT_PAY_API_BASE = "https://api.mch.weixin.qq.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,9 @@ class Settings:
     wechat_pay_platform_key_file: str | None = None
     wechat_pay_api_v3_key: str | None = None
     wechat_pay_notify_url: str | None = None
+    wechat_api_base: str = WECHAT_API_BASE
+    wechat_pay_api_base: str = WECHAT_PAY_API_BASE
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)  # JIMU_SECRET_KEY: the first seals shops' secrets, every one opens them
     response_cache_seconds: float = 1.0
     response_cache_bytes: int = 32 * 1024 * 1024
     reference_cache_seconds: float = 1.0
@@ -121,9 +128,14 @@ class Settings:
             raise SettingsError("production takes real payments: JIMU_PAYMENT_PROVIDER=WECHAT_PAY")
         pay = {name: environ.get(f"JIMU_WECHAT_PAY_{name.upper()}") or None for name in WECHAT_PAY_SETTINGS}
         if provider == "WECHAT_PAY":
+            # The deployment's merchant is all or nothing: without it only shops with their own take WeChat Pay.
             missing = [f"JIMU_WECHAT_PAY_{n.upper()}" for n, v in pay.items() if not v]
-            if missing or not wechat_id:
+            merchant = any(v for n, v in pay.items() if n != "notify_url")
+            if merchant and (missing or not wechat_id):
                 raise SettingsError("WeChat Pay needs JIMU_WECHAT_APP_ID and " + ", ".join(missing or ["..."]))
+            if not pay["notify_url"]:
+                raise SettingsError("WeChat Pay needs JIMU_WECHAT_PAY_NOTIFY_URL (shops' own merchants are told "
+                                    "<it>/<shop handle>)")
         return cls(
             payment_provider=provider,  # type: ignore[arg-type]
             **{f"wechat_pay_{name}": value for name, value in pay.items()},
@@ -155,6 +167,9 @@ class Settings:
             log_format=_choice(environ, "JIMU_LOG_FORMAT", ("json", "text") if production else ("text", "json")),  # type: ignore[arg-type]
             log_level=_choice(environ, "JIMU_LOG_LEVEL", ("INFO", "DEBUG", "WARNING", "ERROR"), upper=True),
             shutdown_grace_seconds=_seconds(environ, "JIMU_SHUTDOWN_GRACE_SECONDS", 30.0),
+            wechat_api_base=_base_url(environ, "JIMU_WECHAT_API_BASE", WECHAT_API_BASE),
+            wechat_pay_api_base=_base_url(environ, "JIMU_WECHAT_PAY_API_BASE", WECHAT_PAY_API_BASE),
+            secret_keys=_secret_keys(environ.get("JIMU_SECRET_KEY", "")),
         )
 
 
@@ -214,3 +229,24 @@ def _redis_url(url: str | None) -> str | None:
     if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("JIMU_REDIS_URL must be a redis://, rediss:// or unix:// URL")
     return url
+
+
+def _base_url(environ: Mapping[str, str], name: str, default: str) -> str:
+    url = environ.get(name) or default
+    if not url.startswith(("https://", "http://")) or len(url) > 200:
+        raise SettingsError(f"{name} must be an http(s) URL")
+    return url.rstrip("/")
+
+
+def _secret_keys(raw: str) -> tuple[str, ...]:
+    """JIMU_SECRET_KEY: Fernet keys, comma-separated (the first seals, all open)."""
+    keys = tuple(filter(None, (part.strip() for part in raw.split(","))))
+    for key in keys:
+        try:
+            ok = len(base64.urlsafe_b64decode(key.encode())) == 32 and len(key) == 44
+        except (ValueError, binascii.Error):
+            ok = False
+        if not ok:
+            raise SettingsError("each JIMU_SECRET_KEY entry is 32 url-safe base64 bytes "
+                                "(jimu secrets generate-key makes one); entries are comma-separated")
+    return keys

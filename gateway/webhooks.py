@@ -17,16 +17,22 @@ from adapters.payments.cashier import Cashier
 from adapters.payments.port import (
     AmountMismatch,
     BadNotice,
+    NotConfigured,
     NoticeRejected,
     UnknownPayment,
 )
 from adapters.payments.sandbox import SandboxProvider
 from adapters.payments.wechat import WechatPayProvider
+from adapters.shops.port import ShopStore
+from adapters.shops.rules import HANDLE_PATTERN
+from adapters.wechat_accounts.port import SecretUnreadable
+from adapters.wechat_accounts.providers import ShopWechatPay
 
 log = logging.getLogger("jimu.webhooks")
 MAX_NOTICE_BYTES = 64 * 1024  # the edge (gateway.edge) refuses larger bodies, and bodies that are not JSON
 SANDBOX_PATH = "/webhooks/payments/sandbox"
 WECHAT_PATH = "/webhooks/payments/wechat"
+SHOP_WECHAT_PATH = WECHAT_PATH + "/{shop}"  # a shop's own merchant (or sub-merchant): <notify url>/<handle>
 
 
 def sandbox_webhook(cashier: Cashier, provider: SandboxProvider):  # noqa: ANN201 - a Starlette endpoint
@@ -74,3 +80,51 @@ def wechat_webhook(cashier: Cashier, provider: WechatPayProvider):  # noqa: ANN2
 
 def refuse_wechat(status: int, message: str) -> JSONResponse:
     return JSONResponse({"code": "FAIL", "message": message}, status_code=status)
+
+
+def shop_wechat_webhook(cashier: Cashier, router: ShopWechatPay, shops: ShopStore):  # noqa: ANN201
+    """A shop's own WeChat Pay notifications: verified by that shop's keys, for that shop's payments only."""
+
+    async def endpoint(request: Request) -> Response:
+        handle = request.path_params["shop"]
+        [shop] = await shops.shops_by_handle([handle]) if HANDLE_PATTERN.fullmatch(handle) else [None]
+        if shop is None:
+            return refuse_wechat(404, "no such shop")
+        body = await _bounded(request)
+        if body is None:
+            return refuse_wechat(413, f"a notification is at most {MAX_NOTICE_BYTES} bytes")
+        try:
+            provider = await router.wechat.pay(shop.id)
+            if provider is None:
+                return refuse_wechat(404, "this shop takes WeChat Pay through the deployment's merchant")
+            notice = provider.verify({k.lower(): v for k, v in request.headers.items()}, body)
+            if notice is not None:
+                payment = await cashier.ledger.payment(notice.payment_id)
+                if payment is None:
+                    raise UnknownPayment("no such payment")
+                if payment.shop_id != shop.id:
+                    raise BadNotice("not a payment of this shop")
+                await cashier.notify(notice, utcnow())
+        except (SecretUnreadable, NotConfigured) as exc:
+            log.error("shop %s: a WeChat Pay notification cannot be verified: %s", handle, exc)
+            return refuse_wechat(503, "this shop's WeChat Pay keys cannot be used now")
+        except NoticeRejected as exc:
+            return refuse_wechat(401, str(exc))
+        except (BadNotice, AmountMismatch) as exc:
+            return refuse_wechat(400, str(exc))
+        except UnknownPayment as exc:
+            return refuse_wechat(404, str(exc))
+        return Response(status_code=204)
+
+    return endpoint
+
+
+async def _bounded(request: Request) -> bytes | None:
+    """The body, or None past MAX_NOTICE_BYTES (the edge guards fixed paths only; this one has the shop in it)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_NOTICE_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

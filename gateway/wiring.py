@@ -25,7 +25,7 @@ from adapters.documents.sql import SqlDocumentStore
 from adapters.goods.fake import FakeGoodsCatalog
 from adapters.goods.port import GoodsCatalog
 from adapters.goods.sql import SqlGoodsCatalog
-from adapters.identity.dev import DevThenProvider
+from adapters.identity.dev import DevThenProvider, NoIdentityProvider
 from adapters.identity.port import IdentityProvider
 from adapters.identity.wechat import WechatIdentityProvider
 from adapters.inventory.fake import FakeInventory
@@ -48,6 +48,11 @@ from adapters.payments.wechat import WechatPayConfig, WechatPayProvider
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import ShopStore
 from adapters.shops.sql import SqlShopStore
+from adapters.wechat_accounts.fake import FakeWechatAccounts
+from adapters.wechat_accounts.port import WechatAccounts
+from adapters.wechat_accounts.providers import ShopWechat, ShopWechatPay, WechatDefaults
+from adapters.wechat_accounts.secret_box import SecretBox
+from adapters.wechat_accounts.sql import SqlWechatAccounts
 from gateway.migrate import head, revision
 from gateway.observe import count_statement
 from gateway.settings import Settings, SettingsError
@@ -78,6 +83,7 @@ class Adapters:
     orders: Orders
     ledger: Ledger
     documents: DocumentStore
+    wechat: ShopWechat  # each shop's own WeChat sign-in and merchant, over its stored credentials
     http: httpx.AsyncClient | None = None
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
     revision: Callable[[], Awaitable[str | None]] = field(default=_at_head)  # the schema's migration
@@ -87,11 +93,11 @@ class Adapters:
 def identity_provider(settings: Settings, client: httpx.AsyncClient) -> IdentityProvider:
     wechat = None
     if settings.wechat_app_id and settings.wechat_app_secret:
-        wechat = WechatIdentityProvider(settings.wechat_app_id, settings.wechat_app_secret, client)
+        wechat = WechatIdentityProvider(settings.wechat_app_id, settings.wechat_app_secret, client,
+                                        settings.wechat_api_base)
     if settings.production:
-        if wechat is None:
-            raise SettingsError("production needs JIMU_WECHAT_APP_ID and JIMU_WECHAT_APP_SECRET")
-        return wechat
+        # Without a deployment-wide app, shops sign in through their own (jimu shop wechat set).
+        return wechat or NoIdentityProvider()
     return DevThenProvider(wechat)
 
 
@@ -104,8 +110,9 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         await client.aclose()
         await db.dispose()
 
+    shops = SqlShopStore(db)
     return Adapters(
-        shops=SqlShopStore(db),
+        shops=shops,
         goods=SqlGoodsCatalog(db),
         catalog=SqlCatalogStore(db),
         identity=identity_provider(settings, client),
@@ -116,6 +123,7 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         orders=SqlOrders(db),
         ledger=SqlLedger(db),
         documents=SqlDocumentStore(db),
+        wechat=shop_wechat(SqlWechatAccounts(db), shops, settings, client),
         http=client,
         ping=db.ping,
         revision=lambda: revision(db),
@@ -141,6 +149,7 @@ def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -
         orders=orders,
         ledger=FakeLedger(orders),
         documents=FakeDocumentStore(),
+        wechat=shop_wechat(FakeWechatAccounts(), shops, settings, client),
         http=client,
     )
 
@@ -158,7 +167,11 @@ def cashier_for(adapters: Adapters, settings: Settings) -> Cashier:
     if settings.sandbox_pay_secret:
         providers[Method.SANDBOX] = SandboxProvider(settings.sandbox_pay_secret)
     if settings.payment_provider == "WECHAT_PAY":
-        providers[Method.WECHAT_PAY] = WechatPayProvider(wechat_pay_config(settings), adapters.http or httpx.AsyncClient())
+        default = None
+        if settings.wechat_pay_mch_id:
+            default = WechatPayProvider(wechat_pay_config(settings), adapters.http or httpx.AsyncClient(),
+                                        settings.wechat_pay_api_base)
+        providers[Method.WECHAT_PAY] = ShopWechatPay(adapters.wechat, default)
     method = Method(settings.payment_provider)
     if method not in providers:
         raise SettingsError("the sandbox provider needs JIMU_SANDBOX_PAY_SECRET")
@@ -178,3 +191,14 @@ def wechat_pay_config(settings: Settings) -> WechatPayConfig:
         api_v3_key=(settings.wechat_pay_api_v3_key or "").encode(), platform_public_key_pem=platform_key,
         notify_url=settings.wechat_pay_notify_url or "",
     )
+
+
+def shop_wechat(accounts: WechatAccounts, shops: ShopStore, settings: Settings, client: httpx.AsyncClient) -> ShopWechat:
+    """Shops' own WeChat, with the deployment's merchant as the service provider for sub-merchants."""
+    defaults = WechatDefaults(
+        api_base=settings.wechat_api_base, pay_api_base=settings.wechat_pay_api_base,
+        notify_url=settings.wechat_pay_notify_url,
+        provider=wechat_pay_config(settings) if settings.payment_provider == "WECHAT_PAY" and settings.wechat_pay_mch_id else None,
+        development=not settings.production,
+    )
+    return ShopWechat(accounts, shops, SecretBox(settings.secret_keys), client, defaults)

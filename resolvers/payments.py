@@ -11,6 +11,7 @@ from adapters.identity.wechat import openid_of
 from adapters.orders import rules
 from adapters.payments.port import PaymentError
 from adapters.payments.wechat import WechatPayError
+from adapters.wechat_accounts.port import SecretUnreadable
 from resolvers.orders import own_order
 from resolvers.user_errors import user_error
 from schema.common import NOT_MONEY, minor_units
@@ -38,6 +39,9 @@ class PaymentMutation:
             session = await info.context.cashier.pay(order, idempotency_key, shop.online_payment_cap, payer, utcnow())
         except WechatPayError as exc:
             raise ServiceUnavailable(str(exc)) from exc
+        except SecretUnreadable as exc:
+            raise ServiceUnavailable("this shop's WeChat Pay cannot be used now (its stored keys cannot be "
+                                     "decrypted with JIMU_SECRET_KEY)") from exc
         except PaymentError as exc:
             field = "idempotencyKey" if exc.code == "IDEMPOTENCY_CONFLICT" else "orderNumber"
             return OrderPayPayload(user_errors=[user_error(exc.code, [field], str(exc))])

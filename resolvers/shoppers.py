@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
 import strawberry
 
-from adapters.identity.port import IdentityRejected, IdentityUnavailable
+from adapters.identity.port import (
+    IdentityNotConfigured,
+    IdentityRejected,
+    IdentityUnavailable,
+)
+from adapters.wechat_accounts.port import SecretUnreadable
 from resolvers.user_errors import user_error
 from schema.errors import ServiceUnavailable
 from schema.shops import Shopper, ShopperLoginPayload
 
 MAX_CODE_LENGTH = 256
+log = logging.getLogger("jimu.wechat")
 
 
 @strawberry.type
@@ -34,7 +42,14 @@ class ShopperMutation:
         if not code or len(code) > MAX_CODE_LENGTH:
             return _refused(f"code must be 1 to {MAX_CODE_LENGTH} characters")
         try:
-            subject = await ctx.adapters.identity.subject_for(code)
+            provider = await ctx.adapters.wechat.identity(shop.id, ctx.adapters.identity)
+            subject = await provider.subject_for(code)
+        except SecretUnreadable as exc:
+            log.error("shop %s: its WeChat app secret cannot be opened: %s", shop.handle, exc)
+            raise ServiceUnavailable("this shop's WeChat sign-in cannot be used now (its stored secret "
+                                     "cannot be decrypted with JIMU_SECRET_KEY)") from exc
+        except IdentityNotConfigured as exc:
+            return ShopperLoginPayload(user_errors=[user_error("INVALID_STATE", ["code"], str(exc))])
         except IdentityRejected as exc:
             return _refused(str(exc))
         except IdentityUnavailable as exc:

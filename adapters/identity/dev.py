@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from adapters.identity.port import IdentityProvider, IdentityRejected
+from adapters.identity.port import (
+    IdentityNotConfigured,
+    IdentityProvider,
+    IdentityRejected,
+)
 
 DEV_PREFIX = "dev:"
 
@@ -29,3 +33,10 @@ class DevThenProvider:
         if self._real is None:
             raise IdentityRejected("WeChat sign-in is not configured here; use a dev:<anything> code")
         return await self._real.subject_for(code)
+
+
+class NoIdentityProvider:
+    """Production without a deployment-wide WeChat app: only shops with their own sign shoppers in."""
+
+    async def subject_for(self, code: str) -> str:
+        raise IdentityNotConfigured("this shop has no WeChat mini-program set up (jimu shop wechat set)")

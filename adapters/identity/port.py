@@ -3,8 +3,9 @@
 Errors::
 
     IdentityError
-    ├── IdentityRejected     the code is wrong, used or expired: the shopper's fault
-    └── IdentityUnavailable  the provider did not answer usably: nobody's fault, retry
+    ├── IdentityRejected       the code is wrong, used or expired: the shopper's fault
+    ├── IdentityNotConfigured  the shop has no WeChat app, or WeChat refuses its id or secret: the operator's
+    └── IdentityUnavailable    the provider did not answer usably: nobody's fault, retry
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ class IdentityError(Exception):
 
 
 class IdentityRejected(IdentityError):
+    pass
+
+
+class IdentityNotConfigured(IdentityError):
     pass
 
 

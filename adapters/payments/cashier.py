@@ -49,6 +49,7 @@ class Cashier:
 
     async def pay(self, order: Order, key: str, cap: int, payer: str | None, now: datetime) -> Session:
         """The next payment due on the order (at most ``cap``), and its sheet; the same key, the same payment."""
+        await self.providers[self.method].ready(order.shop_id)  # before a payment is opened for nothing
         payment = await self.ledger.open(order.shop_id, order.number, key, self.method, cap, now)
         provider = self.providers[payment.method]
         return await provider.session(payment, f"jimu order {order.number}", payer)
@@ -94,7 +95,7 @@ class Cashier:
         for method, provider in self.providers.items():
             for payment in await self.ledger.pending(method, now - RECONCILE_AFTER, limit):
                 try:
-                    notice = await provider.query(payment.id)
+                    notice = await provider.query(payment)
                 except Exception:  # one provider's failure must not stop the rest of the sweep
                     log.warning("could not ask %s about payment %s", method.value, payment.id, exc_info=True)
                     continue

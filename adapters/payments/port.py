@@ -14,7 +14,8 @@ Errors (each names its UserErrorCode)::
     ├── IdempotencyConflict   IDEMPOTENCY_CONFLICT: the key was used for another order
     ├── AmountMismatch        PAYMENT_AMOUNT_MISMATCH: not the amount the payment or balance is for
     ├── InvalidState          INVALID_STATE: the order cannot move that way now
-    └── UnknownPayment        NOT_FOUND
+    ├── UnknownPayment        NOT_FOUND
+    └── NotConfigured         INVALID_STATE: the shop has no merchant for the payment method
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ class InvalidState(PaymentError):
 
 class UnknownPayment(PaymentError):
     code = "NOT_FOUND"
+
+
+class NotConfigured(PaymentError):
+    pass
 
 
 class Ledger(Protocol):
@@ -173,10 +178,14 @@ class BadNotice(ValueError):
 class PaymentProvider(Protocol):
     method: Method
 
+    async def ready(self, shop_id: int) -> None:
+        """Raises NotConfigured (INVALID_STATE) when this provider cannot take the shop's payments."""
+        ...
+
     async def session(self, payment: Payment, order_description: str, payer: str | None) -> Session:
         """What the client needs to show its payment sheet; may call the provider (WeChat's prepay)."""
         ...
 
-    async def query(self, payment_id: int) -> Notice | None:
+    async def query(self, payment: Payment) -> Notice | None:
         """The provider's word on a payment, asked for rather than notified; None while it is not final."""
         ...

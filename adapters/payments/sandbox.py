@@ -44,7 +44,10 @@ class SandboxProvider:
             "notifyPath": "/webhooks/payments/sandbox",
         })
 
-    async def query(self, payment_id: int) -> Notice | None:
+    async def ready(self, shop_id: int) -> None:
+        return None
+
+    async def query(self, payment: Payment) -> Notice | None:
         return None  # the sandbox only ever speaks through its webhook
 
     def verify(self, body: bytes, signature: str | None) -> Notice:

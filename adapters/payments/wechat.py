@@ -6,6 +6,10 @@ Pay platform public key, then their ``resource`` is decrypted with the APIv3
 key (AEAD_AES_256_GCM). The HTTP client is injected, so tests run against
 ``httpx.MockTransport`` with keys they generate.
 
+A config with a ``sub_mch_id`` pays for a sub-merchant (特约商户) through the
+partner API: ``app_id`` and ``mch_id`` are then the service provider's
+(sp_appid, sp_mchid), who signs; the sheet is the sub-merchant's mini-program's.
+
 Errors::
 
     WechatPayError          WeChat Pay answered with an error, or not at all
@@ -62,6 +66,8 @@ class WechatPayConfig:
     api_v3_key: bytes  # 32 bytes
     platform_public_key_pem: bytes
     notify_url: str
+    sub_mch_id: str | None = None  # set: a sub-merchant under the service provider app_id/mch_id name
+    sub_app_id: str | None = None  # the sub-merchant's mini-program, whose openids its shoppers have
 
 
 def out_trade_no(payment_id: int) -> str:
@@ -76,11 +82,12 @@ def payment_id_of(trade_no: str) -> int | None:
 class WechatPayProvider:
     method = Method.WECHAT_PAY
 
-    def __init__(self, config: WechatPayConfig, client: httpx.AsyncClient) -> None:
+    def __init__(self, config: WechatPayConfig, client: httpx.AsyncClient, api_base: str = API) -> None:
         if len(config.api_v3_key) != 32:
             raise ValueError("the WeChat Pay APIv3 key is 32 bytes")
         self._config = config
         self._client = client
+        self._api = api_base.rstrip("/")
         key = serialization.load_pem_private_key(config.private_key_pem, password=None)
         public = serialization.load_pem_public_key(config.platform_public_key_pem)
         if not isinstance(key, rsa.RSAPrivateKey) or not isinstance(public, rsa.RSAPublicKey):
@@ -88,7 +95,18 @@ class WechatPayProvider:
         self._key = key
         self._platform = public
 
+    @property
+    def config(self) -> WechatPayConfig:
+        return self._config
+
+    @property
+    def partner(self) -> bool:
+        return self._config.sub_mch_id is not None
+
     # ---------------------------------------------------------------- paying
+
+    async def ready(self, shop_id: int) -> None:
+        return None
 
     async def session(self, payment: Payment, order_description: str, payer: str | None) -> Session:
         """JSAPI prepay, then the parameters wx.requestPayment takes, signed."""
@@ -97,10 +115,11 @@ class WechatPayProvider:
         prepay_id = payment.provider_ref or await self.prepay(payment, order_description, payer)
         timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
         package = f"prepay_id={prepay_id}"
-        message = f"{self._config.app_id}\n{timestamp}\n{nonce}\n{package}\n"
+        app_id = self._config.sub_app_id or self._config.app_id
+        message = f"{app_id}\n{timestamp}\n{nonce}\n{package}\n"
         return Session(payment, {
             "provider": "WECHAT_PAY",
-            "appId": self._config.app_id,
+            "appId": app_id,
             "timeStamp": timestamp,
             "nonceStr": nonce,
             "package": package,
@@ -109,25 +128,37 @@ class WechatPayProvider:
         })
 
     async def prepay(self, payment: Payment, description: str, openid: str) -> str:
-        body = {
-            "appid": self._config.app_id,
-            "mchid": self._config.mch_id,
+        config = self._config
+        common = {
             "description": description[:127],
             "out_trade_no": out_trade_no(payment.id),
-            "notify_url": self._config.notify_url,
+            "notify_url": config.notify_url,
             "amount": {"total": payment.amount, "currency": "CNY"},
-            "payer": {"openid": openid},
         }
-        answer = await self._call("POST", "/v3/pay/transactions/jsapi", body)
+        if config.sub_mch_id is None:
+            body = {"appid": config.app_id, "mchid": config.mch_id, **common, "payer": {"openid": openid}}
+            path = "/v3/pay/transactions/jsapi"
+        else:
+            body = {"sp_appid": config.app_id, "sp_mchid": config.mch_id, "sub_mchid": config.sub_mch_id, **common,
+                    "payer": {"sub_openid": openid} if config.sub_app_id else {"sp_openid": openid}}
+            if config.sub_app_id:
+                body["sub_appid"] = config.sub_app_id
+            path = "/v3/pay/partner/transactions/jsapi"
+        answer = await self._call("POST", path, body)
         prepay_id = answer.get("prepay_id")
         if not isinstance(prepay_id, str) or not prepay_id:
             raise WechatPayError("WeChat Pay gave no prepay_id")
         return prepay_id
 
-    async def query(self, payment_id: int) -> Notice | None:
+    async def query(self, payment: Payment) -> Notice | None:
         """The transaction as WeChat Pay has it, for reconciliation; None while it is not final."""
-        path = f"/v3/pay/transactions/out-trade-no/{out_trade_no(payment_id)}?mchid={self._config.mch_id}"
-        return _notice(await self._call("GET", path, None))
+        config, trade_no = self._config, out_trade_no(payment.id)
+        if config.sub_mch_id is None:
+            path = f"/v3/pay/transactions/out-trade-no/{trade_no}?mchid={config.mch_id}"
+        else:
+            path = (f"/v3/pay/partner/transactions/out-trade-no/{trade_no}"
+                    f"?sp_mchid={config.mch_id}&sub_mchid={config.sub_mch_id}")
+        return self._ours(await self._call("GET", path, None))
 
     # ---------------------------------------------------------------- notifications
 
@@ -152,9 +183,21 @@ class WechatPayProvider:
                 resource["nonce"].encode(), base64.b64decode(resource["ciphertext"]),
                 (resource.get("associated_data") or "").encode(),
             )
-            return _notice(json.loads(plain))
+            transaction = json.loads(plain)
         except (InvalidTag, KeyError, TypeError, ValueError) as exc:
             raise BadNotice("the notification's resource cannot be decrypted with the APIv3 key") from exc
+        if not isinstance(transaction, dict):
+            raise BadNotice("the notification's resource is not a transaction")
+        return self._ours(transaction)
+
+    def _ours(self, transaction: dict[str, Any]) -> Notice | None:
+        """The notice, when the transaction is this merchant's (or sub-merchant's); BadNotice otherwise."""
+        config = self._config
+        if config.sub_mch_id is not None and str(transaction.get("sub_mchid")) != config.sub_mch_id:
+            raise BadNotice("the transaction is not this sub-merchant's")
+        if config.sub_mch_id is None and "mchid" in transaction and str(transaction["mchid"]) != config.mch_id:
+            raise BadNotice("the transaction is not this merchant's")
+        return _notice(transaction)
 
     # ---------------------------------------------------------------- signing
 
@@ -168,7 +211,7 @@ class WechatPayProvider:
         )
         try:
             response = await self._client.request(
-                method, API + path, content=text.encode() if body is not None else None, timeout=10,
+                method, self._api + path, content=text.encode() if body is not None else None, timeout=10,
                 headers={"Authorization": authorization, "Accept": "application/json",
                          "Content-Type": "application/json"},
             )

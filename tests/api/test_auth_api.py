@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import httpx
 
+from adapters.db import Database
 from adapters.identity.wechat import WechatIdentityProvider
 from gateway.settings import Settings
 from gateway.wiring import Adapters, sql_adapters
@@ -93,11 +94,13 @@ async def test_wechat_not_answering_is_service_unavailable(demo: Adapters, setti
     assert codes(body) == ["SERVICE_UNAVAILABLE"]
 
 
-def test_production_without_wechat_credentials_does_not_start(settings: Settings):
-    import pytest
-
-    from gateway.settings import SettingsError
-
+async def test_production_without_any_wechat_app_refuses_sign_in_clearly(demo: Adapters, settings: Settings, db: Database):
+    # given production with no deployment-wide WeChat app, and a shop with none of its own
     production = Settings(database_url=settings.database_url, env="production", secret="p" * 40)
-    with pytest.raises(SettingsError, match="WECHAT"):
-        sql_adapters(production)
+    async with api_client(production, sql_adapters(production, db)) as client:
+        # when a shopper signs in
+        payload = (await make_gql(client)(LOGIN, {"code": "0a3"}))["data"]["shopperLogin"]
+    # then it is a user error that says what is missing, not a 500 and not the shopper's fault
+    assert payload["token"] is None
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID_STATE", ["code"])]
+    assert "jimu shop wechat set" in payload["userErrors"][0]["message"]

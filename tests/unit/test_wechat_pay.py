@@ -172,8 +172,8 @@ async def test_the_order_query_reconciles_a_silent_payment(keys: Keys):
                                          "trade_state": "SUCCESS", "amount": {"total": 1_000_000}})
 
     provider = WechatPayProvider(keys.config(), httpx.AsyncClient(transport=httpx.MockTransport(wechat)))
-    notice = await provider.query(42)
+    notice = await provider.query(payment(42))
     assert notice is not None and notice.succeeded and notice.amount == 1_000_000
 
     waiting = httpx.MockTransport(lambda r: httpx.Response(200, json={"out_trade_no": "jimu-42", "trade_state": "NOTPAY"}))
-    assert await WechatPayProvider(keys.config(), httpx.AsyncClient(transport=waiting)).query(42) is None
+    assert await WechatPayProvider(keys.config(), httpx.AsyncClient(transport=waiting)).query(payment(42)) is None
