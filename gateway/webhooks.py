@@ -18,7 +18,9 @@ from adapters.payments.port import (
     AmountMismatch,
     BadNotice,
     NotConfigured,
+    Notice,
     NoticeRejected,
+    Settled,
     UnknownPayment,
 )
 from adapters.payments.sandbox import SandboxProvider
@@ -40,21 +42,42 @@ def sandbox_webhook(cashier: Cashier, provider: SandboxProvider):  # noqa: ANN20
         body = await request.body()
         try:
             notice = provider.verify(body, request.headers.get("x-jimu-signature"))
-            settled = await cashier.notify(notice, utcnow())
-        except NoticeRejected as exc:
-            return refuse_sandbox(401, str(exc))
-        except (BadNotice, AmountMismatch) as exc:
-            return refuse_sandbox(400, str(exc))
-        except UnknownPayment as exc:
-            return refuse_sandbox(404, str(exc))
-        if settled.changed:
-            log.info("payment %s %s", settled.payment.id, settled.payment.state.value)
+            settled = await _settle(cashier, notice, "sandbox")
+        except REFUSED as exc:
+            return refuse_sandbox(refused_status(exc), str(exc))
         return JSONResponse({"status": "ok", "paymentState": settled.payment.state.value, "changed": settled.changed})
 
     return endpoint
 
 
+REFUSED = (NoticeRejected, BadNotice, AmountMismatch, UnknownPayment)
+
+
+def refused_status(exc: Exception) -> int:
+    """401 for a notification that is not the provider's, 404 for a payment we do not
+    have, 400 for one that does not say what it must (or another amount than the payment's)."""
+    if isinstance(exc, NoticeRejected):
+        return 401
+    return 404 if isinstance(exc, UnknownPayment) else 400
+
+
+async def _settle(cashier: Cashier, notice: Notice, route: str) -> Settled:
+    settled = await cashier.notify(notice, utcnow())
+    payment = settled.payment
+    if settled.changed:
+        log.info("payment %s %s", payment.id, payment.state.value, extra={"jimu": {
+            "payment_id": payment.id, "state": payment.state.value, "order": payment.order_number,
+            "shop_id": payment.shop_id, "amount_minor": notice.amount, "route": route}})
+    return settled
+
+
+def _refused(route: str, status: int, message: str) -> None:
+    log.warning("payment notification refused (%s): %s", status, message,
+                extra={"jimu": {"route": route, "status": status}})
+
+
 def refuse_sandbox(status: int, message: str) -> JSONResponse:
+    _refused("sandbox", status, message)
     return JSONResponse({"status": "refused", "message": message}, status_code=status)
 
 
@@ -66,19 +89,16 @@ def wechat_webhook(cashier: Cashier, provider: WechatPayProvider):  # noqa: ANN2
         try:
             notice = provider.verify({k.lower(): v for k, v in request.headers.items()}, body)
             if notice is not None:
-                await cashier.notify(notice, utcnow())
-        except NoticeRejected as exc:
-            return refuse_wechat(401, str(exc))
-        except (BadNotice, AmountMismatch) as exc:
-            return refuse_wechat(400, str(exc))
-        except UnknownPayment as exc:
-            return refuse_wechat(404, str(exc))
+                await _settle(cashier, notice, "wechat")
+        except REFUSED as exc:
+            return refuse_wechat(refused_status(exc), str(exc))
         return Response(status_code=204)
 
     return endpoint
 
 
 def refuse_wechat(status: int, message: str) -> JSONResponse:
+    _refused("wechat", status, message)
     return JSONResponse({"code": "FAIL", "message": message}, status_code=status)
 
 
@@ -104,16 +124,12 @@ def shop_wechat_webhook(cashier: Cashier, router: ShopWechatPay, shops: ShopStor
                     raise UnknownPayment("no such payment")
                 if payment.shop_id != shop.id:
                     raise BadNotice("not a payment of this shop")
-                await cashier.notify(notice, utcnow())
+                await _settle(cashier, notice, f"wechat/{handle}")
         except (SecretUnreadable, NotConfigured) as exc:
             log.error("shop %s: a WeChat Pay notification cannot be verified: %s", handle, exc)
             return refuse_wechat(503, "this shop's WeChat Pay keys cannot be used now")
-        except NoticeRejected as exc:
-            return refuse_wechat(401, str(exc))
-        except (BadNotice, AmountMismatch) as exc:
-            return refuse_wechat(400, str(exc))
-        except UnknownPayment as exc:
-            return refuse_wechat(404, str(exc))
+        except REFUSED as exc:
+            return refuse_wechat(refused_status(exc), str(exc))
         return Response(status_code=204)
 
     return endpoint
