@@ -9,6 +9,7 @@ from typing import Literal
 
 DEV_SECRET = "jimu-development-secret-never-use-in-production"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./jimu.db"
+DEFAULT_OTLP_TRACES_URL = "http://localhost:4318/v1/traces"  # the OTLP/HTTP default
 
 
 class SettingsError(ValueError):
@@ -36,6 +37,17 @@ class Rate:
         if not slash or rate is None or rate.points < 1 or not 0 < rate.per_second <= 1_000_000:
             raise SettingsError(f"{name} must be <points>/<restored per second>, e.g. 1000/100, not {raw!r}")
         return rate
+
+
+@dataclass(frozen=True, slots=True)
+class Tracing:
+    """Where spans go: OTLP over HTTP (protobuf) to ``endpoint``, and/or printed (``console``).
+    Headers, timeout, compression, sampler and batch sizes the SDK reads from the same
+    standard variables itself."""
+
+    exporters: tuple[Literal["otlp", "console"], ...] = ("otlp",)
+    endpoint: str = DEFAULT_OTLP_TRACES_URL
+    service_name: str = "jimu"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +84,7 @@ class Settings:
     claim_limit: Rate = Rate(20, 0.2)  # couponClaim per shopper
     help_limit: Rate = Rate(20, 0.2)  # assistHelp per shopper
     trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-For is believed
+    tracing: Tracing | None = None  # spans exported, from the standard OTEL_* variables; None: off
 
     @property
     def production(self) -> bool:
@@ -127,6 +140,7 @@ class Settings:
             claim_limit=_rate(environ, "JIMU_CLAIM_LIMIT") or Rate(20, 0.2),
             help_limit=_rate(environ, "JIMU_HELP_LIMIT") or Rate(20, 0.2),
             trusted_proxies=_networks(environ, "JIMU_TRUSTED_PROXIES"),
+            tracing=_tracing(environ),
         )
 
 
@@ -184,3 +198,28 @@ def _redis_url(url: str | None) -> str | None:
     if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("JIMU_REDIS_URL must be a redis://, rediss:// or unix:// URL")
     return url
+
+
+def _tracing(environ: Mapping[str, str]) -> Tracing | None:
+    """On when OTEL_TRACES_EXPORTER or an OTLP endpoint is set, unless OTEL_SDK_DISABLED=true
+    or OTEL_TRACES_EXPORTER=none; off otherwise (the SDK's own default would be on)."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    named = tuple(filter(None, (e.strip().lower() for e in environ.get("OTEL_TRACES_EXPORTER", "").split(","))))
+    traces_endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+    endpoint = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if named == ("none",) or not (named or traces_endpoint or endpoint):
+        return None
+    exporters = named or ("otlp",)
+    if not set(exporters) <= {"otlp", "console"}:
+        raise SettingsError(f"OTEL_TRACES_EXPORTER must be otlp, console or none, not {environ['OTEL_TRACES_EXPORTER']!r}")
+    protocol = environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+    if "otlp" in exporters and protocol not in (None, "", "http/protobuf"):
+        raise SettingsError(f"OTLP traces go over http/protobuf here, not {protocol!r}")
+    # The base endpoint takes the signal's path; the traces endpoint is used as it is.
+    url = traces_endpoint or (f"{endpoint.rstrip('/')}/v1/traces" if endpoint else DEFAULT_OTLP_TRACES_URL)
+    if not url.startswith(("http://", "https://")):
+        name = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" if traces_endpoint else "OTEL_EXPORTER_OTLP_ENDPOINT"
+        raise SettingsError(f"{name} must be an http:// or https:// URL, not {url!r}")
+    service = environ.get("OTEL_SERVICE_NAME", "").strip() or "jimu"
+    return Tracing(exporters, url, service)  # type: ignore[arg-type]
