@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from opentelemetry.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -23,6 +24,7 @@ from adapters.payments.port import Method
 from adapters.payments.sandbox import SandboxProvider
 from adapters.payments.wechat import WechatPayProvider
 from adapters.shops.port import TrustedDocuments
+from gateway import tracing
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.budgets import buckets_for
 from gateway.demo import demo_keys
@@ -48,9 +50,18 @@ from gateway.webhooks import (
 from gateway.wiring import Adapters, cashier_for, sql_adapters
 
 
-def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlette:
-    """The app, wired to the given adapters (the SQL ones for ``settings`` by default)."""
+def create_app(
+    settings: Settings, adapters: Adapters | None = None, *, tracer_provider: TracerProvider | None = None
+) -> Starlette:
+    """The app, wired to the given adapters (the SQL ones for ``settings`` by default); traced
+    to ``tracer_provider`` if given, else to one of this worker's own when ``settings.tracing``."""
     adapters = adapters if adapters is not None else sql_adapters(settings)
+    own_provider = tracer_provider is None and settings.tracing is not None
+    if own_provider:
+        tracer_provider = tracing.tracer_provider(settings.tracing)  # type: ignore[arg-type]
+    if tracer_provider is not None:
+        for database in adapters.databases:
+            database.trace(tracer_provider)
     publishable = {shop: keys["publishable"] for shop, keys in demo_keys().items()} if settings.demo else None
     cashier = cashier_for(adapters, settings)
     keys = KeyDirectory(adapters.shops)
@@ -68,6 +79,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
         reference,
         shared.invalidate,
         buckets,
+        tracer_provider,
     )
     sdl = build_schema().as_str() + "\n"
 
@@ -103,10 +115,13 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
         await shared.close()
         await buckets.close()
         await adapters.close()
+        if own_provider:
+            await tracing.shut_down(tracer_provider)  # type: ignore[arg-type]
 
     return Starlette(
         # The stages before the router, in the order a request meets them.
         middleware=[
+            *tracing.request_stages(tracer_provider),
             Middleware(Edge, routes={
                 "/graphql": Guarded(settings.max_body_bytes, graphql=True),
                 SANDBOX_PATH: Guarded(MAX_NOTICE_BYTES, refusal=lambda r: refuse_sandbox(r.status, r.message)),

@@ -10,6 +10,7 @@ import orjson
 import strawberry
 from cross_web import HTTPException
 from graphql import GraphQLError, StringValueNode, ValidationRule
+from opentelemetry.trace import TracerProvider
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -47,6 +48,7 @@ from gateway.fastpath import Plans
 from gateway.operations import operation_of, query_string_request
 from gateway.reference import ReferenceCache
 from gateway.settings import Settings
+from gateway.tracing import plan_runner, schema_extensions
 from gateway.wiring import Adapters
 from resolvers.carts import CartMutation, CartQuery
 from resolvers.coupons import CouponMutation
@@ -133,8 +135,9 @@ def limit_rules() -> list[type[ValidationRule]]:
 
 
 @cache
-def build_schema() -> JimuSchema:
-    """The schema; built on first use (not at import) and shared, as it holds no state."""
+def build_schema(tracer_provider: TracerProvider | None = None) -> JimuSchema:
+    """The schema; built on first use (not at import) and shared, as it holds no state. With a
+    tracer provider, each operation is also traced (one schema a provider: a worker has one)."""
     return JimuSchema(
         query=_root("Query", (GoodsQuery, CartQuery, ShopperQuery, OrderQuery, MembersQuery, MerchantQuery), QUERY_DOC),
         mutation=_root(
@@ -152,6 +155,7 @@ def build_schema() -> JimuSchema:
             partial(AddValidationRules, limit_rules()),
             TagValidationErrors,
             InvalidateOnMerchantWrite,
+            *schema_extensions(tracer_provider),
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
     )
@@ -169,8 +173,9 @@ class GraphQLView(GraphQL):
         reference: ReferenceCache,
         invalidate: Callable[[int], Awaitable[None]],
         buckets: Buckets,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
-        schema = build_schema()
+        schema = build_schema(tracer_provider)
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self._reference = reference
         self._invalidate = invalidate
@@ -184,6 +189,7 @@ class GraphQLView(GraphQL):
         self._tokens = tokens
         self._playground = playground
         self._cashier = cashier
+        self._run_plan = plan_runner(tracer_provider)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions: refuse websockets plainly
@@ -263,7 +269,7 @@ class GraphQLView(GraphQL):
         plan = self.plans.get(operation.query, operation.name)
         if plan is None:
             return None
-        data = await plan.run(await self.get_context(request, None), operation.variables)
+        data = await self._run_plan(plan, await self.get_context(request, None), operation.query, operation.variables)
         if data is None:
             return None
         body = {"data": data, "extensions": await self._settle_cost(request.scope, request.scope.get(PRICED_KEY), data)}
@@ -296,7 +302,7 @@ class GraphQLView(GraphQL):
         if plans is not None and isinstance(query, str):
             plan = plans.get(query, name)
             if plan is not None:
-                data = await plan.run(context, request_data.variables)
+                data = await self._run_plan(plan, context, query, request_data.variables)
                 if data is not None:
                     return ExecutionResult(data=data, errors=None, extensions=await self._settle_cost(scope, priced, data))
         try:

@@ -123,8 +123,8 @@ def schema_extensions(provider: TracerProvider | None) -> list[Any]:
     return [] if provider is None else [partial(OperationSpans, tracer_provider=provider)]
 
 
-async def run_plan(plan: Plan, context_value: Any, query: str, variables: dict[str, Any] | None) -> dict[str, Any] | None:
-    return await plan.run(context_value, variables)
+def run_plan(plan: Plan, context_value: Any, query: str, variables: dict[str, Any] | None) -> Awaitable[dict[str, Any] | None]:
+    return plan.run(context_value, variables)  # the plan's own coroutine: no frame of ours to await
 
 
 def plan_runner(provider: TracerProvider | None) -> RunPlan:

@@ -75,6 +75,7 @@ class Adapters:
     http: httpx.AsyncClient | None = None
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
     close: Callable[[], Awaitable[None]] = field(default=_nothing_to_close)
+    databases: tuple[Database, ...] = ()  # what SQL the adapters send through (traced when tracing is on)
 
 
 def identity_provider(settings: Settings, client: httpx.AsyncClient) -> IdentityProvider:
@@ -111,6 +112,7 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         http=client,
         ping=db.ping,
         close=close,
+        databases=(db,),
     )
 
 
