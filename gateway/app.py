@@ -56,9 +56,8 @@ def create_app(
     """The app, wired to the given adapters (the SQL ones for ``settings`` by default); traced
     to ``tracer_provider`` if given, else to one of this worker's own when ``settings.tracing``."""
     adapters = adapters if adapters is not None else sql_adapters(settings)
-    own_provider = tracer_provider is None and settings.tracing is not None
-    if own_provider:
-        tracer_provider = tracing.tracer_provider(settings.tracing)  # type: ignore[arg-type]
+    own = tracing.tracer_provider(settings.tracing) if tracer_provider is None and settings.tracing else None
+    tracer_provider = tracer_provider if tracer_provider is not None else own
     if tracer_provider is not None:
         for database in adapters.databases:
             database.trace(tracer_provider)
@@ -115,8 +114,8 @@ def create_app(
         await shared.close()
         await buckets.close()
         await adapters.close()
-        if own_provider:
-            await tracing.shut_down(tracer_provider)  # type: ignore[arg-type]
+        if own is not None:
+            await tracing.shut_down(own)  # what is still batched is sent before the worker goes
 
     return Starlette(
         # The stages before the router, in the order a request meets them.
