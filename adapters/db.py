@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 import orjson
@@ -86,6 +87,7 @@ class Database:
         if self.dialect == "sqlite":
             _install_sqlite_hooks(self.engine)
         self._loop_reader = _LoopReader(parsed.database) if _is_sqlite_file(parsed) else None
+        self.traced = False
 
     def count_statements(self, count: Callable[[], None]) -> None:
         """Call ``count`` for every statement sent, by SQLAlchemy or by ``driver_rows``
@@ -163,6 +165,31 @@ class Database:
             await greenlet_spawn(fairy.close)
             return rows
         raise AssertionError("unreachable")
+
+    def trace(self, tracer_provider: Any) -> None:
+        """A span for every statement sent, under whatever span is current (the operation's):
+        its text, never its parameters. Called only when tracing is on; off, no hook exists."""
+        if self.traced:
+            return
+        from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+        from opentelemetry.metrics import NoOpMeterProvider
+
+        # The engine's own tracer, not SQLAlchemyInstrumentor: that one is a process-wide
+        # singleton that patches create_engine and Engine.connect (a "connect" span a checkout).
+        tracer = tracer_provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
+        usage = NoOpMeterProvider().get_meter("jimu").create_up_down_counter("db.client.connections.usage")
+        EngineTracer(tracer, self.engine.sync_engine, usage)
+        # driver_rows sends its statement past SQLAlchemy's events: the same span, made here.
+        self.driver_rows = partial(self._traced_driver_rows, tracer)  # type: ignore[method-assign]
+        self.traced = True
+
+    async def _traced_driver_rows(self, tracer: Any, compiled: Compiled, params: dict[str, Any]) -> list[Any]:
+        from opentelemetry.trace import SpanKind
+
+        name = f"{compiled.sql.split(None, 1)[0]} {self.engine.url.database}"
+        attributes = {"db.system": self.dialect, "db.name": self.engine.url.database or "", "db.statement": compiled.sql}
+        with tracer.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes):
+            return await Database.driver_rows(self, compiled, params)
 
     def in_list(self, column: Any, name: str, *, text: bool = False) -> Any:
         """``column IN :name`` with the whole list (of ints, or of strings with ``text``)

@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from opentelemetry.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -23,6 +24,7 @@ from adapters.payments.port import Method
 from adapters.payments.sandbox import SandboxProvider
 from adapters.shops.port import TrustedDocuments
 from adapters.wechat_accounts.providers import ShopWechatPay
+from gateway import tracing
 from gateway.auth import KeyDirectory, ShopperTokens
 from gateway.budgets import buckets_for
 from gateway.demo import demo_keys
@@ -31,7 +33,7 @@ from gateway.documents import Documents
 from gateway.edge import Edge, Guarded, graphql_refusal
 from gateway.graphql import GraphQLView, build_schema
 from gateway.logs import configure_logging
-from gateway.observe import Observe
+from gateway.observe import Observe, log_request
 from gateway.playground import STATIC_DIR, VENDOR_DIR, playground_page
 from gateway.readiness import readiness
 from gateway.reference import ReferenceCache
@@ -53,9 +55,17 @@ from gateway.webhooks import (
 from gateway.wiring import Adapters, cashier_for, sql_adapters
 
 
-def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlette:
-    """The app, wired to the given adapters (the SQL ones for ``settings`` by default)."""
+def create_app(
+    settings: Settings, adapters: Adapters | None = None, *, tracer_provider: TracerProvider | None = None
+) -> Starlette:
+    """The app, wired to the given adapters (the SQL ones for ``settings`` by default); traced
+    to ``tracer_provider`` if given, else to one of this worker's own when ``settings.tracing``."""
     adapters = adapters if adapters is not None else sql_adapters(settings)
+    own = tracing.tracer_provider(settings.tracing) if tracer_provider is None and settings.tracing else None
+    tracer_provider = tracer_provider if tracer_provider is not None else own
+    if tracer_provider is not None:
+        for database in adapters.databases:
+            database.trace(tracer_provider)
     publishable = {shop: keys["publishable"] for shop, keys in demo_keys().items()} if settings.demo else None
     cashier = cashier_for(adapters, settings)
     keys = KeyDirectory(adapters.shops)
@@ -73,6 +83,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
         reference,
         shared.invalidate,
         buckets,
+        tracer_provider,
     )
     sdl = build_schema().as_str() + "\n"
 
@@ -117,11 +128,14 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
         await shared.close()
         await buckets.close()
         await adapters.close()
+        if own is not None:
+            await tracing.shut_down(own)  # what is still batched is sent before the worker goes
 
     return Starlette(
         # The stages before the router, in the order a request meets them.
         middleware=[
-            Middleware(Observe),
+            *tracing.request_stages(tracer_provider),
+            Middleware(Observe, listeners=(log_request,), answering=[tracing.tag_observed] if tracer_provider else []),
             Middleware(Edge, routes={
                 "/graphql": Guarded(settings.max_body_bytes, graphql=True,
                                     refusal=lambda r: graphql_refusal(r, settings.answer_extensions)),

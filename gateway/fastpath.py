@@ -107,6 +107,7 @@ class Plan:
         if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
             raise Unsupported("one query operation")
         self._operation = operations[0]
+        self.operation_name = self._operation.name.value if self._operation.name else None
         self._fragments: dict[str, FragmentDetails] = {}
         self._fragment_nodes: dict[str, FragmentDefinitionNode] = {}
         for d in document.definitions:

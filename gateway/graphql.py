@@ -10,6 +10,7 @@ import orjson
 import strawberry
 from cross_web import HTTPException
 from graphql import GraphQLError, StringValueNode, ValidationRule
+from opentelemetry.trace import TracerProvider
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -48,6 +49,7 @@ from gateway.observe import ACTUAL_COST_KEY
 from gateway.operations import operation_of, query_string_request
 from gateway.reference import ReferenceCache
 from gateway.settings import Settings
+from gateway.tracing import plan_runner, schema_extensions
 from gateway.wiring import Adapters
 from resolvers.carts import CartMutation, CartQuery
 from resolvers.coupons import CouponMutation
@@ -134,8 +136,9 @@ def limit_rules() -> list[type[ValidationRule]]:
 
 
 @cache
-def build_schema() -> JimuSchema:
-    """The schema; built on first use (not at import) and shared, as it holds no state."""
+def build_schema(tracer_provider: TracerProvider | None = None) -> JimuSchema:
+    """The schema; built on first use (not at import) and shared, as it holds no state. With a
+    tracer provider, each operation is also traced (one schema a provider: a worker has one)."""
     return JimuSchema(
         query=_root("Query", (GoodsQuery, CartQuery, ShopperQuery, OrderQuery, MembersQuery, MerchantQuery), QUERY_DOC),
         mutation=_root(
@@ -153,6 +156,7 @@ def build_schema() -> JimuSchema:
             partial(AddValidationRules, limit_rules()),
             TagValidationErrors,
             InvalidateOnMerchantWrite,
+            *schema_extensions(tracer_provider),
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
     )
@@ -170,8 +174,9 @@ class GraphQLView(GraphQL):
         reference: ReferenceCache,
         invalidate: Callable[[int], Awaitable[None]],
         buckets: Buckets,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
-        schema = build_schema()
+        schema = build_schema(tracer_provider)
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self._reference = reference
         self._invalidate = invalidate
@@ -185,6 +190,7 @@ class GraphQLView(GraphQL):
         self._tokens = tokens
         self._playground = playground
         self._cashier = cashier
+        self._run_plan = plan_runner(tracer_provider)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions: refuse websockets plainly
@@ -265,7 +271,7 @@ class GraphQLView(GraphQL):
         plan = self.plans.get(operation.query, operation.name)
         if plan is None:
             return None
-        data = await plan.run(await self.get_context(request, None), operation.variables)
+        data = await self._run_plan(plan, await self.get_context(request, None), operation.query, operation.variables)
         if data is None:
             return None
         cost = await self._settle_cost(request.scope, request.scope.get(PRICED_KEY), data)
@@ -299,7 +305,7 @@ class GraphQLView(GraphQL):
         if plans is not None and isinstance(query, str):
             plan = plans.get(query, name)
             if plan is not None:
-                data = await plan.run(context, request_data.variables)
+                data = await self._run_plan(plan, context, query, request_data.variables)
                 if data is not None:
                     return ExecutionResult(data=data, errors=None, extensions=await self._settle_cost(scope, priced, data))
         try:

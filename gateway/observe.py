@@ -95,11 +95,15 @@ def log_request(observed: Observed) -> None:
 
 
 class Observe:
-    """Pure ASGI middleware, outermost: the request id in, the record out."""
+    """Pure ASGI middleware, outermost: the request id in, the record out. ``listeners``
+    hear of each request once it is answered; ``answering`` as its answer starts, with the
+    id, status and shop known (a trace's request span ends with the answer's last byte)."""
 
-    def __init__(self, app: ASGIApp, listeners: Sequence[Listener] = (log_request,)) -> None:
+    def __init__(self, app: ASGIApp, listeners: Sequence[Listener] = (log_request,),
+                 answering: Sequence[Listener] = ()) -> None:
         self.app = app
         self._listeners = tuple(listeners)
+        self._answering = tuple(answering)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -114,6 +118,9 @@ class Observe:
             if message["type"] == "http.response.start":
                 observed.status = message["status"]
                 message = {**message, "headers": [*message.get("headers", ()), header]}
+                if self._answering:
+                    _shop(observed, scope)
+                    _tell(self._answering, observed)
             elif message["type"] == "http.response.body" and len(sniffed) < 64:
                 sniffed.append(message.get("body", b""))
             await send(message)
@@ -128,11 +135,7 @@ class Observe:
             _current.reset(token)
             observed.seconds = time.perf_counter() - started
             _learn(observed, scope, b"".join(sniffed))
-            for listener in self._listeners:
-                try:
-                    listener(observed)
-                except Exception:  # a listener's bug must not fail the answer already sent
-                    logging.getLogger("jimu.observe").exception("a request listener failed")
+            _tell(self._listeners, observed)
 
 
 def request_id(scope: Scope) -> str:
@@ -146,11 +149,23 @@ def request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def _learn(observed: Observed, scope: Scope, body: bytes) -> None:
-    """Fill the record from what the stages left in the scope, and the answer's error codes."""
+def _tell(listeners: tuple[Listener, ...], observed: Observed) -> None:
+    for listener in listeners:
+        try:
+            listener(observed)
+        except Exception:  # a listener's bug must not fail the answer
+            logging.getLogger("jimu.observe").exception("a request listener failed")
+
+
+def _shop(observed: Observed, scope: Scope) -> None:
     access = scope.get(ACCESS_KEY)
     if access is not None:
         observed.shop = access.shop.handle
+
+
+def _learn(observed: Observed, scope: Scope, body: bytes) -> None:
+    """Fill the record from what the stages left in the scope, and the answer's error codes."""
+    _shop(observed, scope)
     observed.shopper_id = scope.get(SHOPPER_KEY)
     observed.cache = scope.get(CACHE_KEY)
     priced = scope.get(PRICED_KEY)

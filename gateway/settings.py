@@ -11,6 +11,7 @@ from typing import Literal
 
 DEV_SECRET = "jimu-development-secret-never-use-in-production"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./jimu.db"
+DEFAULT_OTLP_TRACES_URL = "http://localhost:4318/v1/traces"  # the OTLP/HTTP default
 
 
 class SettingsError(ValueError):
@@ -49,6 +50,17 @@ class Rate:
         if not slash or rate is None or rate.points < 1 or not 0 < rate.per_second <= 1_000_000:
             raise SettingsError(f"{name} must be <points>/<restored per second>, e.g. 1000/100, not {raw!r}")
         return rate
+
+
+@dataclass(frozen=True, slots=True)
+class Tracing:
+    """Where spans go: OTLP over HTTP (protobuf) to ``endpoint``, and/or printed (``console``).
+    Headers, timeout, compression, sampler and batch sizes the SDK reads from the same
+    standard variables itself."""
+
+    exporters: tuple[Literal["otlp", "console"], ...] = ("otlp",)
+    endpoint: str = DEFAULT_OTLP_TRACES_URL
+    service_name: str = "jimu"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +103,7 @@ class Settings:
     log_format: Literal["json", "text"] = "text"
     log_level: str = "INFO"
     shutdown_grace_seconds: float = 30.0  # how long requests in flight get to finish on SIGTERM
+    tracing: Tracing | None = None  # spans exported, from the standard OTEL_* variables; None: off
 
     @property
     def production(self) -> bool:
@@ -170,6 +183,7 @@ class Settings:
             wechat_api_base=_base_url(environ, "JIMU_WECHAT_API_BASE", WECHAT_API_BASE),
             wechat_pay_api_base=_base_url(environ, "JIMU_WECHAT_PAY_API_BASE", WECHAT_PAY_API_BASE),
             secret_keys=_secret_keys(environ.get("JIMU_SECRET_KEY", "")),
+            tracing=_tracing(environ),
         )
 
 
@@ -250,3 +264,26 @@ def _secret_keys(raw: str) -> tuple[str, ...]:
             raise SettingsError("each JIMU_SECRET_KEY entry is 32 url-safe base64 bytes "
                                 "(jimu secrets generate-key makes one); entries are comma-separated")
     return keys
+def _tracing(environ: Mapping[str, str]) -> Tracing | None:
+    """On when OTEL_TRACES_EXPORTER or an OTLP endpoint is set, unless OTEL_SDK_DISABLED=true
+    or OTEL_TRACES_EXPORTER=none; off otherwise (the SDK's own default would be on)."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    named = tuple(filter(None, (e.strip().lower() for e in environ.get("OTEL_TRACES_EXPORTER", "").split(","))))
+    traces_endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+    endpoint = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if named == ("none",) or not (named or traces_endpoint or endpoint):
+        return None
+    exporters = named or ("otlp",)
+    if not set(exporters) <= {"otlp", "console"}:
+        raise SettingsError(f"OTEL_TRACES_EXPORTER must be otlp, console or none, not {environ['OTEL_TRACES_EXPORTER']!r}")
+    protocol = environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+    if "otlp" in exporters and protocol not in (None, "", "http/protobuf"):
+        raise SettingsError(f"OTLP traces go over http/protobuf here, not {protocol!r}")
+    # The base endpoint takes the signal's path; the traces endpoint is used as it is.
+    url = traces_endpoint or (f"{endpoint.rstrip('/')}/v1/traces" if endpoint else DEFAULT_OTLP_TRACES_URL)
+    if not url.startswith(("http://", "https://")):
+        name = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" if traces_endpoint else "OTEL_EXPORTER_OTLP_ENDPOINT"
+        raise SettingsError(f"{name} must be an http:// or https:// URL, not {url!r}")
+    service = environ.get("OTEL_SERVICE_NAME", "").strip() or "jimu"
+    return Tracing(exporters, url, service)  # type: ignore[arg-type]

@@ -88,6 +88,7 @@ class Adapters:
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
     revision: Callable[[], Awaitable[str | None]] = field(default=_at_head)  # the schema's migration
     close: Callable[[], Awaitable[None]] = field(default=_nothing_to_close)
+    databases: tuple[Database, ...] = ()  # what SQL the adapters send through (traced when tracing is on)
 
 
 def identity_provider(settings: Settings, client: httpx.AsyncClient) -> IdentityProvider:
@@ -128,6 +129,7 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         ping=db.ping,
         revision=lambda: revision(db),
         close=close,
+        databases=(db,),
     )
 
 
