@@ -48,10 +48,14 @@ class TextFormatter(logging.Formatter):
         text = f"{_when(record)} {record.levelname:<7} {record.name}: {record.getMessage()}"
         fields = getattr(record, FIELDS, None)
         if isinstance(fields, dict):
-            text += "".join(f" {key}={_text(value)}" for key, value in fields.items())
+            text += " " + " ".join([f"{key}={value if type(value) in _PLAIN else _text(value)}"
+                                    for key, value in fields.items()])
         if record.exc_info:
             text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
         return text
+
+
+_PLAIN = (str, int, float)
 
 
 def _text(value: Any) -> str:
