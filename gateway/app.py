@@ -23,7 +23,7 @@ from adapters.payments.port import Method
 from adapters.payments.sandbox import SandboxProvider
 from adapters.payments.wechat import WechatPayProvider
 from adapters.shops.port import TrustedDocuments
-from gateway.auth import KeyDirectory, ShopperTokens
+from gateway.auth import KeyDirectory, ShopperTokens, TokenVersions
 from gateway.budgets import buckets_for
 from gateway.demo import demo_keys
 from gateway.document_cache import DocumentTexts, TrustedLists
@@ -53,8 +53,11 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     adapters = adapters if adapters is not None else sql_adapters(settings)
     publishable = {shop: keys["publishable"] for shop, keys in demo_keys().items()} if settings.demo else None
     cashier = cashier_for(adapters, settings)
-    keys = KeyDirectory(adapters.shops)
+    keys = KeyDirectory(adapters.shops, settings.revocation_seconds)
+    versions = TokenVersions(adapters.shops, settings.revocation_seconds)
     shared = shared_state(settings.redis_url)
+    shared.on_revoked(keys.revoked)
+    shared.on_revoked(versions.revoked)
     reference = ReferenceCache(settings.reference_cache_seconds)
     shared.subscribe(reference.drop)
     buckets = buckets_for(settings.redis_url)
@@ -62,12 +65,13 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
         settings,
         adapters,
         keys,
-        ShopperTokens(settings.secret, settings.token_ttl_seconds),
+        ShopperTokens(settings.secret, settings.token_ttl_seconds, versions),
         playground_page(publishable),
         cashier,
         reference,
         shared.invalidate,
         buckets,
+        shared.revoked,
     )
     sdl = build_schema().as_str() + "\n"
 

@@ -72,6 +72,7 @@ class Settings:
     claim_limit: Rate = Rate(20, 0.2)  # couponClaim per shopper
     help_limit: Rate = Rate(20, 0.2)  # assistHelp per shopper
     trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-For is believed
+    revocation_seconds: float = 2.0  # how long a worker may honour a revoked key or token nobody told it of
 
     @property
     def production(self) -> bool:
@@ -127,6 +128,7 @@ class Settings:
             claim_limit=_rate(environ, "JIMU_CLAIM_LIMIT") or Rate(20, 0.2),
             help_limit=_rate(environ, "JIMU_HELP_LIMIT") or Rate(20, 0.2),
             trusted_proxies=_networks(environ, "JIMU_TRUSTED_PROXIES"),
+            revocation_seconds=_revocation_seconds(environ),
         )
 
 
@@ -154,6 +156,13 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from exc
     if not 0 <= value <= 86_400:
         raise SettingsError(f"{name} must be between 0 and 86400 seconds")
+    return value
+
+
+def _revocation_seconds(environ: Mapping[str, str]) -> float:
+    value = _seconds(environ, "JIMU_REVOCATION_SECONDS", 2.0)
+    if value > 5:
+        raise SettingsError("JIMU_REVOCATION_SECONDS must be 5 at most: a revoked key is refused everywhere within 5 s")
     return value
 
 
