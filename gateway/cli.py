@@ -20,13 +20,14 @@ from adapters.catalog.port import ImportReport, StockMode
 from adapters.db import Database
 from adapters.documents.port import IdTaken
 from adapters.shops.port import KeyKind, Shop, ShopExists, TrustedDocuments
-from adapters.shops.rules import HANDLE_PATTERN, hash_key, new_key
+from adapters.shops.rules import HANDLE_PATTERN, hash_key, hint_of, new_key
 from gateway.catalog_import import (
     ImportFailed,
     import_catalog,
     read_catalog,
     stock_summary,
 )
+from gateway.cli_keys import key_app, shopper_app
 from gateway.demo import demo_files, demo_keys
 from gateway.document_check import ManifestRefused, read_manifest
 from gateway.graphql import build_schema
@@ -40,6 +41,8 @@ shop_app = typer.Typer(no_args_is_help=True, help="Shops and their keys.")
 app.add_typer(shop_app, name="shop")
 documents_app = typer.Typer(no_args_is_help=True, help="A shop's trusted documents (persisted queries).")
 app.add_typer(documents_app, name="documents")
+app.add_typer(key_app, name="key")
+app.add_typer(shopper_app, name="shopper")
 out = Console()
 err = Console(stderr=True)
 
@@ -192,7 +195,8 @@ async def _create_shop(settings: Settings, handle: str, name: str, keys: dict[Ke
     try:
         await upgrade(db)
         shops = sql_adapters(settings, db).shops
-        await shops.create_shop(handle, name, {kind: hash_key(key) for kind, key in keys.items()})
+        await shops.create_shop(handle, name, {kind: hash_key(key) for kind, key in keys.items()},
+                                {kind: hint_of(key) for kind, key in keys.items()})
     finally:
         await db.dispose()
 
