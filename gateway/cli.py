@@ -75,8 +75,10 @@ def serve(
     # costs a write per request, a seventh of a cached answer's CPU: off unless asked for.
     # uvicorn would believe X-Forwarded-For from any local peer; whose address a request is
     # is the gateway's to decide (JIMU_TRUSTED_PROXIES), so the peer is left as it is.
+    # A worker's start (imports, the schema) takes several seconds on a busy host: past uvicorn's
+    # 5 s health check the supervisor kills it and starts another, over and over.
     uvicorn.run("gateway.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=access_log, proxy_headers=False)
+                access_log=access_log, proxy_headers=False, timeout_worker_healthcheck=30)
 
 
 async def _prepare(settings: Settings, demo: bool) -> None:
