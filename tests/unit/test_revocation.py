@@ -12,7 +12,13 @@ import pytest
 from adapters.db import utcnow
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import KeyKind, Shop, ShopKey
-from adapters.shops.rules import hash_key, hint_of, is_last_active_secret, shown_hint, token_is_current
+from adapters.shops.rules import (
+    hash_key,
+    hint_of,
+    is_last_active_secret,
+    shown_hint,
+    token_is_current,
+)
 from gateway.auth import InvalidToken, KeyDirectory, ShopperTokens, TokenVersions
 from gateway.settings import Settings, SettingsError
 from gateway.shared import ALL_SHOPS, LocalState, RedisState
