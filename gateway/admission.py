@@ -86,7 +86,7 @@ class Admission:
         if access is None:
             return None  # the resolvers say what is wrong with the key
         shop_id = access.shop.id
-        shopper = self._shopper(request, shop_id)
+        shopper = await self._shopper(request, shop_id)
         address = client_address(request.scope, self._proxies)
         taken: list[tuple[str, Rate, int]] = []
         for field in priced.mutations:
@@ -138,14 +138,14 @@ class Admission:
         who = f"shopper:{shopper}" if shopper is not None else f"ip:{address}"
         return f"client:{access.shop.id}:{who}", budget
 
-    def _shopper(self, request: Request, shop_id: int) -> int | None:
+    async def _shopper(self, request: Request, shop_id: int) -> int | None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
         try:
-            return self._tokens.shopper_id(token.strip(), shop_id)
+            return await self._tokens.verify(token.strip(), shop_id)
         except InvalidToken:
-            return None  # the resolvers refuse the token; the budget is the address's
+            return None  # the resolvers refuse the token (a revoked one too); the budget is the address's
 
     async def _give_back(self, taken: list[tuple[str, Rate, int]]) -> None:
         for bucket, rate, points in taken:

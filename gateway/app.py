@@ -25,7 +25,7 @@ from adapters.payments.sandbox import SandboxProvider
 from adapters.shops.port import TrustedDocuments
 from adapters.wechat_accounts.providers import ShopWechatPay
 from gateway import tracing
-from gateway.auth import KeyDirectory, ShopperTokens
+from gateway.auth import KeyDirectory, ShopperTokens, TokenVersions
 from gateway.budgets import buckets_for
 from gateway.demo import demo_keys
 from gateway.document_cache import DocumentTexts, TrustedLists
@@ -68,8 +68,11 @@ def create_app(
             database.trace(tracer_provider)
     publishable = {shop: keys["publishable"] for shop, keys in demo_keys().items()} if settings.demo else None
     cashier = cashier_for(adapters, settings)
-    keys = KeyDirectory(adapters.shops)
+    keys = KeyDirectory(adapters.shops, settings.revocation_seconds)
+    versions = TokenVersions(adapters.shops, settings.revocation_seconds)
     shared = shared_state(settings.redis_url)
+    shared.on_revoked(keys.revoked)
+    shared.on_revoked(versions.revoked)
     reference = ReferenceCache(settings.reference_cache_seconds)
     shared.subscribe(reference.drop)
     buckets = buckets_for(settings.redis_url)
@@ -77,13 +80,14 @@ def create_app(
         settings,
         adapters,
         keys,
-        ShopperTokens(settings.secret, settings.token_ttl_seconds),
+        ShopperTokens(settings.secret, settings.token_ttl_seconds, versions),
         playground_page(publishable),
         cashier,
         reference,
         shared.invalidate,
         buckets,
         tracer_provider,
+        shared.revoked,
     )
     sdl = build_schema().as_str() + "\n"
 

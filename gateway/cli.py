@@ -22,13 +22,14 @@ from adapters.catalog.port import ImportReport, StockMode
 from adapters.db import Database
 from adapters.documents.port import IdTaken
 from adapters.shops.port import KeyKind, Shop, ShopExists, TrustedDocuments
-from adapters.shops.rules import HANDLE_PATTERN, hash_key, new_key
+from adapters.shops.rules import HANDLE_PATTERN, hash_key, hint_of, new_key
 from gateway.catalog_import import (
     ImportFailed,
     import_catalog,
     read_catalog,
     stock_summary,
 )
+from gateway.cli_keys import key_app, shopper_app
 from gateway.cli_secrets import refuse_unsealable, secrets_app, wechat_app
 from gateway.cli_settings import command_settings
 from gateway.demo import demo_files, demo_keys
@@ -47,6 +48,8 @@ documents_app = typer.Typer(no_args_is_help=True, help="A shop's trusted documen
 app.add_typer(documents_app, name="documents")
 shop_app.add_typer(wechat_app, name="wechat")
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(key_app, name="key")
+app.add_typer(shopper_app, name="shopper")
 out = Console()
 err = Console(stderr=True)
 
@@ -80,10 +83,13 @@ def serve(
     # uvicorn would believe X-Forwarded-For from any local peer; whose address a request is
     # is the gateway's to decide (JIMU_TRUSTED_PROXIES), so the peer is left as it is.
     # Logging is the app's (gateway.logs, set up again in each worker): uvicorn's lines go
-    # through the same handler. On SIGTERM requests in flight get the grace to finish.
+    # through the same handler. On SIGTERM requests in flight get the grace to finish. A
+    # worker's start (imports, the schema) takes several seconds on a busy host: past uvicorn's
+    # 5 s health check the supervisor would kill it and start another, over and over.
     uvicorn.run("gateway.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
                 access_log=access_log, proxy_headers=False, log_config=None,
-                timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)))
+                timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
+                timeout_worker_healthcheck=30)
 
 
 async def _prepare(settings: Settings, demo: bool) -> None:
@@ -218,7 +224,8 @@ async def _create_shop(settings: Settings, handle: str, name: str, keys: dict[Ke
     try:
         await upgrade(db)
         shops = sql_adapters(settings, db).shops
-        await shops.create_shop(handle, name, {kind: hash_key(key) for kind, key in keys.items()})
+        await shops.create_shop(handle, name, {kind: hash_key(key) for kind, key in keys.items()},
+                                {kind: hint_of(key) for kind, key in keys.items()})
     finally:
         await db.dispose()
 

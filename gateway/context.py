@@ -28,6 +28,10 @@ from schema.errors import Forbidden, Unauthenticated
 _UNSET = object()
 
 
+async def _tell_nobody(shop_id: int, shopper_id: int | None) -> None:
+    return None
+
+
 class Context:
     def __init__(
         self,
@@ -39,10 +43,12 @@ class Context:
         cashier: Cashier,
         reference: ReferenceCache,
         invalidate: Callable[[int], Awaitable[None]],
+        revoked: Callable[[int, int | None], Awaitable[None]] | None = None,
     ) -> None:
         self.request = request
         self.reference = reference
         self.invalidate = invalidate
+        self.revoked = revoked or _tell_nobody  # every worker hears of a revoked key or token
         self.cashier = cashier
         self.settings = settings
         self.adapters = adapters
@@ -102,7 +108,7 @@ class Context:
                 if scheme.lower() != "bearer" or not token.strip():
                     raise Unauthenticated("send the shopper token as Authorization: Bearer <token>")
                 try:
-                    self._shopper_id = self.tokens.shopper_id(token.strip(), shop.id)
+                    self._shopper_id = await self.tokens.verify(token.strip(), shop.id)
                 except InvalidToken as exc:
                     raise Unauthenticated(str(exc)) from exc
                 self.request.scope[SHOPPER_KEY] = self._shopper_id  # for the request's log line

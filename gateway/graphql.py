@@ -55,6 +55,7 @@ from resolvers.carts import CartMutation, CartQuery
 from resolvers.coupons import CouponMutation
 from resolvers.goods import GoodsQuery
 from resolvers.inventory import InventoryMutation
+from resolvers.keys import KeyMutation
 from resolvers.members import MembersMutation, MembersQuery
 from resolvers.merchant import MerchantMutation, MerchantQuery
 from resolvers.orders import OrderMutation, OrderQuery
@@ -144,7 +145,7 @@ def build_schema(tracer_provider: TracerProvider | None = None) -> JimuSchema:
         mutation=_root(
             "Mutation",
             (ShopperMutation, CouponMutation, MembersMutation, CartMutation, OrderMutation, PaymentMutation,
-             InventoryMutation, MerchantMutation),
+             InventoryMutation, MerchantMutation, KeyMutation),
             MUTATION_DOC,
         ),
         types=[Shop, Shopper, Category, Product, Sku, CouponTemplate, Coupon, AssistCampaign, Assist, Cart, Order, Payment],
@@ -175,11 +176,13 @@ class GraphQLView(GraphQL):
         invalidate: Callable[[int], Awaitable[None]],
         buckets: Buckets,
         tracer_provider: TracerProvider | None = None,
+        revoked: Callable[[int, int | None], Awaitable[None]] | None = None,
     ) -> None:
         schema = build_schema(tracer_provider)
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self._reference = reference
         self._invalidate = invalidate
+        self._revoked = revoked
         self.plans = Plans(schema._schema, schema.config.name_converter) if settings.fast_path else None
         # Priced only once the document keeps the limits: a deep one is refused before it costs.
         self.costs = Costs(schema._schema, limits=limit_rules(), max_tokens=MAX_TOKENS)
@@ -289,7 +292,7 @@ class GraphQLView(GraphQL):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(request, self._settings, self._adapters, self._keys, self._tokens, self._cashier,
-                       self._reference, self._invalidate)
+                       self._reference, self._invalidate, self._revoked)
 
     async def execute_single(
         self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any,

@@ -104,6 +104,7 @@ class Settings:
     log_level: str = "INFO"
     shutdown_grace_seconds: float = 30.0  # how long requests in flight get to finish on SIGTERM
     tracing: Tracing | None = None  # spans exported, from the standard OTEL_* variables; None: off
+    revocation_seconds: float = 2.0  # how long a worker may honour a revoked key or token nobody told it of
 
     @property
     def production(self) -> bool:
@@ -184,6 +185,7 @@ class Settings:
             wechat_pay_api_base=_base_url(environ, "JIMU_WECHAT_PAY_API_BASE", WECHAT_PAY_API_BASE),
             secret_keys=_secret_keys(environ.get("JIMU_SECRET_KEY", "")),
             tracing=_tracing(environ),
+            revocation_seconds=_revocation_seconds(environ),
         )
 
 
@@ -211,6 +213,13 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from exc
     if not 0 <= value <= 86_400:
         raise SettingsError(f"{name} must be between 0 and 86400 seconds")
+    return value
+
+
+def _revocation_seconds(environ: Mapping[str, str]) -> float:
+    value = _seconds(environ, "JIMU_REVOCATION_SECONDS", 2.0)
+    if value > 5:
+        raise SettingsError("JIMU_REVOCATION_SECONDS must be 5 at most: a revoked key is refused everywhere within 5 s")
     return value
 
 

@@ -11,6 +11,11 @@ One small port with two implementations, chosen by ``JIMU_REDIS_URL``:
   deletes the shop's entries and is published, and every worker's listener
   drops what it holds.
 
+A revocation (a key, or a shopper's tokens) is a second kind of message on the same
+channel, ``revoke:<shop>[:<shopper>]``: the workers drop what they believe of the shop's
+keys or of the shopper's token version, and nothing else (their cached responses stay).
+Without Redis it reaches this process only; the others follow within their bound.
+
 Redis trouble never fails a request: a read becomes a miss, a write is skipped
 and logged, and the answer is computed as if there were no cache.
 """
@@ -26,8 +31,10 @@ from typing import Protocol
 log = logging.getLogger("jimu.shared")
 
 Listener = Callable[[int], None]
+RevocationListener = Callable[[int, int | None], None]  # shop id, shopper id (None: the shop's keys)
 ALL_SHOPS = -1  # a listener told this drops what it holds for every shop
 CHANNEL = "jimu:invalidate"
+_REVOKE = "revoke:"
 _PREFIX = "jimu:rc:"
 
 # Deletes every entry of a shop and tells every worker, in one step.
@@ -65,12 +72,19 @@ class SharedState(Protocol):
         """Whether what is shared answers (for readiness)."""
         ...
 
+    async def revoked(self, shop_id: int, shopper_id: int | None = None) -> None:
+        """Tell every worker a key of the shop, or the shopper's tokens, were revoked."""
+        ...
+
+    def on_revoked(self, listener: RevocationListener) -> None: ...
+
     async def close(self) -> None: ...
 
 
 class LocalState:
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
+        self._revocation_listeners: list[RevocationListener] = []
 
     async def get(self, key: str) -> bytes | None:
         return None
@@ -93,6 +107,12 @@ class LocalState:
     async def ping(self) -> bool:
         return True
 
+    async def revoked(self, shop_id: int, shopper_id: int | None = None) -> None:
+        _tell_revoked(self._revocation_listeners, shop_id, shopper_id)
+
+    def on_revoked(self, listener: RevocationListener) -> None:
+        self._revocation_listeners.append(listener)
+
     async def close(self) -> None:
         return None
 
@@ -106,6 +126,7 @@ class RedisState:
         self._errors: tuple[type[BaseException], ...] = (aioredis.RedisError, OSError)
         self._invalidate = self._redis.register_script(_INVALIDATE)
         self._listeners: list[Listener] = []
+        self._revocation_listeners: list[RevocationListener] = []
         self._subscriber: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
 
@@ -151,6 +172,19 @@ class RedisState:
         self._listeners.append(listener)
         self._listen()
 
+    async def revoked(self, shop_id: int, shopper_id: int | None = None) -> None:
+        _tell_revoked(self._revocation_listeners, shop_id, shopper_id)
+        message = f"{_REVOKE}{shop_id}" + ("" if shopper_id is None else f":{shopper_id}")
+        try:
+            await self._redis.publish(CHANNEL, message)
+        except self._errors as exc:
+            log.error("redis could not tell the workers of a revocation in shop %s; they follow by age: %s",
+                      shop_id, exc)
+
+    def on_revoked(self, listener: RevocationListener) -> None:
+        self._revocation_listeners.append(listener)
+        self._listen()
+
     async def wait_subscribed(self, timeout: float = 5.0) -> None:
         self._listen()
         await asyncio.wait_for(self._subscribed.wait(), timeout)
@@ -168,7 +202,7 @@ class RedisState:
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
                             with contextlib.suppress(ValueError):
-                                _tell(self._listeners, int(message["data"]))
+                                self._heard(message["data"])
             except asyncio.CancelledError:
                 raise
             except self._errors as exc:
@@ -176,6 +210,7 @@ class RedisState:
                 log.warning("redis subscription lost, retrying: %s", exc)
                 # What was published meanwhile is lost: drop everything held locally.
                 _tell(self._listeners, ALL_SHOPS)
+                _tell_revoked(self._revocation_listeners, ALL_SHOPS, None)
                 await asyncio.sleep(1)
 
     async def ping(self) -> bool:
@@ -183,6 +218,15 @@ class RedisState:
             return bool(await asyncio.wait_for(self._redis.ping(), timeout=1.0))
         except (TimeoutError, *self._errors):
             return False
+
+    def _heard(self, data: bytes) -> None:
+        """One message of the channel: a shop id to invalidate, or a revocation."""
+        text = data.decode("ascii")
+        if not text.startswith(_REVOKE):
+            _tell(self._listeners, int(text))
+            return
+        shop, _, shopper = text.removeprefix(_REVOKE).partition(":")
+        _tell_revoked(self._revocation_listeners, int(shop), int(shopper) if shopper else None)
 
     async def close(self) -> None:
         if self._subscriber is not None:
@@ -196,6 +240,11 @@ class RedisState:
 def _tell(listeners: list[Listener], shop_id: int) -> None:
     for listener in listeners:
         listener(shop_id)
+
+
+def _tell_revoked(listeners: list[RevocationListener], shop_id: int, shopper_id: int | None) -> None:
+    for listener in listeners:
+        listener(shop_id, shopper_id)
 
 
 def shared_state(redis_url: str | None) -> SharedState:

@@ -55,7 +55,7 @@ class ShopperMutation:
         except IdentityUnavailable as exc:
             raise ServiceUnavailable(str(exc)) from exc
         shopper = await ctx.adapters.shops.shopper_for_subject(shop.id, subject)
-        return ShopperLoginPayload(token=ctx.tokens.issue(shop.id, shopper.id), shopper=Shopper.of(shopper))
+        return ShopperLoginPayload(token=ctx.tokens.issue(shop.id, shopper.id, shopper.token_version), shopper=Shopper.of(shopper))
 
 
 def _refused(message: str) -> ShopperLoginPayload:

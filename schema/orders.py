@@ -22,11 +22,13 @@ from schema.common import (
     gid,
     id_cursor,
     id_cursor_reader,
+    listed_connection,
     page_window,
 )
 from schema.coupons import Coupon
 from schema.delivery import DeliveryOption, DeliverySlot, DeliveryTier, OrderDelivery
 from schema.goods import BalanceMethod, Sku
+from schema.keys import ShopKey
 from schema.payments import Payment, PaymentPlan
 
 
@@ -307,6 +309,14 @@ class MerchantView:
     async def order(self, info: strawberry.Info, number: str) -> Order | None:
         [found] = await info.context.adapters.orders.orders_by_number(self.shop_id, [number[:64]])
         return Order.of(found) if found else None
+
+    @strawberry.field(description="The shop's API keys, revoked ones too, oldest first (hints, never the keys).")
+    async def keys(
+        self, info: strawberry.Info, first: int | None = DEFAULT_PAGE, after: str | None = None, last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ShopKey]:
+        held = await info.context.adapters.shops.keys_of(self.shop_id)
+        return listed_connection(info, "key", held, ShopKey.of, first, after, last, before)
 
     @strawberry.field(description="Orders placed in [from, to), by scene value or channel tag, most money taken first.")
     async def sales(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -33,7 +34,7 @@ from adapters.inventory.fake import FakeInventory
 from adapters.members.fake import FakeMembers
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import KeyKind, Shop, ShopPolicy
-from adapters.shops.rules import hash_key
+from adapters.shops.rules import hash_key, hint_of
 
 
 class FakeCatalogStore:
@@ -94,7 +95,7 @@ class FakeCatalogStore:
         return [
             (f"shop.keys.{kind.value}", "this key belongs to another shop")
             for kind, key in self._wanted_keys(c)
-            if (held := self.shops.keys.get(hash_key(key))) is not None and held != (shop_id, kind)
+            if (held := self.shops.keys.get(hash_key(key))) is not None and (held.shop_id, held.kind) != (shop_id, kind)
         ]
 
     def _stock_refusals(self, c: CatalogFile, shop_id: int, mode: StockMode) -> list[tuple[str, str]]:
@@ -109,9 +110,12 @@ class FakeCatalogStore:
 
     def _keys(self, c: CatalogFile, shop_id: int, report: ImportReport) -> None:
         for kind, key in self._wanted_keys(c):
-            known = hash_key(key) in self.shops.keys
-            self.shops.keys[hash_key(key)] = (shop_id, kind)
-            report.record("keys", "unchanged" if known else "created")
+            held = self.shops.keys.get(hash_key(key))
+            if held is None:
+                self.shops.put_key(shop_id, kind, hash_key(key), hint_of(key))
+            elif held.hint is None:
+                self.shops.keys[hash_key(key)] = replace(held, hint=hint_of(key))
+            report.record("keys", "unchanged" if held else "created")
 
     @staticmethod
     def _wanted_keys(c: CatalogFile) -> list[tuple[KeyKind, str]]:

@@ -42,7 +42,7 @@ from adapters.inventory.sql import (
 )
 from adapters.members.sql import CampaignRow, campaign_from_row, campaign_values
 from adapters.shops.port import KeyKind
-from adapters.shops.rules import hash_key
+from adapters.shops.rules import hash_key, hint_of
 from adapters.shops.sql import ShopKeyRow, ShopRow
 
 _Row = TypeVar("_Row", bound=SQLModel)
@@ -100,7 +100,9 @@ class SqlCatalogStore:
                 conflicts.append((f"shop.keys.{kind.value}", "this key belongs to another shop"))
                 continue
             if held is None:
-                session.add(ShopKeyRow(shop_id=shop_id, kind=kind.value, key_hash=key_hash))
+                session.add(ShopKeyRow(shop_id=shop_id, kind=kind.value, key_hash=key_hash, hint=hint_of(key)))
+            elif held.hint is None:
+                held.hint = hint_of(key)  # a key made before hints were kept: the file holds it
             report.record("keys", "unchanged" if held else "created")
         return conflicts
 

@@ -14,12 +14,16 @@ from adapters.db import Database, UtcDateTime, utcnow
 from adapters.shops.port import (
     DEFAULT_ONLINE_PAYMENT_CAP,
     KeyKind,
+    KeyNotFound,
+    LastSecretKey,
     Shop,
     ShopExists,
+    ShopKey,
     Shopper,
     ShopPolicy,
     TrustedDocuments,
 )
+from adapters.shops.rules import is_last_active_secret
 
 
 class ShopRow(SQLModel, table=True):
@@ -41,6 +45,8 @@ class ShopKeyRow(SQLModel, table=True):
     kind: str = Field(max_length=16)
     key_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    hint: str | None = Field(default=None, max_length=8)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ShopperRow(SQLModel, table=True):
@@ -50,6 +56,7 @@ class ShopperRow(SQLModel, table=True):
     shop_id: int = Field(foreign_key="shop.id")
     subject: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 def shop_from_row(row: Any) -> Shop:
@@ -63,7 +70,16 @@ def shop_from_row(row: Any) -> Shop:
 
 def _shopper(row: ShopperRow) -> Shopper:
     assert row.id is not None
-    return Shopper(id=row.id, shop_id=row.shop_id, subject=row.subject, created_at=row.created_at)
+    return Shopper(id=row.id, shop_id=row.shop_id, subject=row.subject, created_at=row.created_at,
+                   token_version=row.token_version)
+
+
+def _key(row: Any) -> ShopKey:
+    return ShopKey(id=row.id, shop_id=row.shop_id, kind=KeyKind(row.kind), hint=row.hint, created_at=row.created_at,
+                   revoked_at=row.revoked_at)
+
+
+_KEY = ShopKeyRow.__table__
 
 
 class SqlShopStore:
@@ -74,7 +90,7 @@ class SqlShopStore:
         stmt = (
             select(ShopRow, ShopKeyRow.kind)
             .join(ShopKeyRow, ShopKeyRow.shop_id == ShopRow.id)
-            .where(ShopKeyRow.key_hash == key_hash)
+            .where(ShopKeyRow.key_hash == key_hash, ShopKeyRow.revoked_at.is_(None))  # type: ignore[union-attr]
         )
         async with self._db.read() as session:
             found = (await session.execute(stmt)).first()
@@ -93,7 +109,9 @@ class SqlShopStore:
         by_handle = {row.handle: shop_from_row(row) for row in rows}
         return [by_handle.get(h) for h in handles]
 
-    async def create_shop(self, handle: str, name: str, key_hashes: dict[KeyKind, str]) -> Shop:
+    async def create_shop(
+        self, handle: str, name: str, key_hashes: dict[KeyKind, str], hints: dict[KeyKind, str] | None = None
+    ) -> Shop:
         try:
             async with self._db.write() as session:
                 row = ShopRow(handle=handle, name=name)
@@ -101,7 +119,8 @@ class SqlShopStore:
                 await session.flush()
                 assert row.id is not None
                 for kind, key_hash in key_hashes.items():
-                    session.add(ShopKeyRow(shop_id=row.id, kind=kind.value, key_hash=key_hash))
+                    session.add(ShopKeyRow(shop_id=row.id, kind=kind.value, key_hash=key_hash,
+                                           hint=(hints or {}).get(kind)))
         except IntegrityError as exc:
             raise ShopExists(handle) from exc
         return shop_from_row(row)
@@ -135,3 +154,56 @@ class SqlShopStore:
             rows = (await session.scalars(query)).all()
         by_id = {row.id: _shopper(row) for row in rows}
         return [by_id.get(i) for i in ids]
+
+    async def keys_of(self, shop_id: int) -> list[ShopKey]:
+        rows = await self._db.rows(select(_KEY).where(_KEY.c.shop_id == shop_id).order_by(_KEY.c.id))
+        return [_key(row) for row in rows]
+
+    async def keys_by_id(self, ids: Sequence[int]) -> list[ShopKey | None]:
+        rows = await self._db.rows(select(_KEY).where(_KEY.c.id.in_(ids))) if ids else []
+        by_id = {row.id: _key(row) for row in rows}
+        return [by_id.get(i) for i in ids]
+
+    async def add_key(self, shop_id: int, kind: KeyKind, key_hash: str, hint: str) -> ShopKey | None:
+        async with self._db.write() as session:
+            if (await session.get(ShopRow, shop_id)) is None:
+                return None
+            row = ShopKeyRow(shop_id=shop_id, kind=kind.value, key_hash=key_hash, hint=hint)
+            session.add(row)
+            await session.flush()
+            return _key(row)
+
+    async def revoke_key(self, key_id: int, at: datetime, shop_id: int | None = None,
+                         keep_a_secret: bool = False) -> ShopKey:
+        async with self._db.write() as session:
+            owner = (await session.execute(select(_KEY.c.shop_id).where(_KEY.c.id == key_id))).scalar()
+            if owner is None or (shop_id is not None and owner != shop_id):
+                raise KeyNotFound(key_id)
+            # The shop's row is the lock every change of its keys takes (SQLite: the write lock).
+            await session.execute(select(ShopRow.id).where(ShopRow.id == owner).with_for_update())
+            keys = [_key(row) for row in (await session.execute(select(_KEY).where(_KEY.c.shop_id == owner))).all()]
+            [key] = [k for k in keys if k.id == key_id]
+            if not key.active:
+                return key
+            if keep_a_secret and is_last_active_secret(key, keys):
+                raise LastSecretKey()
+            await session.execute(update(_KEY).where(_KEY.c.id == key_id).values(revoked_at=at))
+        return ShopKey(key.id, key.shop_id, key.kind, key.hint, key.created_at, at)
+
+    async def revoke_tokens(self, shop_id: int, shopper_id: int) -> Shopper | None:
+        table = ShopperRow.__table__
+        stmt = (
+            update(table)
+            .where(table.c.shop_id == shop_id, table.c.id == shopper_id)
+            .values(token_version=table.c.token_version + 1)  # counted in SQL: two revocations, two steps
+        )
+        async with self._db.write() as session:
+            await session.execute(stmt)
+        [shopper] = await self.shoppers_by_id(shop_id, [shopper_id])
+        return shopper
+
+    async def token_versions(self, shop_id: int, shopper_ids: Sequence[int]) -> list[int | None]:
+        table = ShopperRow.__table__
+        stmt = select(table.c.id, table.c.token_version).where(table.c.shop_id == shop_id, table.c.id.in_(shopper_ids))
+        found = {row.id: row.token_version for row in await self._db.rows(stmt)} if shopper_ids else {}
+        return [found.get(i) for i in shopper_ids]

@@ -1,7 +1,7 @@
 """shop wechat: each shop's own mini-program and WeChat Pay merchant, secrets sealed
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-10
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import adapters.db
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
