@@ -21,6 +21,7 @@ from adapters.payments.wechat import WechatPayConfig, WechatPayProvider
 from adapters.shops.port import ShopStore
 from adapters.wechat_accounts.port import (
     DirectMerchant,
+    SealedAccount,
     SubMerchant,
     WechatAccount,
     WechatAccounts,
@@ -44,7 +45,8 @@ class WechatDefaults:
 
 @dataclass(frozen=True, slots=True)
 class _Built:
-    version: int
+    sealed: SealedAccount | None  # what it was built from: a row cleared and set again restarts its
+    # version, but never its ciphertext (Fernet seals with a fresh IV), so the whole row is compared
     identity: WechatIdentityProvider | None
     pay: WechatPayProvider | None
     pay_problem: str | None  # why the shop's merchant cannot be used, when it cannot
@@ -76,15 +78,14 @@ class ShopWechat:
 
     async def _current(self, shop_id: int) -> _Built:
         [sealed] = await self.accounts.accounts_of([shop_id])
-        version = sealed.version if sealed else 0
         built = self._built.get(shop_id)
-        if built is None or built.version != version:
+        if built is None or built.sealed != sealed:
             account = open_sealed(sealed, self._box) if sealed else WechatAccount(shop_id)
-            built = await self._build(account)
+            built = await self._build(sealed, account)
             self._built[shop_id] = built
         return built
 
-    async def _build(self, account: WechatAccount) -> _Built:
+    async def _build(self, sealed: SealedAccount | None, account: WechatAccount) -> _Built:
         defaults, app = self._defaults, account.app
         identity = None if app is None else WechatIdentityProvider(app.app_id, app.app_secret, self._client,
                                                                    defaults.api_base)
@@ -110,7 +111,7 @@ class ShopWechat:
                                      sub_app_id=merchant.sub_app_id or (app.app_id if app else None),
                                      notify_url=f"{defaults.notify_url.rstrip('/')}/{shop.handle}")
                     pay = WechatPayProvider(config, self._client, defaults.pay_api_base)
-        return _Built(account.version, identity, pay, problem)
+        return _Built(sealed, identity, pay, problem)
 
 
 class ShopWechatPay:

@@ -133,6 +133,20 @@ async def test_a_shops_providers_are_kept_until_its_credentials_change(keys: Key
         await ShopWechatPay(wechat, None).ready(1)
 
 
+async def test_credentials_cleared_and_set_again_are_the_new_ones_everywhere(keys: Keys):
+    # given a worker that used a shop's app (version 1 of its row)
+    store = FakeWechatAccounts()
+    await store.put(seal(WechatAccount(1, MiniProgram("wxold0000000001", "old-secret")), SecretBox([OLD])))
+    wechat = shop_wechat(store)
+    before = await wechat.identity(1, None)  # type: ignore[arg-type]
+    assert await wechat.identity(1, None) is before  # type: ignore[arg-type]
+    # when the credentials are cleared and set anew (the row starts again at version 1)
+    await store.clear(1)
+    await store.put(seal(WechatAccount(1, MiniProgram("wxnew0000000001", "new-secret")), SecretBox([OLD])))
+    # then the worker signs in with new ones, not what it built from the old
+    assert await wechat.identity(1, None) is not before  # type: ignore[arg-type]
+
+
 async def test_a_sub_merchant_pays_through_the_partner_api_of_the_service_provider(keys: Keys):
     # given a shop that is a sub-merchant under the deployment's service provider
     seen: list[httpx.Request] = []
