@@ -31,6 +31,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Code before 0010 knows no revocation: a revoked key would work again there, so it goes.
+    # (Revoked shopper tokens cannot be told apart before 0010 either: JIMU_SECRET must change.)
+    op.execute("DELETE FROM shop_key WHERE revoked_at IS NOT NULL")
     with op.batch_alter_table('shopper', schema=None) as batch_op:
         batch_op.drop_column('token_version')
     with op.batch_alter_table('shop_key', schema=None) as batch_op:
