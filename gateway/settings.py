@@ -67,8 +67,8 @@ class Tracing:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     env: Literal["development", "production"] = "development"
-    secret: str = DEV_SECRET
-    sandbox_pay_secret: str | None = "sandbox-secret"
+    secret: str = field(default=DEV_SECRET, repr=False)  # secrets are kept out of every repr
+    sandbox_pay_secret: str | None = field(default="sandbox-secret", repr=False)
     reservation_ttl_seconds: int = 1800
     sweep_interval_seconds: int = 5
     stale_checkout_seconds: int = 120
@@ -76,13 +76,13 @@ class Settings:
     max_body_bytes: int = 1_048_576
     demo: bool = False
     wechat_app_id: str | None = None
-    wechat_app_secret: str | None = None
+    wechat_app_secret: str | None = field(default=None, repr=False)
     payment_provider: Literal["SANDBOX", "WECHAT_PAY"] = "SANDBOX"
     wechat_pay_mch_id: str | None = None
     wechat_pay_serial_no: str | None = None
     wechat_pay_private_key_file: str | None = None
     wechat_pay_platform_key_file: str | None = None
-    wechat_pay_api_v3_key: str | None = None
+    wechat_pay_api_v3_key: str | None = field(default=None, repr=False)
     wechat_pay_notify_url: str | None = None
     wechat_api_base: str = WECHAT_API_BASE
     wechat_pay_api_base: str = WECHAT_PAY_API_BASE

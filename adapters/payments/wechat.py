@@ -25,7 +25,7 @@ import json
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -62,8 +62,8 @@ class WechatPayConfig:
     app_id: str
     mch_id: str
     serial_no: str  # the merchant certificate's serial number
-    private_key_pem: bytes
-    api_v3_key: bytes  # 32 bytes
+    private_key_pem: bytes = field(repr=False)
+    api_v3_key: bytes = field(repr=False)  # 32 bytes
     platform_public_key_pem: bytes
     notify_url: str
     sub_mch_id: str | None = None  # set: a sub-merchant under the service provider app_id/mch_id name

@@ -15,7 +15,7 @@ Errors::
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -34,7 +34,7 @@ class SecretKeyMissing(WechatAccountError):
 @dataclass(frozen=True, slots=True)
 class MiniProgram:
     app_id: str
-    app_secret: str
+    app_secret: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +43,9 @@ class DirectMerchant:
 
     mch_id: str
     serial_no: str  # the merchant certificate's serial number
-    private_key_pem: bytes
+    private_key_pem: bytes = field(repr=False)
     platform_public_key_pem: bytes
-    api_v3_key: bytes  # 32 bytes
+    api_v3_key: bytes = field(repr=False)  # 32 bytes
 
 
 @dataclass(frozen=True, slots=True)

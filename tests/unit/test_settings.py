@@ -87,3 +87,19 @@ def test_production_refuses_the_sandbox_and_an_incomplete_wechat_pay():
 def test_bad_settings_are_refused_with_their_name(environ, named):
     with pytest.raises(SettingsError, match=named):
         Settings.from_env(environ)
+
+
+def test_no_secret_is_in_a_repr():
+    # given settings and credentials holding secrets
+    from adapters.payments.wechat import WechatPayConfig
+    from adapters.wechat_accounts.port import DirectMerchant, MiniProgram
+
+    settings = Settings.from_env({**DEV, "JIMU_SECRET": "S" * 40, "JIMU_SANDBOX_PAY_SECRET": "sandbox-XYZ",
+                                  "JIMU_WECHAT_APP_ID": "wx1", "JIMU_WECHAT_APP_SECRET": "app-XYZ"})
+    app = MiniProgram("wx1", "app-XYZ")
+    merchant = DirectMerchant("1900", "SERIAL", b"PRIVATE-XYZ", b"PUBLIC", b"V3-XYZ")
+    config = WechatPayConfig("wx1", "1900", "SERIAL", b"PRIVATE-XYZ", b"V3-XYZ", b"PUBLIC", "https://n")
+    # when they are printed, then no secret shows
+    for shown in (repr(settings), repr(app), repr(merchant), repr(config)):
+        assert "XYZ" not in shown and "S" * 40 not in shown
+    assert "wx1" in repr(app) and "SERIAL" in repr(merchant)
