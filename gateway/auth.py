@@ -103,11 +103,13 @@ class TokenVersions:
         self._tasks: set[asyncio.Task[None]] = set()
         self._generation = 0
 
-    async def current(self, shop_id: int, shopper_id: int) -> int | None:
-        """The shopper's token version; None when the shop has no such shopper."""
+    async def current(self, shop_id: int, shopper_id: int, at_least: int = 0) -> int | None:
+        """The shopper's token version; None when the shop has no such shopper. Versions only
+        go up: one held below ``at_least`` (a token's, issued since) is stale, and read again,
+        as is a shopper held as missing (signed up since on another worker)."""
         key = (shop_id, shopper_id)
         held = self._held.get(key)
-        if held is not None and held[0] > self._clock():
+        if held is not None and held[0] > self._clock() and held[1] is not None and held[1] >= at_least:
             return held[1]
         loading = self._loading.get(key)
         if loading is None:
@@ -192,7 +194,7 @@ class ShopperTokens:
         """The token's shopper, once the token's version is checked to be current."""
         claims = self.claims(token, shop_id)
         if self._versions is not None:
-            current = await self._versions.current(shop_id, claims.shopper_id)
+            current = await self._versions.current(shop_id, claims.shopper_id, claims.version)
             if not token_is_current(claims.version, current):
                 raise InvalidToken("the shopper token was revoked; sign in again")
         return claims.shopper_id

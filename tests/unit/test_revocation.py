@@ -190,6 +190,25 @@ async def test_a_token_version_is_believed_for_the_bound_or_until_told():
     assert len(store.version_reads) == 5
 
 
+async def test_a_token_newer_than_the_held_version_is_checked_again_not_refused():
+    # given a worker holding alice's version 0, and a shopper it held as missing
+    store, clock = CountingStore(), Clock()
+    shop = await a_shop(store)
+    alice = (await store.shopper_for_subject(shop.id, "dev:a")).id
+    versions = TokenVersions(store, 5.0, clock)
+    tokens = ShopperTokens(SECRET, 60, versions)
+    assert await versions.current(shop.id, alice) == 0 and await versions.current(shop.id, alice + 1) is None
+    # when alice signs out everywhere and in again on another worker, and the new shopper signs up there
+    await store.revoke_tokens(shop.id, alice)
+    bob = (await store.shopper_for_subject(shop.id, "dev:b")).id
+    assert bob == alice + 1
+    # then this worker, told nothing, takes both fresh tokens at once and still refuses the old one
+    assert await tokens.verify(tokens.issue(shop.id, alice, 1), shop.id) == alice
+    assert await tokens.verify(tokens.issue(shop.id, bob, 0), shop.id) == bob
+    with pytest.raises(InvalidToken, match="revoked"):
+        await tokens.verify(tokens.issue(shop.id, alice, 0), shop.id)
+
+
 async def test_a_failed_version_read_fails_the_requests_waiting_for_it_and_is_not_kept():
     store, clock = CountingStore(), Clock()
     versions = TokenVersions(store, 2.0, clock)
