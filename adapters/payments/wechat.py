@@ -193,9 +193,13 @@ class WechatPayProvider:
     def _ours(self, transaction: dict[str, Any]) -> Notice | None:
         """The notice, when the transaction is this merchant's (or sub-merchant's); BadNotice otherwise."""
         config = self._config
-        if config.sub_mch_id is not None and str(transaction.get("sub_mchid")) != config.sub_mch_id:
-            raise BadNotice("the transaction is not this sub-merchant's")
-        if config.sub_mch_id is None and "mchid" in transaction and str(transaction["mchid"]) != config.mch_id:
+        if config.sub_mch_id is not None:  # a partner transaction: the service provider's, for this sub-merchant
+            if str(transaction.get("sub_mchid")) != config.sub_mch_id or str(
+                    transaction.get("sp_mchid", config.mch_id)) != config.mch_id:
+                raise BadNotice("the transaction is not this sub-merchant's")
+        elif str(transaction.get("mchid")) != config.mch_id or "sub_mchid" in transaction:
+            # WeChat Pay names the merchant in every direct transaction; a sub-merchant's, signed
+            # by the same service provider, is never taken here
             raise BadNotice("the transaction is not this merchant's")
         return _notice(transaction)
 

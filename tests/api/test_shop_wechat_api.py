@@ -162,9 +162,12 @@ async def test_each_shop_takes_payments_through_its_own_merchant_and_verifies_it
             assert taken.status_code == 204, taken.text
 
         # a notice genuinely from aurelian's merchant about the panda shop's payment is not aurelian's to settle
-        stray = {"out_trade_no": f"jimu-{payments['panda']}", "trade_state": "SUCCESS", "amount": {"total": 1}}
+        # (its amount is the panda payment's own, so only the shop check can refuse it)
+        stray = {"out_trade_no": f"jimu-{payments['panda']}", "mchid": sides["aurelian"].mch_id, "trade_state": "SUCCESS",
+                 "amount": {"total": fake_wechat.prepays[1][1]["amount"]["total"]}}
         headers, body = notification(sides["aurelian"].keys, stray, api_key=sides["aurelian"].api_v3_key)
-        assert (await client.post("/webhooks/payments/wechat/aurelian", content=body, headers=headers)).status_code == 400
+        refused = await client.post("/webhooks/payments/wechat/aurelian", content=body, headers=headers)
+        assert refused.status_code == 400 and "not a payment of this shop" in refused.text
         assert (await client.post("/webhooks/payments/wechat/no-such-shop", content=body, headers=headers)).status_code == 404
     for name, key, status in (("aurelian", "pk_demo_aurelian", PaymentStatus.DEPOSIT_PAID),
                               ("panda", "pk_demo_panda", PaymentStatus.PAID)):

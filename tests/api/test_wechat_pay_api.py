@@ -81,7 +81,7 @@ async def test_a_deposit_paid_through_wechat_pay(demo: Adapters, wechat_settings
         assert session["payment"]["method"] == "WECHAT_PAY" and session["clientParams"]["package"] == "prepay_id=wx-prepay-1"
         assert prepaid[0]["payer"] == {"openid": "o-collector"} and prepaid[0]["amount"]["total"] == 1_000_000
         payment_id = int(session["payment"]["id"].rsplit("/", 1)[1])
-        transaction = {"out_trade_no": f"jimu-{payment_id}", "transaction_id": "42000",
+        transaction = {"out_trade_no": f"jimu-{payment_id}", "transaction_id": "42000", "mchid": "1900000001",
                        "trade_state": "SUCCESS", "amount": {"total": 1_000_000, "currency": "CNY"}}
         # then a forged notification changes nothing, and WeChat Pay's own pays the deposit, once
         forged_headers, forged_body = notification(keys, transaction, signer=keys.merchant)
@@ -117,7 +117,7 @@ async def test_the_sweep_asks_wechat_pay_about_a_silent_payment(demo: Adapters, 
         if request.method == "POST":
             return httpx.Response(200, json={"prepay_id": "wx-prepay-2"})
         trade_no = request.url.path.rsplit("/", 1)[1]
-        return httpx.Response(200, json={"out_trade_no": trade_no, "trade_state": "SUCCESS",
+        return httpx.Response(200, json={"out_trade_no": trade_no, "mchid": "1900000001", "trade_state": "SUCCESS",
                                          "transaction_id": "42001", "amount": {"total": 1_000_000}})
 
     adapters = replace(demo, http=httpx.AsyncClient(transport=httpx.MockTransport(wechat)))

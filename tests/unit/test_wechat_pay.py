@@ -136,16 +136,29 @@ async def test_prepay_refusals_and_a_missing_openid_are_errors(keys: Keys):
 
 def test_a_genuine_notification_is_verified_and_decrypted(keys: Keys):
     provider = WechatPayProvider(keys.config(), httpx.AsyncClient())
-    headers, body = notification(keys, {"out_trade_no": "jimu-42", "transaction_id": "4200001",
+    headers, body = notification(keys, {"out_trade_no": "jimu-42", "transaction_id": "4200001", "mchid": "1900000001",
                                         "trade_state": "SUCCESS", "amount": {"total": 1_000_000, "currency": "CNY"}})
     notice = provider.verify(headers, body)
     assert notice is not None
     assert (notice.payment_id, notice.succeeded, notice.amount, notice.reference) == (42, True, 1_000_000, "4200001")
 
 
+def test_a_transaction_of_another_merchant_or_of_a_sub_merchant_is_not_this_merchants(keys: Keys):
+    # given the deployment's direct merchant, and genuine notices signed by the same platform key
+    provider = WechatPayProvider(keys.config(), httpx.AsyncClient())
+    paid = {"out_trade_no": "jimu-42", "trade_state": "SUCCESS", "amount": {"total": 1_000_000}}
+    # when they name another merchant, no merchant, or a sub-merchant, then each is refused
+    for transaction in ({**paid, "mchid": "1900000002"}, paid,
+                        {**paid, "sp_mchid": "1900000001", "sub_mchid": "1900000999"},
+                        {**paid, "mchid": "1900000001", "sub_mchid": "1900000999"}):
+        with pytest.raises(BadNotice, match="not this merchant's"):
+            provider.verify(*notification(keys, transaction))
+    assert provider.verify(*notification(keys, {**paid, "mchid": "1900000001"})) is not None
+
+
 def test_forged_tampered_and_stale_notifications_are_rejected(keys: Keys):
     provider = WechatPayProvider(keys.config(), httpx.AsyncClient())
-    transaction = {"out_trade_no": "jimu-42", "trade_state": "SUCCESS", "amount": {"total": 1_000_000}}
+    transaction = {"out_trade_no": "jimu-42", "mchid": "1900000001", "trade_state": "SUCCESS", "amount": {"total": 1_000_000}}
     forger = rsa.generate_private_key(65537, 2048)
     headers, body = notification(keys, transaction, signer=forger)
     with pytest.raises(NoticeRejected):
@@ -168,12 +181,12 @@ async def test_the_order_query_reconciles_a_silent_payment(keys: Keys):
         assert request.url.path == "/v3/pay/transactions/out-trade-no/jimu-42"
         assert request.url.params["mchid"] == "1900000001"
         assert request.headers["Authorization"].startswith("WECHATPAY2-SHA256-RSA2048 ")
-        return httpx.Response(200, json={"out_trade_no": "jimu-42", "transaction_id": "4200002",
+        return httpx.Response(200, json={"out_trade_no": "jimu-42", "transaction_id": "4200002", "mchid": "1900000001",
                                          "trade_state": "SUCCESS", "amount": {"total": 1_000_000}})
 
     provider = WechatPayProvider(keys.config(), httpx.AsyncClient(transport=httpx.MockTransport(wechat)))
     notice = await provider.query(payment(42))
     assert notice is not None and notice.succeeded and notice.amount == 1_000_000
 
-    waiting = httpx.MockTransport(lambda r: httpx.Response(200, json={"out_trade_no": "jimu-42", "trade_state": "NOTPAY"}))
+    waiting = httpx.MockTransport(lambda r: httpx.Response(200, json={"out_trade_no": "jimu-42", "mchid": "1900000001", "trade_state": "NOTPAY"}))
     assert await WechatPayProvider(keys.config(), httpx.AsyncClient(transport=waiting)).query(payment(42)) is None
