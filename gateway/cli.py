@@ -29,9 +29,9 @@ from gateway.catalog_import import (
     read_catalog,
     stock_summary,
 )
+from gateway.cli_common import command_settings
 from gateway.cli_keys import key_app, shopper_app
 from gateway.cli_secrets import refuse_unsealable, secrets_app, wechat_app
-from gateway.cli_settings import command_settings
 from gateway.demo import demo_files, demo_keys
 from gateway.document_check import ManifestRefused, read_manifest
 from gateway.graphql import build_schema

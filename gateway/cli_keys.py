@@ -7,7 +7,6 @@ default, 5 at most).
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
@@ -16,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from adapters.db import Database, utcnow
+from adapters.db import utcnow
 from adapters.shops.port import KeyKind, KeyNotFound, ShopKey, ShopStore
 from adapters.shops.rules import (
     hash_key,
@@ -25,11 +24,10 @@ from adapters.shops.rules import (
     new_key,
     shown_hint,
 )
-from gateway.cli_settings import command_settings
-from gateway.migrate import upgrade
+from adapters.shops.sql import SqlShopStore
+from gateway.cli_common import command_settings, on_database, shop_id_of
 from gateway.settings import Settings
 from gateway.shared import shared_state
-from gateway.wiring import sql_adapters
 
 key_app = typer.Typer(no_args_is_help=True, help="A shop's API keys: list, create, revoke.")
 shopper_app = typer.Typer(no_args_is_help=True, help="A shop's shoppers.")
@@ -49,23 +47,7 @@ def _id(value: str, kind: str, name: str) -> int:
 
 
 def _run(settings: Settings, act: Callable[[ShopStore], Awaitable[T]]) -> T:
-    async def run() -> T:
-        db = Database(settings.database_url)
-        try:
-            await upgrade(db)
-            return await act(sql_adapters(settings, db).shops)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(run())
-
-
-async def _shop_id(shops: ShopStore, handle: str) -> int:
-    [shop] = await shops.shops_by_handle([handle])
-    if shop is None:
-        err.print(f"[red]no shop {handle!r}[/red] (jimu shop create, or jimu import, makes one)")
-        raise typer.Exit(1)
-    return shop.id
+    return on_database(settings, lambda db: act(SqlShopStore(db)))
 
 
 async def _tell_the_workers(settings: Settings, shop_id: int, shopper_id: int | None) -> None:
@@ -89,7 +71,7 @@ def key_list(shop: Annotated[str, typer.Argument(help="The shop's handle.")]) ->
     """The shop's keys, revoked ones too: id, kind, hint, created, revoked."""
 
     async def listed(shops: ShopStore) -> list[ShopKey]:
-        return await shops.keys_of(await _shop_id(shops, shop))
+        return await shops.keys_of(await shop_id_of(shops, shop))
 
     keys = _run(command_settings(), listed)
     active = sum(k.active for k in keys)
@@ -111,7 +93,7 @@ def key_create(
     key = new_key(kind)
 
     async def create(shops: ShopStore) -> ShopKey | None:
-        return await shops.add_key(await _shop_id(shops, shop), kind, hash_key(key), hint_of(key))
+        return await shops.add_key(await shop_id_of(shops, shop), kind, hash_key(key), hint_of(key))
 
     made = _run(command_settings(), create)
     if made is None:
@@ -163,7 +145,7 @@ def shopper_revoke_tokens(
     settings = command_settings()
 
     async def revoke(shops: ShopStore) -> bool:
-        shop_id = await _shop_id(shops, shop)
+        shop_id = await shop_id_of(shops, shop)
         if await shops.revoke_tokens(shop_id, number) is None:
             return False
         await _tell_the_workers(settings, shop_id, number)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ import typer
 from rich.console import Console
 
 from adapters.db import Database
+from adapters.shops.sql import SqlShopStore
 from adapters.wechat_accounts.port import (
     DirectMerchant,
     MiniProgram,
@@ -25,8 +25,7 @@ from adapters.wechat_accounts.port import (
 from adapters.wechat_accounts.rules import open_sealed, problems, seal
 from adapters.wechat_accounts.secret_box import SecretBox, new_key
 from adapters.wechat_accounts.sql import SqlWechatAccounts
-from gateway.cli_settings import command_settings
-from gateway.migrate import upgrade
+from gateway.cli_common import command_settings, on_database, shop_id_of
 from gateway.settings import Settings, SettingsError
 
 wechat_app = typer.Typer(no_args_is_help=True, help="A shop's own WeChat mini-program and WeChat Pay merchant.")
@@ -37,25 +36,11 @@ T = TypeVar("T")
 
 
 def _run(settings: Settings, act: Callable[[Database, WechatAccounts], Awaitable[T]]) -> T:
-    async def run() -> T:
-        db = Database(settings.database_url)
-        try:
-            await upgrade(db)
-            return await act(db, SqlWechatAccounts(db))
-        finally:
-            await db.dispose()
-
-    return asyncio.run(run())
+    return on_database(settings, lambda db: act(db, SqlWechatAccounts(db)))
 
 
 async def _shop_id(db: Database, handle: str) -> int:
-    from adapters.shops.sql import SqlShopStore
-
-    [shop] = await SqlShopStore(db).shops_by_handle([handle])
-    if shop is None:
-        err.print(f"[red]no shop {handle!r}[/red] (jimu shop create, or jimu import, makes one)")
-        raise typer.Exit(1)
-    return shop.id
+    return await shop_id_of(SqlShopStore(db), handle)
 
 
 def _secret(option: str, value: str | None, file: Path | None) -> bytes | None:
