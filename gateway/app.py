@@ -40,7 +40,7 @@ from gateway.reference import ReferenceCache
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared import shared_state
-from gateway.sweeper import Sweeper
+from gateway.sweeper import SWEEP_STOP_SECONDS, Sweeper
 from gateway.webhooks import (
     MAX_NOTICE_BYTES,
     SANDBOX_PATH,
@@ -127,8 +127,9 @@ def create_app(
         gc.collect()
         gc.freeze()
         yield
-        # uvicorn has stopped taking requests and finished those in flight (its grace).
-        await sweeper.stop(settings.shutdown_grace_seconds)
+        # uvicorn has stopped taking requests and finished those in flight (its grace); a sweep
+        # under way is a few statements, given at most SWEEP_STOP_SECONDS more.
+        await sweeper.stop(min(SWEEP_STOP_SECONDS, settings.shutdown_grace_seconds))
         await shared.close()
         await buckets.close()
         await adapters.close()

@@ -9,6 +9,7 @@ through the same handler, so every line of a process has one format.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -48,20 +49,21 @@ class TextFormatter(logging.Formatter):
         text = f"{_when(record)} {record.levelname:<7} {record.name}: {record.getMessage()}"
         fields = getattr(record, FIELDS, None)
         if isinstance(fields, dict):
-            text += " " + " ".join([f"{key}={value if type(value) in _PLAIN else _text(value)}"
-                                    for key, value in fields.items()])
+            text += " " + " ".join([f"{key}={_text(value)}" for key, value in fields.items()])
         if record.exc_info:
             text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
         return text
 
 
-_PLAIN = (str, int, float)
+_BARE = re.compile(r"[A-Za-z0-9._:/+=@-]*")
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, list | dict):
-        return orjson.dumps(value).decode()
-    return str(value)
+    """A value as one token: numbers and plain words as they are; anything else (a path a
+    client chose, with a space or a newline in it) quoted, so no value can forge a line."""
+    if type(value) in (int, float) or (type(value) is str and _BARE.fullmatch(value)):
+        return str(value)
+    return orjson.dumps(value if isinstance(value, list | dict) else str(value)).decode()
 
 
 def configure_logging(form: str, level: str) -> None:

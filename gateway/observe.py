@@ -38,6 +38,7 @@ SHOPPER_KEY = "jimu.shopper"  # the signed-in shopper's id, once the context res
 CACHE_KEY = "jimu.cache"  # "hit" or "miss", when the response cache took the request
 ACTUAL_COST_KEY = "jimu.actual_cost"  # what the answer cost, once it is counted
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:+=/-]{1,128}")
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 _OPERATION = re.compile(r"\b(query|mutation|subscription)\b\s*([_A-Za-z][_0-9A-Za-z]*)?")
 _MAX_SNIFFED = 1 << 20  # error codes are read from answers up to this size
 
@@ -182,8 +183,8 @@ def _learn(observed: Observed, scope: Scope, body: bytes) -> None:
 
 def _operation(observed: Observed, request: dict[str, Any], priced: Any) -> None:
     name, query = request.get("operationName"), request.get("query")
-    if isinstance(name, str) and name:
-        observed.operation = name[:100]
+    if isinstance(name, str) and _NAME.fullmatch(name):  # a GraphQL name, or none: never free text
+        observed.operation = name
     if not isinstance(query, str):
         return
     if priced is not None:
@@ -197,8 +198,8 @@ def _operation(observed: Observed, request: dict[str, Any], priced: Any) -> None
     if found is None:
         return
     observed.kind = observed.kind or found.group(1)
-    if observed.operation is None and found.group(2):
-        observed.operation = found.group(2)[:100]
+    if observed.operation is None and found.group(2) and _NAME.fullmatch(found.group(2)):
+        observed.operation = found.group(2)
 
 
 def _codes(body: bytes) -> list[str]:

@@ -21,8 +21,13 @@ async def readiness(adapters: Adapters, shared: SharedState, redis: bool) -> dic
         checks["migrations"] = "unknown: the database does not answer"
     else:
         checks["database"] = "ok"
-        current = await adapters.revision()
-        checks["migrations"] = f"behind: at {current}, this code needs {head()} (run jimu migrate)" if behind(current) else "ok"
+        try:
+            current = await adapters.revision()
+        except Exception as exc:  # noqa: BLE001 - gone since the ping: not ready, and why
+            checks["migrations"] = f"unknown: the database did not answer ({type(exc).__name__})"
+        else:
+            checks["migrations"] = (f"behind: at {current}, this code needs {head()} (run jimu migrate)"
+                                    if behind(current) else "ok")
     if redis:
         checks["redis"] = "ok" if await shared.ping() else "does not answer"
     return checks

@@ -18,6 +18,7 @@ from adapters.db import utcnow
 from adapters.payments.cashier import Cashier
 
 log = logging.getLogger("jimu.sweeper")
+SWEEP_STOP_SECONDS = 10.0  # on shutdown, after uvicorn's grace: how long a sweep under way may take to finish
 
 
 class Sweeper:

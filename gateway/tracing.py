@@ -17,6 +17,7 @@ set as the global one, so two apps in one process (tests) never share one.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -89,7 +90,25 @@ def request_stages(provider: TracerProvider | None) -> list[Middleware]:
 
     # receive/send would each get a span of their own: three or more a request, telling nothing.
     return [Middleware(OpenTelemetryMiddleware, tracer_provider=provider, meter_provider=NoOpMeterProvider(),
-                       exclude_spans=["receive", "send"])]
+                       exclude_spans=["receive", "send"], server_request_hook=_without_query_string)]
+
+
+def _without_query_string(span: Any, scope: dict[str, Any]) -> None:
+    """A GET request's query string holds its variables (a login code, say): the span keeps
+    the path only."""
+    if span.is_recording() and scope.get("query_string"):
+        host = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"host"), "")
+        span.set_attribute("http.target", scope["path"])
+        span.set_attribute("http.url", f"{scope.get('scheme', 'http')}://{host}{scope['path']}")
+
+
+_STRING = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"')
+
+
+def shown_document(query: str) -> str:
+    """The document as a span shows it: string literals emptied (a login code written in the
+    document, say), the rest as sent."""
+    return _STRING.sub('""', query[:20_000])
 
 
 def tag_request(request_id: str, shop: str | None = None) -> None:
@@ -118,6 +137,8 @@ class OperationSpans(OpenTelemetryExtension):
     def on_operation(self) -> Iterator[None]:
         with contextmanager(super().on_operation)():
             span = self._span_holder[LifecycleStep.OPERATION]
+            if self.execution_context.query:  # strawberry's attribute, told without its literals
+                span.set_attribute("query", shown_document(self.execution_context.query))
             token = context.attach(trace.set_span_in_context(span))
             try:
                 yield
@@ -145,7 +166,7 @@ def plan_runner(provider: TracerProvider | None) -> RunPlan:
         name = f"GraphQL Query: {plan.operation_name}" if plan.operation_name else "GraphQL Query"
         with tracer.start_as_current_span(name, kind=SpanKind.SERVER) as span:
             span.set_attribute("component", "graphql")
-            span.set_attribute("query", query)
+            span.set_attribute("query", shown_document(query))
             span.set_attribute("jimu.fast_path", True)
             data = await plan.run(context_value, variables)
             if data is None:  # the generic path answers instead, with an operation span of its own

@@ -242,3 +242,15 @@ async def test_spans_are_sent_over_otlp_to_the_endpoint_the_environment_names(
     services = {a.value.string_value for resource, _ in exported for a in resource.attributes if a.key == "service.name"}
     assert services == {"jimu-test"}
     assert len({span.trace_id for _, span in exported}) == 1, "the sweeper's statements start no trace"
+
+
+async def test_no_span_holds_a_literal_or_a_query_string(traced: httpx.AsyncClient, spans: InMemorySpanExporter):
+    # given a sign-in whose code is written in the document, and a GET whose variables are in the URL
+    await traced.post("/graphql", json={"query": 'mutation { shopperLogin(code: "dev:secret-code-7") { token } }'},
+                      headers=KEY)
+    await traced.get("/graphql", params={"query": "query($h: String!) { product(handle: $h) { title } }",
+                                         "variables": '{"h": "secret-handle-9"}'}, headers=KEY)
+    # then no attribute of any span carries either
+    told = [str(value) for span in spans.get_finished_spans() for value in (span.attributes or {}).values()]
+    assert told and not [t for t in told if "secret-code-7" in t or "secret-handle-9" in t]
+    assert 'shopperLogin(code: "")' in " ".join(told)

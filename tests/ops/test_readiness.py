@@ -62,3 +62,11 @@ async def test_not_ready_when_the_configured_redis_does_not_answer(settings: Set
 async def test_ready_with_redis_when_it_answers(settings: Settings, sql):
     answer = await ready(replace(settings, redis_url="redis://127.0.0.1:6379/9"), sql)
     assert answer.status_code == 200 and answer.json()["checks"]["redis"] == "ok"
+
+
+async def test_not_ready_when_the_database_goes_between_the_checks(settings: Settings, sql):
+    async def gone() -> str | None:
+        raise ConnectionError("the database went away")
+
+    answer = await ready(settings, replace(sql, revision=gone))
+    assert answer.status_code == 503 and answer.json()["checks"]["migrations"].startswith("unknown")

@@ -87,3 +87,18 @@ async def test_every_graphql_answer_says_development_outside_production(client: 
     # then each says the mode in its extensions
     assert answered["extensions"]["mode"] == failed["extensions"]["mode"] == "development"
     assert refused.json()["extensions"] == {"mode": "development"}
+
+
+def test_a_text_line_cannot_be_forged_by_what_a_client_sends():
+    # given a record whose path and operation a client chose
+    from gateway.logs import TextFormatter
+    from gateway.observe import Observed, _operation
+
+    observed = Observed("r1", "GET", "/graphql\nINFO jimu.request: forged")
+    _operation(observed, {"operationName": "Shop\nINFO forged", "query": "query Real { shop { name } }"}, None)
+    record = logging.LogRecord("jimu.request", logging.INFO, "", 0, "line", (), None)
+    setattr(record, FIELDS, observed.fields())
+    # when it is written as text, then it is one line, its path quoted, the bad name not taken
+    text = TextFormatter().format(record)
+    assert "\n" not in text and 'path="/graphql\\nINFO jimu.request: forged"' in text
+    assert observed.operation == "Real"  # the document's own name, not the free text
