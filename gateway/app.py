@@ -31,7 +31,9 @@ from gateway.documents import Documents
 from gateway.edge import Edge, Guarded, graphql_refusal
 from gateway.graphql import GraphQLView, build_schema
 from gateway.logs import configure_logging
-from gateway.observe import Observe
+from gateway.metrics import METRICS_PATH, metrics_for
+from gateway.metrics_guard import MetricsGuard, metrics_endpoint
+from gateway.observe import Observe, log_request
 from gateway.playground import STATIC_DIR, VENDOR_DIR, playground_page
 from gateway.readiness import readiness
 from gateway.reference import ReferenceCache
@@ -55,7 +57,8 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     """The app, wired to the given adapters (the SQL ones for ``settings`` by default)."""
     adapters = adapters if adapters is not None else sql_adapters(settings)
     publishable = {shop: keys["publishable"] for shop, keys in demo_keys().items()} if settings.demo else None
-    cashier = cashier_for(adapters, settings)
+    metrics = metrics_for(os.environ)  # prometheus_client itself reads the environment (gateway.metrics)
+    cashier = cashier_for(adapters, settings, (metrics.on_settled,))
     keys = KeyDirectory(adapters.shops)
     shared = shared_state(settings.redis_url)
     reference = ReferenceCache(settings.reference_cache_seconds)
@@ -91,7 +94,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     async def home(_: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    sweeper = Sweeper(cashier, settings.sweep_interval_seconds)
+    sweeper = Sweeper(cashier, settings.sweep_interval_seconds, (metrics.on_swept,))
     webhooks = []
     sandbox = cashier.providers.get(Method.SANDBOX)
     if isinstance(sandbox, SandboxProvider):
@@ -103,6 +106,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         sweeper.start()
+        metrics.started()
         # The schema, the app and the imports are here for good: keep the collector from
         # walking them again every time a request's objects trigger a full collection.
         gc.collect()
@@ -110,6 +114,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
         yield
         # uvicorn has stopped taking requests and finished those in flight (its grace).
         await sweeper.stop(settings.shutdown_grace_seconds)
+        metrics.stopped()
         await shared.close()
         await buckets.close()
         await adapters.close()
@@ -117,7 +122,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
     return Starlette(
         # The stages before the router, in the order a request meets them.
         middleware=[
-            Middleware(Observe),
+            Middleware(Observe, listeners=(log_request, metrics.observe)),
             Middleware(Edge, routes={
                 "/graphql": Guarded(settings.max_body_bytes, graphql=True,
                                     refusal=lambda r: graphql_refusal(r, settings.answer_extensions)),
@@ -135,6 +140,7 @@ def create_app(settings: Settings, adapters: Adapters | None = None) -> Starlett
             Route("/schema.graphql", schema_graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route(METRICS_PATH, metrics_endpoint(metrics, MetricsGuard.of(settings)), methods=["GET"]),
             *webhooks,
             Route("/", home),
             Mount("/playground/vendor", StaticFiles(directory=VENDOR_DIR)),

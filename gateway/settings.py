@@ -84,6 +84,8 @@ class Settings:
     log_format: Literal["json", "text"] = "text"
     log_level: str = "INFO"
     shutdown_grace_seconds: float = 30.0  # how long requests in flight get to finish on SIGTERM
+    metrics_token: str | None = None  # a bearer token /metrics asks for (gateway.metrics_guard)
+    metrics_allow: tuple[str, ...] = ()  # networks /metrics answers; unset: loopback, or anywhere with a token
 
     @property
     def production(self) -> bool:
@@ -155,6 +157,8 @@ class Settings:
             log_format=_choice(environ, "JIMU_LOG_FORMAT", ("json", "text") if production else ("text", "json")),  # type: ignore[arg-type]
             log_level=_choice(environ, "JIMU_LOG_LEVEL", ("INFO", "DEBUG", "WARNING", "ERROR"), upper=True),
             shutdown_grace_seconds=_seconds(environ, "JIMU_SHUTDOWN_GRACE_SECONDS", 30.0),
+            metrics_token=_metrics_token(environ, production),
+            metrics_allow=_networks(environ, "JIMU_METRICS_ALLOW"),
         )
 
 
@@ -208,6 +212,13 @@ def _networks(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
         except ValueError as exc:
             raise SettingsError(f"{name}: {part!r} is not an address or a network") from exc
     return tuple(found)
+
+
+def _metrics_token(environ: Mapping[str, str], production: bool) -> str | None:
+    token = environ.get("JIMU_METRICS_TOKEN") or None
+    if token is not None and (production and len(token) < 16 or not token.isprintable() or " " in token):
+        raise SettingsError("JIMU_METRICS_TOKEN must be printable, without spaces, and 16 or more characters in production")
+    return token
 
 
 def _redis_url(url: str | None) -> str | None:
