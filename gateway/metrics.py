@@ -25,6 +25,7 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 from prometheus_client import (
     CollectorRegistry,
@@ -172,7 +173,12 @@ class Metrics:
     # -- the worker's life ------------------------------------------------------------------------
 
     def started(self) -> None:
-        """The worker serves: it counts as one, and its sweeper as not yet late."""
+        """The worker serves: it counts as one, and its sweeper as not yet late. A worker
+        killed outright never said it stopped: its live gauges are dropped here, as the
+        supervisor starts the worker that replaces it."""
+        if self._dir is not None:
+            for pid in _dead_pids(self._dir):
+                mark_process_dead(pid, self._dir)
         self.workers.inc()
         self.last_sweep.set(time.time())
 
@@ -215,6 +221,26 @@ class _WithLag:
         if newest:
             yield GaugeMetricFamily("jimu_sweep_lag_seconds", "Seconds since a sweeper last swept without failing.",
                                     value=max(0.0, time.time() - newest))
+
+
+def _dead_pids(directory: str) -> set[int]:
+    """The processes whose live gauges are in ``directory`` but that are gone."""
+    dead = set()
+    for path in Path(directory).glob("gauge_live*_*.db"):
+        pid = path.stem.rpartition("_")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            dead.add(int(pid))
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 _process: Metrics | None = None

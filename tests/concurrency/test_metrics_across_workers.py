@@ -51,6 +51,14 @@ async def test_every_scrape_adds_up_every_workers_requests(demo: Adapters, serve
         # when N requests are spread over them, then /metrics is read again and again
         assert ask(url, N) == [200] * N
         texts = scrapes(url, 12)
+        # and one worker is killed outright, and replaced
+        killed = worker_pids(tmp_path)[0]
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while killed in worker_pids(tmp_path) or len(worker_pids(tmp_path)) < WORKERS:
+            assert time.monotonic() < deadline, "the killed worker was not replaced"
+            time.sleep(0.2)
+        after = scrapes(url, 4)
     # then every scrape counts the N requests, however few each worker answered itself
     assert [total(t, "jimu_graphql_requests_total", operation="ShopName", outcome="ok") for t in texts] == [N] * 12
     assert [total(t, "jimu_graphql_request_duration_seconds_count") for t in texts] == [N] * 12
@@ -59,7 +67,15 @@ async def test_every_scrape_adds_up_every_workers_requests(demo: Adapters, serve
     assert 0 <= total(texts[-1], "jimu_sweep_lag_seconds") < 60
     # and they are the sum of what several workers counted, each in its own file
     served = per_worker(tmp_path)
-    assert len(served) == WORKERS and sum(served) == N and sum(1 for n in served if n) >= 2, served
+    assert len(served) == WORKERS + 1 and sum(served) == N and sum(1 for n in served if n) >= 2, served
+    # and the killed worker's requests still count, while it no longer counts as serving
+    assert [total(t, "jimu_graphql_requests_total") for t in after] == [N] * 4
+    assert {total(t, "jimu_workers") for t in after} == {WORKERS}
+
+
+def worker_pids(directory: Path) -> list[int]:
+    """The workers that say they serve: each keeps a live gauge file until it stops or is found dead."""
+    return sorted(int(p.stem.rpartition("_")[2]) for p in directory.glob("gauge_livesum_*.db"))
 
 
 def per_worker(directory: Path) -> list[float]:

@@ -1,11 +1,15 @@
-"""Who may read /metrics, where the workers keep their numbers, and the settings for both."""
+"""Who may read /metrics, where the workers keep their numbers (and which of them are gone), and the settings."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from gateway.metrics import _dead_pids
 from gateway.metrics_dir import ENV, multiprocess_dir
 from gateway.metrics_guard import MetricsGuard
 from gateway.settings import Settings, SettingsError
@@ -100,3 +104,14 @@ def test_the_operators_directory_is_emptied_of_last_runs_files_only(tmp_path: Pa
         left = sorted(p.name for p in path.iterdir())
     # then only the operator's file is left, and the directory stays
     assert left == ["notes.txt"] and tmp_path.exists()
+
+
+def test_the_live_gauges_of_a_worker_that_is_gone_are_found(tmp_path: Path):
+    # given the live gauge files of this process and of one that has ended
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    for pid in (os.getpid(), ended.pid):
+        (tmp_path / f"gauge_livesum_{pid}.db").write_bytes(b"")
+    (tmp_path / f"counter_{ended.pid}.db").write_bytes(b"")  # counters are never dropped
+    # then only the ended one is dead
+    assert _dead_pids(str(tmp_path)) == {ended.pid}
