@@ -33,6 +33,8 @@ from gateway.documents import Documents
 from gateway.edge import Edge, Guarded, graphql_refusal
 from gateway.graphql import GraphQLView, build_schema
 from gateway.logs import configure_logging
+from gateway.metrics import METRICS_PATH, metrics_for
+from gateway.metrics_guard import MetricsGuard, metrics_endpoint
 from gateway.observe import Observe, log_request
 from gateway.playground import STATIC_DIR, VENDOR_DIR, playground_page
 from gateway.readiness import readiness
@@ -67,7 +69,8 @@ def create_app(
         for database in adapters.databases:
             database.trace(tracer_provider)
     publishable = {shop: keys["publishable"] for shop, keys in demo_keys().items()} if settings.demo else None
-    cashier = cashier_for(adapters, settings)
+    metrics = metrics_for(os.environ)  # prometheus_client itself reads the environment (gateway.metrics)
+    cashier = cashier_for(adapters, settings, (metrics.on_settled,))
     keys = KeyDirectory(adapters.shops, settings.revocation_seconds)
     versions = TokenVersions(adapters.shops, settings.revocation_seconds)
     shared = shared_state(settings.redis_url)
@@ -108,7 +111,7 @@ def create_app(
     async def home(_: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    sweeper = Sweeper(cashier, settings.sweep_interval_seconds)
+    sweeper = Sweeper(cashier, settings.sweep_interval_seconds, (metrics.on_swept,))
     webhooks = []
     sandbox = cashier.providers.get(Method.SANDBOX)
     if isinstance(sandbox, SandboxProvider):
@@ -122,6 +125,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         sweeper.start()
+        metrics.started()
         # The schema, the app and the imports are here for good: keep the collector from
         # walking them again every time a request's objects trigger a full collection.
         gc.collect()
@@ -130,6 +134,7 @@ def create_app(
         # uvicorn has stopped taking requests and finished those in flight (its grace); a sweep
         # under way is a few statements, given at most SWEEP_STOP_SECONDS more.
         await sweeper.stop(min(SWEEP_STOP_SECONDS, settings.shutdown_grace_seconds))
+        metrics.stopped()
         await shared.close()
         await buckets.close()
         await adapters.close()
@@ -140,7 +145,8 @@ def create_app(
         # The stages before the router, in the order a request meets them.
         middleware=[
             *tracing.request_stages(tracer_provider),
-            Middleware(Observe, listeners=(log_request,), answering=[tracing.tag_observed] if tracer_provider else []),
+            Middleware(Observe, listeners=(log_request, metrics.observe),
+                       answering=[tracing.tag_observed] if tracer_provider else []),
             Middleware(Edge, routes={
                 "/graphql": Guarded(settings.max_body_bytes, graphql=True,
                                     refusal=lambda r: graphql_refusal(r, settings.answer_extensions)),
@@ -158,6 +164,7 @@ def create_app(
             Route("/schema.graphql", schema_graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route(METRICS_PATH, metrics_endpoint(metrics, MetricsGuard.of(settings)), methods=["GET"]),
             *webhooks,
             Route("/", home),
             Mount("/playground/vendor", StaticFiles(directory=VENDOR_DIR)),

@@ -36,6 +36,7 @@ from gateway.demo import demo_files, demo_keys
 from gateway.document_check import ManifestRefused, read_manifest
 from gateway.graphql import build_schema
 from gateway.logs import configure_logging
+from gateway.metrics_dir import multiprocess_dir
 from gateway.migrate import upgrade
 from gateway.settings import Settings, SettingsError
 from gateway.shared import shared_state
@@ -85,11 +86,13 @@ def serve(
     # Logging is the app's (gateway.logs, set up again in each worker): uvicorn's lines go
     # through the same handler. On SIGTERM requests in flight get the grace to finish. A
     # worker's start (imports, the schema) takes several seconds on a busy host: past uvicorn's
-    # 5 s health check the supervisor would kill it and start another, over and over.
-    uvicorn.run("gateway.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=access_log, proxy_headers=False, log_config=None,
-                timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
-                timeout_worker_healthcheck=30)
+    # 5 s health check the supervisor would kill it and start another, over and over. The
+    # workers' metrics are added up from files in one directory (gateway.metrics_dir).
+    with multiprocess_dir(os.environ):
+        uvicorn.run("gateway.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                    access_log=access_log, proxy_headers=False, log_config=None,
+                    timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
+                    timeout_worker_healthcheck=30)
 
 
 async def _prepare(settings: Settings, demo: bool) -> None:

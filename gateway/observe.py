@@ -37,6 +37,8 @@ ACCESS_KEY = "jimu.access"  # gateway.auth's memo of the key's access
 SHOPPER_KEY = "jimu.shopper"  # the signed-in shopper's id, once the context resolved it
 CACHE_KEY = "jimu.cache"  # "hit" or "miss", when the response cache took the request
 ACTUAL_COST_KEY = "jimu.actual_cost"  # what the answer cost, once it is counted
+COUPON_CLAIMED = "coupon_claimed"  # events a request notes (``note``) for the metrics
+ASSIST_COUPON_GRANTED = "assist_coupon_granted"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:+=/-]{1,128}")
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 _OPERATION = re.compile(r"\b(query|mutation|subscription)\b\s*([_A-Za-z][_0-9A-Za-z]*)?")
@@ -60,6 +62,7 @@ class Observed:
     cost: tuple[int, int] | None = None  # requested and actual, once priced
     cache: str | None = None
     statements: int = 0  # SQL statements the request ran (see ``count_statement``)
+    events: list[str] = field(default_factory=list)  # what it did that counts (see ``note``)
 
     def fields(self) -> dict[str, Any]:
         """The record as the structured log line has it (absent facts left out)."""
@@ -75,6 +78,8 @@ class Observed:
             out["cost"] = {"requested": self.cost[0], "actual": self.cost[1]}
         if self.statements:
             out["sql_statements"] = self.statements
+        if self.events:
+            out["events"] = self.events
         return out
 
 
@@ -86,6 +91,14 @@ def count_statement() -> None:
     observed = _current.get()
     if observed is not None:
         observed.statements += 1
+
+
+def note(event: str) -> None:
+    """Record that the request being answered did something the metrics count (a coupon
+    claimed): the resolver says what happened, the listeners decide what to make of it."""
+    observed = _current.get()
+    if observed is not None:
+        observed.events.append(event)
 
 
 Listener = Callable[[Observed], None]

@@ -105,6 +105,8 @@ class Settings:
     shutdown_grace_seconds: float = 30.0  # how long requests in flight get to finish on SIGTERM
     tracing: Tracing | None = None  # spans exported, from the standard OTEL_* variables; None: off
     revocation_seconds: float = 2.0  # how long a worker may honour a revoked key or token nobody told it of
+    metrics_token: str | None = None  # a bearer token /metrics asks for (gateway.metrics_guard)
+    metrics_allow: tuple[str, ...] = ()  # networks /metrics answers; unset: loopback, or anywhere with a token
 
     @property
     def production(self) -> bool:
@@ -186,6 +188,8 @@ class Settings:
             secret_keys=_secret_keys(environ.get("JIMU_SECRET_KEY", "")),
             tracing=_tracing(environ),
             revocation_seconds=_revocation_seconds(environ),
+            metrics_token=_metrics_token(environ, production),
+            metrics_allow=_networks(environ, "JIMU_METRICS_ALLOW"),
         )
 
 
@@ -246,6 +250,13 @@ def _networks(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
         except ValueError as exc:
             raise SettingsError(f"{name}: {part!r} is not an address or a network") from exc
     return tuple(found)
+
+
+def _metrics_token(environ: Mapping[str, str], production: bool) -> str | None:
+    token = environ.get("JIMU_METRICS_TOKEN") or None
+    if token is not None and (production and len(token) < 16 or not token.isprintable() or " " in token):
+        raise SettingsError("JIMU_METRICS_TOKEN must be printable, without spaces, and 16 or more characters in production")
+    return token
 
 
 def _redis_url(url: str | None) -> str | None:

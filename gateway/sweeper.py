@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Sequence
 from contextlib import suppress
+from dataclasses import dataclass, field
 
 from adapters.db import utcnow
 from adapters.payments.cashier import Cashier
@@ -21,12 +23,24 @@ log = logging.getLogger("jimu.sweeper")
 SWEEP_STOP_SECONDS = 10.0  # on shutdown, after uvicorn's grace: how long a sweep under way may take to finish
 
 
+@dataclass(frozen=True, slots=True)
+class Swept:
+    """One sweep, as its listeners (the metrics) are told it."""
+
+    finished_at: float  # time.time()
+    seconds: float
+    failed: bool
+    moved: dict[str, int] = field(default_factory=dict)  # orders, by what the sweep did to them
+
+
 class Sweeper:
     """Starts the sweep with the app and stops it with the app."""
 
-    def __init__(self, cashier: Cashier, interval_seconds: float) -> None:
+    def __init__(self, cashier: Cashier, interval_seconds: float,
+                 listeners: Sequence[Callable[[Swept], None]] = ()) -> None:
         self._cashier = cashier
         self._interval = interval_seconds
+        self._listeners = tuple(listeners)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.runs = 0  # sweeps finished, failed ones included
@@ -39,6 +53,7 @@ class Sweeper:
 
     async def sweep(self) -> None:
         """One sweep; its failure is logged, not raised (a database blip must not end the sweeping)."""
+        started, moved, failed = time.perf_counter(), {}, False
         try:
             report = await self._cashier.checkout.sweep(utcnow())
             money = await self._cashier.sweep(utcnow())
@@ -49,11 +64,20 @@ class Sweeper:
                              "expired": len(report.expired), "undone": len(report.failed),
                              "released": len(report.released), "committed": len(money.committed),
                              "forfeited": len(money.forfeited)}})
+            moved = {"expired": len(report.expired), "undone": len(report.failed), "released": len(report.released),
+                     "committed": len(money.committed), "forfeited": len(money.forfeited)}
         except Exception:
             self.failures += 1
+            failed = True
             log.exception("sweep failed; trying again in %s s", self._interval)
         self.runs += 1
         self.last_finished = time.time()
+        swept = Swept(self.last_finished, time.perf_counter() - started, failed, moved)
+        for listener in self._listeners:
+            try:
+                listener(swept)
+            except Exception:  # counting a sweep must never stop the sweeping
+                log.exception("a sweep listener failed")
 
     async def _sweep_until_stopped(self) -> None:
         while not self._stopping.is_set():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -41,7 +41,7 @@ from adapters.orders.pricing import CartPricer
 from adapters.orders.sql import SqlOrders
 from adapters.payments.cashier import Cashier
 from adapters.payments.fake import FakeLedger
-from adapters.payments.port import Ledger, Method, PaymentProvider
+from adapters.payments.port import Ledger, Method, PaymentProvider, Settled
 from adapters.payments.sandbox import SandboxProvider
 from adapters.payments.sql import SqlLedger
 from adapters.payments.wechat import WechatPayConfig, WechatPayProvider
@@ -163,8 +163,10 @@ def checkout_for(adapters: Adapters, settings: Settings) -> Checkout:
                     timedelta(seconds=settings.reservation_ttl_seconds), timedelta(seconds=settings.stale_checkout_seconds))
 
 
-def cashier_for(adapters: Adapters, settings: Settings) -> Cashier:
-    """Payments over the given adapters, through the provider the settings name."""
+def cashier_for(adapters: Adapters, settings: Settings,
+                listeners: Sequence[Callable[[Settled], None]] = ()) -> Cashier:
+    """Payments over the given adapters, through the provider the settings name (``listeners``
+    are told of every settlement)."""
     providers: dict[Method, PaymentProvider] = {}
     if settings.sandbox_pay_secret:
         providers[Method.SANDBOX] = SandboxProvider(settings.sandbox_pay_secret)
@@ -177,7 +179,7 @@ def cashier_for(adapters: Adapters, settings: Settings) -> Cashier:
     method = Method(settings.payment_provider)
     if method not in providers:
         raise SettingsError("the sandbox provider needs JIMU_SANDBOX_PAY_SECRET")
-    return Cashier(adapters.ledger, providers, method, checkout_for(adapters, settings))
+    return Cashier(adapters.ledger, providers, method, checkout_for(adapters, settings), listeners)
 
 
 def wechat_pay_config(settings: Settings) -> WechatPayConfig:

@@ -15,6 +15,7 @@ from adapters.coupons.port import (
 )
 from adapters.coupons.rules import template_problems
 from adapters.db import utcnow
+from gateway.observe import COUPON_CLAIMED, note
 from resolvers.shopper_auth import signed_in
 from resolvers.user_errors import CODE_PATTERN, user_error
 from schema.common import NOT_MONEY, UserError, minor_units, parse_gid
@@ -39,6 +40,7 @@ class CouponMutation:
             coupon = await info.context.adapters.coupons.claim(shop.id, parsed[1], shopper_id, utcnow(), Source.CLAIM)
         except CouponError as exc:
             return CouponClaimPayload(user_errors=[user_error(exc.code, ["templateId"], str(exc))])
+        note(COUPON_CLAIMED)
         return CouponClaimPayload(coupon=Coupon.of(coupon))
 
     @strawberry.mutation(description="Create a coupon template (secret key).")

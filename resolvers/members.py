@@ -5,8 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from adapters.db import utcnow
-from adapters.members.port import AssistError, CampaignExists, CampaignSpec
+from adapters.members.port import AssistError, AssistState, CampaignExists, CampaignSpec
 from adapters.members.rules import campaign_problems
+from gateway.observe import ASSIST_COUPON_GRANTED, note
 from resolvers.shopper_auth import signed_in
 from resolvers.user_errors import CODE_PATTERN, user_error
 from schema.common import UserError, parse_gid
@@ -80,6 +81,8 @@ class MembersMutation:
             assist = await info.context.adapters.members.help_assist(shop.id, parsed[1], shopper_id, utcnow())
         except AssistError as exc:
             return AssistPayload(user_errors=[user_error(exc.code, ["assistId"], str(exc))])
+        if assist.state is AssistState.GRANTED:  # only the help that completes an assist can grant it
+            note(ASSIST_COUPON_GRANTED)
         return AssistPayload(assist=Assist.of(assist))
 
     @strawberry.mutation(description="Create an assist campaign (secret key).")

@@ -10,7 +10,7 @@ process left undone (``uncommitted``; unreleased orders are the checkout's).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,11 +41,12 @@ class CashierSweep:
 
 class Cashier:
     def __init__(self, ledger: Ledger, providers: Mapping[Method, PaymentProvider], method: Method,
-                 checkout: Checkout) -> None:
+                 checkout: Checkout, listeners: Sequence[Callable[[Settled], None]] = ()) -> None:
         self.ledger = ledger
         self.providers = providers
         self.method = method
         self.checkout = checkout
+        self._listeners = tuple(listeners)  # told of every settlement (the metrics)
 
     async def pay(self, order: Order, key: str, cap: int, payer: str | None, now: datetime) -> Session:
         """The next payment due on the order (at most ``cap``), and its sheet; the same key, the same payment."""
@@ -58,10 +59,20 @@ class Cashier:
         settled = await self.ledger.settle(notice.payment_id, notice.succeeded, notice.amount, notice.reference, now)
         if settled.first_money:
             await self._commit(settled.payment.shop_id, settled.payment.order_number)
+        self._tell(settled)
         return settled
 
     async def collect(self, order: Order, amount: int, reference: str, now: datetime) -> Payment:
-        return await self.ledger.collect_balance(order.shop_id, order.number, amount, reference, now)
+        payment = await self.ledger.collect_balance(order.shop_id, order.number, amount, reference, now)
+        self._tell(Settled(payment, changed=True))
+        return payment
+
+    def _tell(self, settled: Settled) -> None:
+        for listener in self._listeners:
+            try:
+                listener(settled)
+            except Exception:  # the money has moved: a listener's bug must not say otherwise
+                log.exception("a settlement listener failed")
 
     async def cancel_by_shopper(self, order: Order, now: datetime) -> bool:
         """Unpaid: cancelled. Deposit paid: cancelled and the deposit forfeited. Paid in full: not here."""

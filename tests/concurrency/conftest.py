@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -32,7 +32,10 @@ def running_server(settings: Settings, **env: str) -> Iterator[str]:
     port = free_port()
     # The races read their own writes at once: both caches are off unless a test says otherwise.
     env = {**os.environ, "JIMU_ENV": "development", "JIMU_DATABASE_URL": settings.database_url, "JIMU_SECRET": settings.secret,
-           "JIMU_RESPONSE_CACHE_SECONDS": "0", "JIMU_REFERENCE_CACHE_SECONDS": "0", **env}
+           "JIMU_RESPONSE_CACHE_SECONDS": "0", "JIMU_REFERENCE_CACHE_SECONDS": "0",
+           # stderr is a pipe read only if the server fails to start: a line per request would
+           # fill it (64 KiB, a few hundred requests) and block every worker on its next write.
+           "JIMU_LOG_LEVEL": "WARNING", **env}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "gateway.app:create_app_from_env", "--factory", "--workers", str(WORKERS),
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-proxy-headers"],
