@@ -26,6 +26,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(url: str, process: subprocess.Popen, output: Callable[[], str], path: str = "/healthz") -> None:
+    """Until ``url + path`` answers 200 (60 s at most); RuntimeError with the server's output
+    when it exits or does not answer in time."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}{path}", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start:\n{output()[-4000:]}")
+        time.sleep(0.2)
+
+
 @contextmanager
 def running_server(settings: Settings, **env: str) -> Iterator[str]:
     """``WORKERS`` uvicorn workers on the suite's database, with extra settings from ``env``."""
@@ -43,16 +58,7 @@ def running_server(settings: Settings, **env: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {process.stderr.read().decode() if process.stderr else ''}")
-            time.sleep(0.2)
+        wait_until_up(url, process, lambda: process.stderr.read().decode() if process.stderr else "")
         yield url
     finally:
         process.terminate()

@@ -17,7 +17,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from gateway.settings import Settings
 from gateway.wiring import Adapters
-from tests.concurrency.conftest import WORKERS, free_port
+from tests.concurrency.conftest import WORKERS, free_port, wait_until_up
 from tests.scrape import total
 
 QUERY = "query ShopName { shop { name } }"
@@ -106,7 +106,7 @@ async def test_jimu_serve_makes_the_directory_and_removes_it(settings: Settings,
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url, process)
+        wait_until_up(url, process, lambda: process.stderr.read().decode() if process.stderr else "")
         all_serving(url, 2)
         made = [p for p in tmp_path.iterdir() if p.name.startswith("jimu-metrics-")]
         # when requests are spread over its workers
@@ -119,16 +119,3 @@ async def test_jimu_serve_makes_the_directory_and_removes_it(settings: Settings,
     assert [total(t, "jimu_graphql_requests_total") for t in texts] == [20] * 6
     assert {total(t, "jimu_workers") for t in texts} == {2}
     assert len(made) == 1 and not made[0].exists()
-
-
-def wait_until_up(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"jimu serve did not start: {process.stderr.read().decode() if process.stderr else ''}")
-        time.sleep(0.2)

@@ -5,17 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from gateway.settings import Settings
-from tests.concurrency.conftest import free_port
+from tests.concurrency.conftest import free_port, wait_until_up
 
 
 @dataclass
@@ -43,16 +41,7 @@ def jimu_serve(settings: Settings, log: Path, *args: str, **env: str) -> Iterato
                                    stdout=sink, stderr=subprocess.STDOUT)
     served = Served(f"http://127.0.0.1:{port}", process, log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{served.url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("jimu serve did not start:\n" + log.read_text(encoding="utf-8")[-4000:])
-            time.sleep(0.2)
+        wait_until_up(served.url, process, lambda: log.read_text(encoding="utf-8"), "/readyz")
         yield served
     finally:
         if process.poll() is None:
