@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +19,6 @@ from rich.table import Table
 from adapters.catalog.entries import CatalogFile
 from adapters.catalog.port import ImportReport, StockMode
 from adapters.db import Database
-from adapters.documents.port import IdTaken
 from adapters.shops.port import KeyKind, Shop, ShopExists, TrustedDocuments
 from adapters.shops.rules import HANDLE_PATTERN, hash_key, hint_of, new_key
 from gateway.catalog_import import (
@@ -29,23 +27,21 @@ from gateway.catalog_import import (
     read_catalog,
     stock_summary,
 )
-from gateway.cli_common import command_settings
+from gateway.cli_common import command_settings, tell_the_workers
+from gateway.cli_documents import documents_app
 from gateway.cli_keys import key_app, shopper_app
 from gateway.cli_secrets import refuse_unsealable, secrets_app, wechat_app
 from gateway.demo import demo_files, demo_keys
-from gateway.document_check import ManifestRefused, read_manifest
 from gateway.graphql import build_schema
 from gateway.logs import configure_logging
 from gateway.metrics_dir import multiprocess_dir
 from gateway.migrate import upgrade
 from gateway.settings import Settings, SettingsError
-from gateway.shared import shared_state
-from gateway.wiring import Adapters, sql_adapters
+from gateway.wiring import sql_adapters
 
 app = typer.Typer(no_args_is_help=True, help="jimu: a GraphQL commerce gateway.", add_completion=False)
 shop_app = typer.Typer(no_args_is_help=True, help="Shops and their keys.")
 app.add_typer(shop_app, name="shop")
-documents_app = typer.Typer(no_args_is_help=True, help="A shop's trusted documents (persisted queries).")
 app.add_typer(documents_app, name="documents")
 shop_app.add_typer(wechat_app, name="wechat")
 app.add_typer(secrets_app, name="secrets")
@@ -168,25 +164,10 @@ async def _import(settings: Settings, path: Path, catalog: CatalogFile, stock: S
             adapters = sql_adapters(settings, db)
             report = await import_catalog(adapters.catalog, path, catalog, lambda: progress.advance(task), stock)
         if report.changed:
-            await _tell_the_workers(settings, adapters, report.shop_handle)
+            await tell_the_workers(settings, adapters, report.shop_handle)
         return report
     finally:
         await db.dispose()
-
-
-async def _tell_the_workers(settings: Settings, adapters: Adapters, handle: str) -> None:
-    """Running servers drop what they hold of the shop: at once with Redis, else by age
-    (JIMU_RESPONSE_CACHE_SECONDS and JIMU_REFERENCE_CACHE_SECONDS)."""
-    if not settings.redis_url:
-        return
-    [shop] = await adapters.shops.shops_by_handle([handle])
-    if shop is None:
-        return
-    shared = shared_state(settings.redis_url)
-    try:
-        await shared.invalidate(shop.id)
-    finally:
-        await shared.close()
 
 
 def _print_report(report: ImportReport) -> None:
@@ -307,94 +288,3 @@ def migrate() -> None:
 
     asyncio.run(run())
     out.print("database is up to date")
-
-
-@documents_app.command("push")
-def documents_push(
-    shop: Annotated[str, typer.Argument(help="The shop's handle.")],
-    file: Annotated[Path, typer.Argument(help="Apollo's persisted-query manifest, or Relay's {id: document} map.")],
-) -> None:
-    """Trust a manifest's documents for the shop: each checked against the served schema, all or nothing."""
-    try:
-        documents = read_manifest(build_schema()._schema, file)
-    except ManifestRefused as exc:
-        table = Table(title=f"Nothing was trusted: {len(exc.problems)} problem(s)")
-        table.add_column("entry", no_wrap=True)
-        table.add_column("reason")
-        for row in exc.problems:
-            table.add_row(*row)
-        err.print(table)
-        raise typer.Exit(1) from exc
-
-    async def push(adapters: Adapters, shop_id: int) -> None:
-        report = await adapters.documents.trust(shop_id, documents)
-        out.print(f"shop {shop}: {report.added} document(s) trusted, {report.unchanged} trusted already")
-
-    try:
-        _with_shop(shop, push)
-    except IdTaken as exc:
-        err.print(f"[red]nothing was trusted:[/red] {exc} (jimu documents remove {shop} ID, then push again)")
-        raise typer.Exit(1) from exc
-
-
-@documents_app.command("list")
-def documents_list(shop: Annotated[str, typer.Argument(help="The shop's handle.")]) -> None:
-    """The shop's trusted documents: id, operation name, SHA-256 and size."""
-
-    async def show(adapters: Adapters, shop_id: int) -> None:
-        documents = await adapters.documents.trusted(shop_id)
-        table = Table(title=f"{shop}: {len(documents)} trusted document(s)")
-        for column in ("id", "operation", "sha256"):
-            table.add_column(column, overflow="fold")
-        table.add_column("characters", justify="right")
-        for d in documents:
-            table.add_row(d.id, d.operation_name or "", d.sha256, str(d.size))
-        out.print(table)
-
-    _with_shop(shop, show, changes=False)
-
-
-@documents_app.command("remove")
-def documents_remove(
-    shop: Annotated[str, typer.Argument(help="The shop's handle.")],
-    ids: Annotated[list[str] | None, typer.Argument(help="Document ids to stop trusting.")] = None,
-    every: Annotated[bool, typer.Option("--all", help="Stop trusting every document of the shop.")] = False,
-) -> None:
-    """Stop trusting documents; running servers follow within JIMU_REFERENCE_CACHE_SECONDS (at once with Redis)."""
-    if bool(ids) == every:
-        err.print("[red]remove:[/red] name the ids to remove, or give --all")
-        raise typer.Exit(2)
-
-    async def remove(adapters: Adapters, shop_id: int) -> None:
-        gone = await adapters.documents.distrust(shop_id, None if every else ids)
-        out.print(f"shop {shop}: {gone} document(s) no longer trusted")
-        missing = len(set(ids or ())) - gone if not every else 0
-        if missing:
-            err.print(f"{missing} of the ids were not trusted (jimu documents list {shop})")
-
-    _with_shop(shop, remove)
-
-
-def _with_shop(handle: str, act: Callable[[Adapters, int], Awaitable[None]], *, changes: bool = True) -> None:
-    """Run ``act`` on the shop named by ``handle`` (exit 1 when there is none); when it
-    ``changes`` the trusted list, tell the running servers."""
-    settings = command_settings()
-
-    async def run() -> bool:
-        db = Database(settings.database_url)
-        try:
-            await upgrade(db)
-            adapters = sql_adapters(settings, db)
-            [found] = await adapters.shops.shops_by_handle([handle])
-            if found is None:
-                return False
-            await act(adapters, found.id)
-            if changes:
-                await _tell_the_workers(settings, adapters, handle)
-            return True
-        finally:
-            await db.dispose()
-
-    if not asyncio.run(run()):
-        err.print(f"[red]no shop {handle!r}[/red] (jimu shop create, or jimu import, makes one)")
-        raise typer.Exit(1)

@@ -1,4 +1,5 @@
-"""What the ``jimu`` commands share: their settings, a migrated database, a shop by its handle."""
+"""What the ``jimu`` commands share: their settings, a migrated database, a shop by its handle,
+and telling the running servers a shop changed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from adapters.db import Database
 from adapters.shops.port import ShopStore
 from gateway.migrate import upgrade
 from gateway.settings import Settings, SettingsError
+from gateway.shared import shared_state
+from gateway.wiring import Adapters
 
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -51,3 +54,18 @@ async def shop_id_of(shops: ShopStore, handle: str) -> int:
         err.print(f"[red]no shop {handle!r}[/red] (jimu shop create, or jimu import, makes one)")
         raise typer.Exit(1)
     return shop.id
+
+
+async def tell_the_workers(settings: Settings, adapters: Adapters, handle: str) -> None:
+    """Running servers drop what they hold of the shop: at once with Redis, else by age
+    (JIMU_RESPONSE_CACHE_SECONDS and JIMU_REFERENCE_CACHE_SECONDS)."""
+    if not settings.redis_url:
+        return
+    [shop] = await adapters.shops.shops_by_handle([handle])
+    if shop is None:
+        return
+    shared = shared_state(settings.redis_url)
+    try:
+        await shared.invalidate(shop.id)
+    finally:
+        await shared.close()
