@@ -45,7 +45,7 @@ from gateway.cost import Costs, Priced
 from gateway.edge import NUL_REFUSED, SCOPE_KEY, Refused, graphql_refusal
 from gateway.errors import JimuSchema, TagValidationErrors, coded
 from gateway.fastpath import Plans
-from gateway.observe import ACTUAL_COST_KEY
+from gateway.observe import ACTUAL_COST_KEY, CLEAN_KEY
 from gateway.operations import operation_of, query_string_request
 from gateway.reference import ReferenceCache
 from gateway.settings import Settings
@@ -279,6 +279,7 @@ class GraphQLView(GraphQL):
             return None
         cost = await self._settle_cost(request.scope, request.scope.get(PRICED_KEY), data)
         body = {"data": data, "extensions": {**cost, **self._settings.answer_extensions}}
+        request.scope[CLEAN_KEY] = True  # a plan answers only what it can answer without errors
         return Response(orjson.dumps(body), media_type="application/json")
 
     def encode_json(self, data: object) -> bytes:
