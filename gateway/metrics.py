@@ -26,6 +26,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -98,6 +99,22 @@ def route(path: str) -> str:
     return path if path in ROUTES else OTHER
 
 
+class Children:
+    """A labelled metric's children, looked up once per label set: ``labels()`` takes a lock
+    and builds its key on every call, a quarter of a request's counting (36 -> 27 us a request
+    in multiprocess mode, measured). The label sets are the bounded ones above."""
+
+    def __init__(self, metric: Counter | Histogram) -> None:
+        self._metric = metric
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *labels: str) -> Any:
+        child = self._children.get(labels)
+        if child is None:
+            child = self._children[labels] = self._metric.labels(*labels)
+        return child
+
+
 class Metrics:
     """Every metric of one app (one process, with PROMETHEUS_MULTIPROC_DIR) and the listeners that feed them."""
 
@@ -133,6 +150,8 @@ class Metrics:
                                registry=r)
         self.workers = Gauge("jimu_workers", "Worker processes serving.", multiprocess_mode="livesum", registry=r)
         self._events = {COUPON_CLAIMED: self.claimed, ASSIST_COUPON_GRANTED: self.granted}
+        self._http, self._requests, self._duration = Children(self.http), Children(self.requests), Children(self.duration)
+        self._errors, self._cache = Children(self.errors), Children(self.cache)
 
     # -- listeners --------------------------------------------------------------------------------
 
@@ -140,7 +159,7 @@ class Metrics:
         """A request's record (gateway.observe's listener); /metrics itself is not counted."""
         if observed.path == METRICS_PATH:
             return
-        self.http.labels(route(observed.path), f"{observed.status // 100}xx").inc()
+        self._http(route(observed.path), f"{observed.status // 100}xx").inc()
         for event in observed.events:
             counter = self._events.get(event)
             if counter is not None:
@@ -149,13 +168,13 @@ class Metrics:
             return
         labels = (self.operations(observed.operation), observed.kind or "unknown",
                   outcome(observed.status, observed.codes))
-        self.requests.labels(*labels).inc()
-        self.duration.labels(*labels).observe(observed.seconds)
+        self._requests(*labels).inc()
+        self._duration(*labels).observe(observed.seconds)
         self.statements.observe(observed.statements)
         for code in observed.codes:
-            self.errors.labels(self.codes(code)).inc()
+            self._errors(self.codes(code)).inc()
         if observed.cache is not None:
-            self.cache.labels(observed.cache).inc()
+            self._cache(observed.cache).inc()
 
     def on_swept(self, swept: Swept) -> None:
         self.sweeps.labels("failed" if swept.failed else "ok").inc()
