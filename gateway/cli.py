@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.panel import Panel
 from rich.progress import Progress
 from rich.table import Table
@@ -21,13 +20,14 @@ from adapters.catalog.port import ImportReport, StockMode
 from adapters.db import Database
 from adapters.shops.port import KeyKind, Shop, ShopExists, TrustedDocuments
 from adapters.shops.rules import HANDLE_PATTERN, hash_key, hint_of, new_key
+from adapters.shops.sql import SqlShopStore
 from gateway.catalog_import import (
     ImportFailed,
     import_catalog,
     read_catalog,
     stock_summary,
 )
-from gateway.cli_common import command_settings, tell_the_workers
+from gateway.cli_common import command_settings, err, on_database, out, tell_the_workers
 from gateway.cli_documents import documents_app
 from gateway.cli_keys import key_app, shopper_app
 from gateway.cli_secrets import refuse_unsealable, secrets_app, wechat_app
@@ -47,8 +47,6 @@ shop_app.add_typer(wechat_app, name="wechat")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(key_app, name="key")
 app.add_typer(shopper_app, name="shopper")
-out = Console()
-err = Console(stderr=True)
 
 
 @app.command()
@@ -194,7 +192,7 @@ def shop_create(
         raise typer.Exit(2)
     keys = {kind: new_key(kind) for kind in KeyKind}
     try:
-        asyncio.run(_create_shop(command_settings(), handle, name.strip(), keys))
+        on_database(command_settings(), lambda db: _create_shop(db, handle, name.strip(), keys))
     except ShopExists as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
@@ -203,15 +201,9 @@ def shop_create(
     out.print(f"secret:      {keys[KeyKind.SECRET]}")
 
 
-async def _create_shop(settings: Settings, handle: str, name: str, keys: dict[KeyKind, str]) -> None:
-    db = Database(settings.database_url)
-    try:
-        await upgrade(db)
-        shops = sql_adapters(settings, db).shops
-        await shops.create_shop(handle, name, {kind: hash_key(key) for kind, key in keys.items()},
-                                {kind: hint_of(key) for kind, key in keys.items()})
-    finally:
-        await db.dispose()
+async def _create_shop(db: Database, handle: str, name: str, keys: dict[KeyKind, str]) -> None:
+    await SqlShopStore(db).create_shop(handle, name, {kind: hash_key(key) for kind, key in keys.items()},
+                                       {kind: hint_of(key) for kind, key in keys.items()})
 
 
 @shop_app.command("policy")
@@ -277,14 +269,8 @@ def export_schema() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    settings = command_settings()
+    async def nothing_more(_: Database) -> None:
+        return None
 
-    async def run() -> None:
-        db = Database(settings.database_url)
-        try:
-            await upgrade(db)
-        finally:
-            await db.dispose()
-
-    asyncio.run(run())
+    on_database(command_settings(), nothing_more)  # which migrates first
     out.print("database is up to date")

@@ -18,6 +18,7 @@ from gateway.settings import Settings, SettingsError
 from gateway.shared import shared_state
 from gateway.wiring import Adapters
 
+out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
 

@@ -8,20 +8,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from adapters.db import Database
 from adapters.documents.port import IdTaken
-from gateway.cli_common import command_settings, tell_the_workers
+from gateway.cli_common import command_settings, err, out, tell_the_workers
 from gateway.document_check import ManifestRefused, read_manifest
 from gateway.graphql import build_schema
 from gateway.migrate import upgrade
 from gateway.wiring import Adapters, sql_adapters
 
 documents_app = typer.Typer(no_args_is_help=True, help="A shop's trusted documents (persisted queries).")
-out = Console()
-err = Console(stderr=True)
 
 
 @documents_app.command("push")

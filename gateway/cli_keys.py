@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from adapters.db import utcnow
@@ -25,16 +24,14 @@ from adapters.shops.rules import (
     shown_hint,
 )
 from adapters.shops.sql import SqlShopStore
-from gateway.cli_common import command_settings, on_database, shop_id_of
+from gateway.cli_common import command_settings, err, on_database, out, shop_id_of
 from gateway.settings import Settings
 from gateway.shared import shared_state
 
 key_app = typer.Typer(no_args_is_help=True, help="A shop's API keys: list, create, revoke.")
 shopper_app = typer.Typer(no_args_is_help=True, help="A shop's shoppers.")
-out = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
 _ID = re.compile(r"^(?:gid://jimu/{kind}/)?([1-9][0-9]{{0,17}})$")
+T = TypeVar("T")
 
 
 def _id(value: str, kind: str, name: str) -> int:

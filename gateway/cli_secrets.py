@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
 
 from adapters.db import Database
 from adapters.shops.sql import SqlShopStore
@@ -25,13 +24,11 @@ from adapters.wechat_accounts.port import (
 from adapters.wechat_accounts.rules import open_sealed, problems, seal
 from adapters.wechat_accounts.secret_box import SecretBox, new_key
 from adapters.wechat_accounts.sql import SqlWechatAccounts
-from gateway.cli_common import command_settings, on_database, shop_id_of
+from gateway.cli_common import command_settings, err, on_database, out, shop_id_of
 from gateway.settings import Settings, SettingsError
 
 wechat_app = typer.Typer(no_args_is_help=True, help="A shop's own WeChat mini-program and WeChat Pay merchant.")
 secrets_app = typer.Typer(no_args_is_help=True, help="The keys that seal stored secrets (JIMU_SECRET_KEY).")
-out = Console()
-err = Console(stderr=True)
 T = TypeVar("T")
 
 
