@@ -13,6 +13,7 @@ import adapters.members.sql
 import adapters.orders.sql
 import adapters.payments.sql
 import adapters.shops.sql  # noqa: F401
+import adapters.webhooks.sql  # noqa: F401
 import adapters.wechat_accounts.sql  # noqa: F401
 
 metadata = SQLModel.metadata
