@@ -36,6 +36,9 @@ from adapters.coupons.port import (
     TemplateSpec,
 )
 from adapters.db import Database, UtcDateTime, utcnow
+from adapters.webhooks.payloads import global_id, moment
+from adapters.webhooks.port import Topic
+from adapters.webhooks.sql import emit
 
 
 class CouponTemplateRow(SQLModel, table=True):
@@ -165,13 +168,18 @@ async def issue(
     )
     if within_limit.rowcount != 1:
         raise LimitReached("this shopper holds as many as the template allows")
-    in_stock = await session.execute(
+    in_stock = (await session.execute(
         update(_TPL)
         .where(_TPL.c.id == template.id, _TPL.c.issued < _TPL.c.total_quantity)
         .values(issued=_TPL.c.issued + 1)
-    )
-    if in_stock.rowcount != 1:
+        .returning(_TPL.c.issued, _TPL.c.total_quantity)
+    )).first()
+    if in_stock is None:
         raise SoldOut("every coupon of this template has been issued")
+    if in_stock.issued == in_stock.total_quantity:  # this was the last: told once, in the issuing transaction
+        await emit(session, shop_id, Topic.COUPON_SOLD_OUT, {"couponTemplate": {
+            "id": global_id("CouponTemplate", template.id), "code": template.spec.code, "title": template.spec.title,
+            "totalQuantity": in_stock.total_quantity, "soldOutAt": moment(now)}}, now)
     valid_from, valid_until = rules.validity(template.spec, now)
     coupon_id = (
         await session.execute(

@@ -41,6 +41,7 @@ class FakeInventory:
         self.tallies: dict[tuple[int, int], int] = {}  # (shopper, sku)
         self.reservations: dict[int, Reservation] = {}
         self._tallied: dict[int, set[int]] = {}
+        self.low_stock: dict[tuple[int, int | None], int] = {}  # (shop, sku or None for the shop's)
         self._ids = itertools.count(1)
         self._lock = asyncio.Lock()
 
@@ -104,6 +105,15 @@ class FakeInventory:
         if (shop_id, warehouse_code) not in self.served:
             raise UnknownWarehouse(warehouse_code)
         self.put_available(shop_id, sku_id, warehouse_code, quantity)
+
+    async def set_low_stock(self, shop_id: int, sku_id: int | None, threshold: int | None) -> None:
+        if threshold is None:
+            self.low_stock.pop((shop_id, sku_id), None)
+        else:
+            self.low_stock[(shop_id, sku_id)] = threshold
+
+    async def low_stock_thresholds(self, shop_id: int) -> dict[int | None, int]:
+        return {sku: t for (shop, sku), t in self.low_stock.items() if shop == shop_id}
 
     async def reserve(
         self,

@@ -131,6 +131,15 @@ class Inventory(Protocol):
         """Make ``quantity`` units sellable there, whatever is reserved or sold; raises UnknownWarehouse."""
         ...
 
+    async def set_low_stock(self, shop_id: int, sku_id: int | None, threshold: int | None) -> None:
+        """The threshold at or below which a SKU's stock is low (INVENTORY_LOW): the SKU's own,
+        or with ``sku_id`` None the shop's for SKUs without one; None removes it."""
+        ...
+
+    async def low_stock_thresholds(self, shop_id: int) -> dict[int | None, int]:
+        """The thresholds set: by SKU id, and the shop's under None."""
+        ...
+
     async def reserve(
         self,
         shop_id: int,

@@ -8,6 +8,7 @@ from adapters.inventory.port import WantedLine, Warehouse
 
 LOW_STOCK_AT_MOST = 5
 EVERYWHERE = "*"
+EVERY_SKU = 0  # the sku_id of a shop's own low-stock threshold: ids start at 1
 
 
 def serves(rules: Iterable[str], region: str | None) -> bool:
@@ -65,3 +66,14 @@ def allocate(quantity: int, available: Sequence[tuple[str, int]]) -> list[tuple[
             taken.append((code, take))
             quantity -= take
     return taken if quantity == 0 else None
+
+
+def fell_low(before: int, after: int, threshold: int) -> bool:
+    """True when a change took a SKU's available units from above its low-stock threshold to
+    at or below it: told once a crossing, not at every sale below it."""
+    return before > threshold >= after
+
+
+def threshold_of(sku_id: int, thresholds: dict[int, int]) -> int:
+    """The SKU's own threshold, else the shop's, else the LOW_STOCK band's top."""
+    return thresholds.get(sku_id, thresholds.get(EVERY_SKU, LOW_STOCK_AT_MOST))

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     UniqueConstraint,
     bindparam,
+    delete,
     func,
     select,
     update,
@@ -34,6 +35,9 @@ from adapters.inventory.port import (
     WantedLine,
     Warehouse,
 )
+from adapters.webhooks.payloads import global_id
+from adapters.webhooks.port import Topic
+from adapters.webhooks.sql import emit
 
 
 class WarehouseRow(SQLModel, table=True):
@@ -105,11 +109,22 @@ class PurchaseTallyRow(SQLModel, table=True):
     quantity: int = 0
 
 
+class LowStockThresholdRow(SQLModel, table=True):
+    """At or below how many available units a SKU's stock is low: its own, or (sku_id 0) the shop's."""
+
+    __tablename__ = "low_stock_threshold"
+    __table_args__ = (CheckConstraint("threshold >= 0", name="low_stock_threshold_value"),)
+    shop_id: int = Field(foreign_key="shop.id", primary_key=True)
+    sku_id: int = Field(primary_key=True)
+    threshold: int
+
+
 _W = WarehouseRow.__table__
 _S = StockRow.__table__
 _R = ReservationRow.__table__
 _L = ReservationLineRow.__table__
 _T = PurchaseTallyRow.__table__
+_LOW = LowStockThresholdRow.__table__
 _AVAILABLE = _S.c.on_hand - _S.c.reserved - _S.c.sold
 
 
@@ -157,6 +172,33 @@ async def receive_stock(session: AsyncSession, sku_id: int, warehouse_id: int, u
         .values(on_hand=_S.c.on_hand + units)
     )
     return (await session.execute(stmt)).rowcount == 1
+
+
+async def _locked_units(session: AsyncSession, shop_id: int, sku_ids: Sequence[int]) -> dict[int, int]:
+    """Available units of each SKU in all warehouses, its rows locked till the transaction ends."""
+    rows = (await session.execute(
+        select(_S.c.sku_id, _AVAILABLE.label("units"))
+        .where(_S.c.shop_id == shop_id, _S.c.sku_id.in_(list(sku_ids)))
+        .order_by(_S.c.sku_id, _S.c.warehouse_id)
+        .with_for_update()
+    )).all()
+    found: dict[int, int] = defaultdict(int)
+    for row in rows:
+        found[row.sku_id] += row.units
+    return found
+
+
+async def _tell_low(session: AsyncSession, shop_id: int, changed: dict[int, tuple[int, int]], reason: str) -> None:
+    """An INVENTORY_LOW event for each SKU this change took to or below its threshold."""
+    stmt = select(_LOW.c.sku_id, _LOW.c.threshold).where(
+        _LOW.c.shop_id == shop_id, _LOW.c.sku_id.in_([*changed, rules.EVERY_SKU]))
+    thresholds = {row.sku_id: row.threshold for row in (await session.execute(stmt)).all()}
+    now = utcnow()
+    for sku_id, (before, after) in sorted(changed.items()):
+        threshold = rules.threshold_of(sku_id, thresholds)
+        if rules.fell_low(before, after, threshold):
+            await emit(session, shop_id, Topic.INVENTORY_LOW, {"sku": {
+                "id": global_id("Sku", sku_id), "available": after, "threshold": threshold, "reason": reason}}, now)
 
 
 class SqlInventory:
@@ -227,7 +269,21 @@ class SqlInventory:
             ).scalar_one_or_none()
             if warehouse_id is None:
                 raise UnknownWarehouse(warehouse_code)
-            await put_available(session, self._db, shop_id, sku_id, warehouse_id, quantity)
+            before = await _locked_units(session, shop_id, [sku_id])
+            if await put_available(session, self._db, shop_id, sku_id, warehouse_id, quantity):
+                after = await _locked_units(session, shop_id, [sku_id])
+                await _tell_low(session, shop_id, {sku_id: (before.get(sku_id, 0), after.get(sku_id, 0))}, "STOCK_SET")
+
+    async def set_low_stock(self, shop_id: int, sku_id: int | None, threshold: int | None) -> None:
+        key = rules.EVERY_SKU if sku_id is None else sku_id
+        async with self._db.write() as session:
+            await session.execute(delete(_LOW).where(_LOW.c.shop_id == shop_id, _LOW.c.sku_id == key))
+            if threshold is not None:
+                await session.execute(_LOW.insert().values(shop_id=shop_id, sku_id=key, threshold=threshold))
+
+    async def low_stock_thresholds(self, shop_id: int) -> dict[int | None, int]:
+        rows = await self._db.rows(select(_LOW.c.sku_id, _LOW.c.threshold).where(_LOW.c.shop_id == shop_id))
+        return {(None if r.sku_id == rules.EVERY_SKU else r.sku_id): r.threshold for r in rows}
 
     async def reserve(
         self,
@@ -286,11 +342,12 @@ class SqlInventory:
             for row in (await session.execute(select(_W).where(_W.c.shop_id == shop_id).order_by(_W.c.id))).all()
             if rules.serves(row.regions, region)
         ]
-        # Lock every row this reservation may touch, in (sku, warehouse) order: no deadlocks.
+        # Lock every row of these SKUs, in (sku, warehouse) order (no deadlocks): those of warehouses
+        # not serving the region too, so that what is left of each SKU in all is known exactly.
         locked = (
             await session.execute(
                 select(_S.c.sku_id, _S.c.warehouse_id, _AVAILABLE.label("units"))
-                .where(_S.c.sku_id.in_(list(wanted)), _S.c.warehouse_id.in_([w for w, _ in warehouses]))
+                .where(_S.c.shop_id == shop_id, _S.c.sku_id.in_(list(wanted)))
                 .order_by(_S.c.sku_id, _S.c.warehouse_id)
                 .with_for_update()
             )
@@ -313,6 +370,11 @@ class SqlInventory:
             )
             if result.rowcount != 1:  # cannot happen under the lock; refuse rather than oversell
                 raise OutOfStock([sku_id])
+        before = defaultdict(int)
+        for row in locked:
+            before[row.sku_id] += row.units
+        await _tell_low(session, shop_id, {s: (before[s], before[s] - line.quantity) for s, line in wanted.items()},
+                        "RESERVED")
         return plan
 
     async def _tally(

@@ -24,6 +24,9 @@ from adapters.members.port import (
     CampaignSpec,
     Membership,
 )
+from adapters.webhooks.payloads import global_id, moment
+from adapters.webhooks.port import Topic
+from adapters.webhooks.sql import emit
 
 
 class MemberRow(SQLModel, table=True):
@@ -266,10 +269,16 @@ class SqlMembers:
             state, coupon_id = AssistState.SOLD_OUT, None
         else:
             state, coupon_id = AssistState.GRANTED, coupon.id
-        await session.execute(
+        granted = await session.execute(
             update(_AST).where(_AST.c.id == assist_id, _AST.c.state == AssistState.OPEN.value)
             .values(state=state.value, coupon_id=coupon_id)
         )
+        if granted.rowcount == 1 and state is AssistState.GRANTED:
+            await emit(session, shop_id, Topic.ASSIST_GRANTED, {"assist": {
+                "id": global_id("Assist", assist_id), "campaignCode": campaign.spec.code,
+                "initiatorId": global_id("Shopper", initiator_id), "assists": campaign.spec.required_assists,
+                "couponId": global_id("Coupon", coupon.id), "couponTemplateCode": template.spec.code,
+                "grantedAt": moment(now)}}, now)
 
     async def _reward_helper(
         self, session: AsyncSession, shop_id: int, campaign: Campaign, helper_id: int, now: datetime

@@ -22,6 +22,7 @@ from adapters.orders.port import (
     PaymentStatus,
     SalesRow,
 )
+from adapters.webhooks.port import Topic
 
 MAX_LINES = 100
 MAX_QUANTITY = 9_999
@@ -169,3 +170,15 @@ def attribution(scene: str | None, channel: str | None) -> tuple[int | None, str
 def sales_order(row: SalesRow) -> tuple[int, int, str]:
     """Sales rows with the most money taken first, then the most placed, then by key."""
     return (-row.paid, -row.placed, row.key)
+
+
+def fulfillment_topics(before: Fulfillment, after: Fulfillment) -> list[Topic]:
+    """What a fulfillment change tells the shop's systems: ORDERS_FULFILLED when the order first
+    moves (Shopify's fulfillment), ORDERS_DELIVERED when it arrives; both if it jumps."""
+    steps = {Fulfillment.UNFULFILLED: 0, Fulfillment.SHIPPED: 1, Fulfillment.DELIVERED: 2}
+    told = []
+    if steps[before] < 1 <= steps[after]:
+        told.append(Topic.ORDERS_FULFILLED)
+    if steps[before] < 2 <= steps[after]:
+        told.append(Topic.ORDERS_DELIVERED)
+    return told

@@ -45,6 +45,9 @@ from adapters.orders.port import (
     SalesRow,
 )
 from adapters.paging import Window
+from adapters.webhooks.payloads import order_payload
+from adapters.webhooks.port import Topic
+from adapters.webhooks.sql import emit
 
 VISIBLE = tuple(state.value for state in SHOWN_STATES)
 
@@ -126,7 +129,8 @@ _LINE = CartLineRow.__table__
 _ORD = OrderRow.__table__
 
 
-def _order(row: Any) -> Order:
+def order_of_row(row: Any) -> Order:
+    """The order an ``orders`` row holds (the payment ledger reads the rows it writes)."""
     draft = OrderDraft(
         shop_id=row.shop_id, shopper_id=row.shopper_id, cart_id=row.cart_id, idempotency_key=row.idempotency_key or "",
         number=row.number, lines=tuple(OrderLine(**line) for line in row.lines),
@@ -264,7 +268,7 @@ class SqlOrders:
             return _same_cart(existing, draft)
 
     async def confirm(self, shop_id: int, number: str, payment_status: PaymentStatus) -> bool:
-        return await self._move(shop_id, number, OrderState.PENDING, state=OrderState.OPEN.value,
+        return await self._move(shop_id, number, OrderState.PENDING, Topic.ORDERS_CREATE, state=OrderState.OPEN.value,
                                 payment_status=payment_status.value)
 
     async def fail(self, shop_id: int, number: str) -> bool:
@@ -286,7 +290,7 @@ class SqlOrders:
         return True
 
     async def cancel(self, shop_id: int, number: str, now: datetime) -> bool:
-        return await self._move(shop_id, number, OrderState.OPEN, only_unpaid=True,
+        return await self._move(shop_id, number, OrderState.OPEN, Topic.ORDERS_CANCELLED, only_unpaid=True,
                                 state=OrderState.CANCELLED.value, cancelled_at=now, released=False)
 
     async def mark_released(self, shop_id: int, number: str) -> None:
@@ -317,7 +321,10 @@ class SqlOrders:
                 )
                 if moved.rowcount == 1:
                     expired.append(order_id)
-            return await self._by_ids(session, expired)
+            found = await self._by_ids(session, expired)
+            for order in found:
+                await emit(session, order.shop_id, Topic.ORDERS_CANCELLED, order_payload(order), now)
+            return found
 
     async def fail_stale(self, before: datetime, limit: int = 100) -> list[Order]:
         async with self._db.write() as session:
@@ -332,7 +339,7 @@ class SqlOrders:
             ).all()
             failed = [row.number for row in stale if await self._fail(session, row.shop_id, row.number)]
             rows = (await session.execute(select(_ORD).where(_ORD.c.number.in_(failed)).order_by(_ORD.c.id))).all()
-            return [_order(row) for row in rows]
+            return [order_of_row(row) for row in rows]
 
     async def unreleased(self, limit: int = 100) -> list[Order]:
         stmt = (
@@ -341,11 +348,12 @@ class SqlOrders:
             .order_by(_ORD.c.id)
             .limit(limit)
         )
-        return [_order(row) for row in await self._db.rows(stmt)]
+        return [order_of_row(row) for row in await self._db.rows(stmt)]
 
     async def set_fulfillment(self, shop_id: int, number: str, fulfillment: Fulfillment) -> Order | None:
         async with self._db.write() as session:
             where = (_ORD.c.shop_id == shop_id, _ORD.c.number == number, _ORD.c.state.in_(VISIBLE))
+            was = (await session.execute(select(_ORD.c.fulfillment).where(*where).with_for_update())).scalar()
             await session.execute(update(_ORD).where(*where).values(fulfillment=fulfillment.value))
             if fulfillment is Fulfillment.DELIVERED:
                 await session.execute(
@@ -355,18 +363,23 @@ class SqlOrders:
                     .values(state=OrderState.COMPLETED.value)
                 )
             row = (await session.execute(select(_ORD).where(*where))).first()
-            return _order(row) if row else None
+            if row is None:
+                return None
+            order = order_of_row(row)
+            for topic in rules.fulfillment_topics(Fulfillment(was or Fulfillment.UNFULFILLED.value), fulfillment):
+                await emit(session, shop_id, topic, order_payload(order), utcnow())
+            return order
 
     # ---------------------------------------------------------------- reading
 
     async def orders_by_number(self, shop_id: int, numbers: Sequence[str]) -> list[Order | None]:
         stmt = select(_ORD).where(_ORD.c.shop_id == shop_id, _ORD.c.number.in_(list(numbers)), _ORD.c.state.in_(VISIBLE))
-        found = {row.number: _order(row) for row in await self._db.rows(stmt)}
+        found = {row.number: order_of_row(row) for row in await self._db.rows(stmt)}
         return [found.get(n) for n in numbers]
 
     async def orders_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Order | None]:
         stmt = select(_ORD).where(_ORD.c.shop_id == shop_id, _ORD.c.id.in_(list(ids)), _ORD.c.state.in_(VISIBLE))
-        found = {row.id: _order(row) for row in await self._db.rows(stmt)}
+        found = {row.id: order_of_row(row) for row in await self._db.rows(stmt)}
         return [found.get(i) for i in ids]
 
     async def order_by_key(self, shop_id: int, shopper_id: int, idempotency_key: str) -> Order | None:
@@ -389,7 +402,7 @@ class SqlOrders:
         newest_first = _ORD.c.id.asc() if window.from_end else _ORD.c.id.desc()  # ``last`` reads from the oldest
         rows, more = window.take(await self._db.rows(select(_ORD).where(*where).order_by(newest_first)
                                                      .limit(window.size + 1)))
-        return OrderPage([_order(row) for row in rows], *window.flags(more), total)
+        return OrderPage([order_of_row(row) for row in rows], *window.flags(more), total)
 
     async def sales(
         self, shop_id: int, group: SalesGroup, start: datetime | None, end: datetime | None
@@ -419,13 +432,18 @@ class SqlOrders:
     # ---------------------------------------------------------------- helpers
 
     async def _move(
-        self, shop_id: int, number: str, before: OrderState, *, only_unpaid: bool = False, **values: Any
+        self, shop_id: int, number: str, before: OrderState, told: Topic, *, only_unpaid: bool = False, **values: Any
     ) -> bool:
+        """Move the order on from ``before`` and tell its subscribers ``told``, in one transaction."""
         where = [_ORD.c.shop_id == shop_id, _ORD.c.number == number, _ORD.c.state == before.value]
         if only_unpaid:
             where += [_ORD.c.paid == 0, _ORD.c.payment_status == PaymentStatus.UNPAID.value]
         async with self._db.write() as session:
-            return (await session.execute(update(_ORD).where(*where).values(**values))).rowcount == 1
+            if (await session.execute(update(_ORD).where(*where).values(**values))).rowcount != 1:
+                return False
+            row = (await session.execute(select(_ORD).where(_ORD.c.shop_id == shop_id, _ORD.c.number == number))).one()
+            await emit(session, shop_id, told, order_payload(order_of_row(row)), utcnow())
+            return True
 
     async def _by_key(self, session: AsyncSession, shop_id: int, shopper_id: int, key: str) -> Order | None:
         row = (
@@ -434,13 +452,13 @@ class SqlOrders:
                                    _ORD.c.idempotency_key == key)
             )
         ).first()
-        return _order(row) if row else None
+        return order_of_row(row) if row else None
 
     async def _by_ids(self, session: AsyncSession, ids: list[int]) -> list[Order]:
         if not ids:
             return []
         rows = (await session.execute(select(_ORD).where(_ORD.c.id.in_(ids)).order_by(_ORD.c.id))).all()
-        return [_order(row) for row in rows]
+        return [order_of_row(row) for row in rows]
 
 
 def _cart(row: Any, lines: list[CartLine]) -> Cart:

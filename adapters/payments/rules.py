@@ -15,6 +15,7 @@ from adapters.payments.port import (
     Payment,
     State,
 )
+from adapters.webhooks.port import Topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +142,16 @@ def follow_ups(
         if is_open and delivered:
             changes["state"] = OrderState.COMPLETED
     return changes
+
+
+def topics_of(before: PaymentStatus, after: PaymentStatus, cancelled: bool) -> list[Topic]:
+    """What a ledger change tells the shop's systems: the deposits in, fully paid, cancelled."""
+    told = []
+    if after is not before:
+        if after is PaymentStatus.DEPOSIT_PAID:
+            told.append(Topic.ORDERS_DEPOSIT_PAID)
+        elif after is PaymentStatus.PAID:
+            told.append(Topic.ORDERS_PAID)
+    if cancelled:
+        told.append(Topic.ORDERS_CANCELLED)
+    return told

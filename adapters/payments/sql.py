@@ -27,7 +27,7 @@ from adapters.orders.port import (
     PaymentPlan,
     PaymentStatus,
 )
-from adapters.orders.sql import OrderRow
+from adapters.orders.sql import OrderRow, order_of_row
 from adapters.payments import rules
 from adapters.payments.port import (
     AmountMismatch,
@@ -40,6 +40,9 @@ from adapters.payments.port import (
     State,
     UnknownPayment,
 )
+from adapters.webhooks.payloads import global_id, moment, money, order_payload
+from adapters.webhooks.port import Topic
+from adapters.webhooks.sql import emit
 
 
 class PaymentRow(SQLModel, table=True):
@@ -173,6 +176,7 @@ class SqlLedger:
                     state=OrderState.CANCELLED.value, payment_status=PaymentStatus.DEPOSIT_FORFEITED.value,
                     cancelled_at=now, released=False)
             )
+            await self._tell(session, order.id, (Topic.DEPOSIT_FORFEITED, Topic.ORDERS_CANCELLED), now)
             return True
 
     async def merchant_cancel(self, shop_id: int, order_number: str, reason: str, now: datetime) -> bool:
@@ -260,6 +264,15 @@ class SqlLedger:
         payments = [_payment(r) for r in (await session.execute(
             select(_PAY).where(_PAY.c.shop_id == order.shop_id, _PAY.c.order_number == order.number))).all()]
         rules.check(money, payments)
+        await self._tell(session, order.id, rules.topics_of(PaymentStatus(order.payment_status), status, cancelled), now)
+
+    async def _tell(self, session: AsyncSession, order_id: int, topics: Sequence[Topic], now: datetime) -> None:
+        """The order's events, each with the order as it now is, in the ledger's transaction."""
+        if not topics:
+            return
+        order = order_of_row((await session.execute(select(_ORD).where(_ORD.c.id == order_id))).one())
+        for topic in topics:
+            await emit(session, order.shop_id, topic, order_payload(order), now)
 
     async def _insert(
         self, session: AsyncSession, shop_id: int, number: str, kind: Kind, method: Method, amount: int,
@@ -273,7 +286,12 @@ class SqlLedger:
                 .returning(_PAY.c.id)
             )
         ).scalar_one()
-        return (await session.execute(select(_PAY).where(_PAY.c.id == new_id))).one()
+        row = (await session.execute(select(_PAY).where(_PAY.c.id == new_id))).one()
+        if kind is Kind.REFUND:
+            await emit(session, shop_id, Topic.REFUNDS_CREATE, {"refund": {
+                "id": global_id("Payment", row.id), "orderNumber": number, "amount": money(amount),
+                "method": method.value, "reason": reference, "createdAt": moment(now)}}, now)
+        return row
 
     async def _set(self, session: AsyncSession, payment_id: int, state: State, reference: str | None, now: datetime) -> None:
         await session.execute(update(_PAY).where(_PAY.c.id == payment_id)
