@@ -78,10 +78,11 @@ def forbidden(address: Address) -> str | None:
         return "unspecified"
     if address in _SHARED:
         return "shared (CGNAT)"
-    if address.is_private:
-        return "private"
+    # Before is_private, which counts 240.0.0.0/4 among the private ranges.
     if address.is_reserved:
         return "reserved"
+    if address.is_private:
+        return "private"
     if not address.is_global:
         return "non-public"
     return None
@@ -243,7 +244,7 @@ class Sender:
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 async with self._client.stream("POST", url, content=body, headers=sent) as answer:
-                    excerpt = await _excerpt(answer.aiter_raw())
+                    excerpt = await _excerpt(answer)
         except Refused as exc:
             return attempt(None, exc.reason)
         except (TimeoutError, httpx.TimeoutException, httpcore.TimeoutException):
@@ -261,13 +262,22 @@ class Sender:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    async def __aenter__(self) -> Sender:
+        return self
 
-async def _excerpt(chunks: AsyncIterator[bytes]) -> str:
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+async def _excerpt(answer: httpx.Response) -> str:
     read = bytearray()
-    async for chunk in chunks:
-        read += chunk
-        if len(read) >= READ_LIMIT:
-            break  # the rest is dropped with the connection, never read
+    try:
+        async for chunk in answer.aiter_raw():
+            read += chunk
+            if len(read) >= READ_LIMIT:
+                break  # the rest is dropped with the connection, never read
+    except httpx.StreamConsumed:
+        read += answer.content  # an answer built in memory (httpx.MockTransport) comes already read
     return read[:READ_LIMIT].decode("utf-8", errors="replace")[:EXCERPT_CHARS]
 
 
