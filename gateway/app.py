@@ -6,6 +6,7 @@ import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from opentelemetry.trace import TracerProvider
 from starlette.applications import Starlette
@@ -28,6 +29,7 @@ from gateway import tracing
 from gateway.auth import KeyDirectory, ShopperTokens, TokenVersions
 from gateway.budgets import buckets_for
 from gateway.demo import demo_keys
+from gateway.dispatching import Dispatching
 from gateway.document_cache import DocumentTexts, TrustedLists
 from gateway.documents import Documents
 from gateway.edge import Edge, Guarded, graphql_refusal
@@ -54,7 +56,7 @@ from gateway.webhooks import (
     shop_wechat_webhook,
     wechat_webhook,
 )
-from gateway.wiring import Adapters, cashier_for, sql_adapters
+from gateway.wiring import Adapters, cashier_for, dispatcher_for, sql_adapters
 
 
 def create_app(
@@ -112,6 +114,9 @@ def create_app(
         return RedirectResponse("/graphql")
 
     sweeper = Sweeper(cashier, settings.sweep_interval_seconds, (metrics.on_swept,))
+    dispatcher, sender = dispatcher_for(adapters, settings)
+    dispatching = Dispatching(dispatcher, adapters.webhooks, settings.webhooks.poll_seconds,
+                              timedelta(days=settings.webhooks.retention_days))
     webhooks = []
     sandbox = cashier.providers.get(Method.SANDBOX)
     if isinstance(sandbox, SandboxProvider):
@@ -125,6 +130,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         sweeper.start()
+        dispatching.start()
         metrics.started()
         # The schema, the app and the imports are here for good: keep the collector from
         # walking them again every time a request's objects trigger a full collection.
@@ -134,6 +140,8 @@ def create_app(
         # uvicorn has stopped taking requests and finished those in flight (its grace); a sweep
         # under way is a few statements, given at most SWEEP_STOP_SECONDS more.
         await sweeper.stop(min(SWEEP_STOP_SECONDS, settings.shutdown_grace_seconds))
+        await dispatching.stop(min(SWEEP_STOP_SECONDS, settings.shutdown_grace_seconds))
+        await sender.aclose()
         metrics.stopped()
         await shared.close()
         await buckets.close()

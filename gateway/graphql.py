@@ -61,6 +61,7 @@ from resolvers.merchant import MerchantMutation, MerchantQuery
 from resolvers.orders import OrderMutation, OrderQuery
 from resolvers.payments import PaymentMutation
 from resolvers.shoppers import ShopperMutation, ShopperQuery
+from resolvers.webhooks import WebhookMutation
 from schema.coupons import Coupon, CouponTemplate
 from schema.goods import Category, Product, Sku
 from schema.members import Assist, AssistCampaign
@@ -145,7 +146,7 @@ def build_schema(tracer_provider: TracerProvider | None = None) -> JimuSchema:
         mutation=_root(
             "Mutation",
             (ShopperMutation, CouponMutation, MembersMutation, CartMutation, OrderMutation, PaymentMutation,
-             InventoryMutation, MerchantMutation, KeyMutation),
+             InventoryMutation, MerchantMutation, KeyMutation, WebhookMutation),
             MUTATION_DOC,
         ),
         types=[Shop, Shopper, Category, Product, Sku, CouponTemplate, Coupon, AssistCampaign, Assist, Cart, Order, Payment],

@@ -64,6 +64,18 @@ class Tracing:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """How outbound webhooks are sent (``JIMU_WEBHOOK_*``)."""
+
+    poll_seconds: float = 1.0  # how often each worker looks for due deliveries; 0: this process sends none
+    timeout_seconds: float = 5.0  # one attempt, connecting to the receiver's last byte
+    first_retry_seconds: float = 30.0  # the wait after the first failure; it doubles, to an hour at most
+    retry_hours: float = 48.0  # retried this long; a subscription failing this long is disabled
+    retention_days: float = 7.0  # settled events (and their deliveries) are forgotten after this
+    allow_private: bool = True  # deliver to loopback and private networks: never in production (SSRF)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     env: Literal["development", "production"] = "development"
@@ -107,6 +119,7 @@ class Settings:
     revocation_seconds: float = 2.0  # how long a worker may honour a revoked key or token nobody told it of
     metrics_token: str | None = None  # a bearer token /metrics asks for (gateway.metrics_guard)
     metrics_allow: tuple[str, ...] = ()  # networks /metrics answers; unset: loopback, or anywhere with a token
+    webhooks: WebhookSettings = WebhookSettings()
 
     @property
     def production(self) -> bool:
@@ -190,7 +203,39 @@ class Settings:
             revocation_seconds=_revocation_seconds(environ),
             metrics_token=_metrics_token(environ, production),
             metrics_allow=_networks(environ, "JIMU_METRICS_ALLOW"),
+            webhooks=_webhooks(environ, production),
         )
+
+
+def _webhooks(environ: Mapping[str, str], production: bool) -> WebhookSettings:
+    retry_hours = _hours(environ, "JIMU_WEBHOOK_RETRY_HOURS", 48.0)
+    retention_days = _hours(environ, "JIMU_WEBHOOK_RETENTION_DAYS", 7.0)
+    if retention_days * 24 < retry_hours:
+        raise SettingsError("JIMU_WEBHOOK_RETENTION_DAYS must cover JIMU_WEBHOOK_RETRY_HOURS: an event is kept "
+                            "while it may be retried")
+    timeout = _seconds(environ, "JIMU_WEBHOOK_TIMEOUT_SECONDS", 5.0)
+    if not 0 < timeout <= 60:
+        raise SettingsError("JIMU_WEBHOOK_TIMEOUT_SECONDS must be more than 0 and 60 at most")
+    first_retry = _seconds(environ, "JIMU_WEBHOOK_FIRST_RETRY_SECONDS", 30.0)
+    if first_retry <= 0:
+        raise SettingsError("JIMU_WEBHOOK_FIRST_RETRY_SECONDS must be more than 0")
+    return WebhookSettings(poll_seconds=_seconds(environ, "JIMU_WEBHOOK_POLL_SECONDS", 1.0), timeout_seconds=timeout,
+                           first_retry_seconds=first_retry, retry_hours=retry_hours, retention_days=retention_days,
+                           allow_private=not production)
+
+
+def _hours(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A positive span (hours or days, as the name says), fractions allowed."""
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from exc
+    if not 0 < value <= 10_000:
+        raise SettingsError(f"{name} must be more than 0 and 10000 at most")
+    return value
 
 
 def _positive(environ: Mapping[str, str], name: str, default: int) -> int:

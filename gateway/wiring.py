@@ -15,7 +15,7 @@ from adapters.catalog.sql import SqlCatalogStore
 from adapters.coupons.fake import FakeCoupons
 from adapters.coupons.port import Coupons
 from adapters.coupons.sql import SqlCoupons
-from adapters.db import Database
+from adapters.db import Database, utcnow
 from adapters.delivery.fake import FakeDelivery
 from adapters.delivery.port import Delivery
 from adapters.delivery.sql import SqlDelivery
@@ -48,6 +48,13 @@ from adapters.payments.wechat import WechatPayConfig, WechatPayProvider
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import ShopStore
 from adapters.shops.sql import SqlShopStore
+from adapters.webhooks.dispatcher import Dispatcher
+from adapters.webhooks.fake import FakeWebhooks
+from adapters.webhooks.port import Webhooks
+from adapters.webhooks.rules import RetryPolicy
+from adapters.webhooks.secrets_at_rest import SubscriptionSecrets
+from adapters.webhooks.sender import Sender
+from adapters.webhooks.sql import SqlWebhooks
 from adapters.wechat_accounts.fake import FakeWechatAccounts
 from adapters.wechat_accounts.port import WechatAccounts
 from adapters.wechat_accounts.providers import ShopWechat, ShopWechatPay, WechatDefaults
@@ -84,6 +91,7 @@ class Adapters:
     ledger: Ledger
     documents: DocumentStore
     wechat: ShopWechat  # each shop's own WeChat sign-in and merchant, over its stored credentials
+    webhooks: Webhooks
     http: httpx.AsyncClient | None = None
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
     revision: Callable[[], Awaitable[str | None]] = field(default=_at_head)  # the schema's migration
@@ -125,6 +133,7 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         ledger=SqlLedger(db),
         documents=SqlDocumentStore(db),
         wechat=shop_wechat(SqlWechatAccounts(db), shops, settings, client),
+        webhooks=SqlWebhooks(db),
         http=client,
         ping=db.ping,
         revision=lambda: revision(db),
@@ -152,6 +161,7 @@ def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -
         ledger=FakeLedger(orders),
         documents=FakeDocumentStore(),
         wechat=shop_wechat(FakeWechatAccounts(), shops, settings, client),
+        webhooks=FakeWebhooks(),
         http=client,
     )
 
@@ -206,3 +216,13 @@ def shop_wechat(accounts: WechatAccounts, shops: ShopStore, settings: Settings, 
         development=not settings.production,
     )
     return ShopWechat(accounts, shops, SecretBox(settings.secret_keys), client, defaults)
+
+
+def dispatcher_for(adapters: Adapters, settings: Settings) -> tuple[Dispatcher, Sender]:
+    """The webhook dispatcher over the adapters' outbox, and the sender it posts through (to close)."""
+    hooks = settings.webhooks
+    sender = Sender(allow_private=hooks.allow_private, timeout_seconds=hooks.timeout_seconds)
+    secrets = SubscriptionSecrets(SecretBox(settings.secret_keys), settings.production)
+    policy = RetryPolicy(first_retry=timedelta(seconds=hooks.first_retry_seconds),
+                         window=timedelta(hours=hooks.retry_hours))
+    return Dispatcher(adapters.webhooks, sender, secrets.open, policy, hooks.timeout_seconds, utcnow), sender

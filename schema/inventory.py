@@ -31,3 +31,16 @@ class Availability:
 class StockPayload:
     sku: Annotated[Sku, strawberry.lazy("schema.goods")] | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="A low-stock threshold: a SKU's own, or (sku null) the shop's for SKUs without one.")
+class LowStockThreshold:
+    sku: Annotated[Sku, strawberry.lazy("schema.goods")] | None
+    threshold: int
+
+
+@strawberry.type
+class LowStockThresholdPayload:
+    thresholds: list[LowStockThreshold] = strawberry.field(default_factory=list,
+                                                           description="Every threshold the shop has set, after this.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

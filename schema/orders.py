@@ -10,6 +10,7 @@ import strawberry
 
 from adapters.orders import port
 from adapters.orders.pricing import Priced
+from adapters.webhooks.port import DeliveryStatus
 from schema.common import (
     DEFAULT_PAGE,
     Connection,
@@ -30,6 +31,7 @@ from schema.delivery import DeliveryOption, DeliverySlot, DeliveryTier, OrderDel
 from schema.goods import BalanceMethod, Sku
 from schema.keys import ShopKey
 from schema.payments import Payment, PaymentPlan
+from schema.webhooks import WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription
 
 
 @strawberry.type
@@ -213,6 +215,7 @@ class Order(Node):
 
 
 _ORDER_CURSOR = id_cursor_reader("order")
+_DELIVERY_CURSOR = id_cursor_reader("delivery")
 
 
 async def order_connection(
@@ -317,6 +320,23 @@ class MerchantView:
     ) -> Connection[ShopKey]:
         held = await info.context.adapters.shops.keys_of(self.shop_id)
         return listed_connection(info, "key", held, ShopKey.of, first, after, last, before)
+
+    @strawberry.field(description="The shop's webhook subscriptions, oldest first (deleted ones are not listed).")
+    async def webhook_subscriptions(self, info: strawberry.Info) -> list[WebhookSubscription]:
+        return [WebhookSubscription.of(s) for s in await info.context.adapters.webhooks.subscriptions_of(self.shop_id)]
+
+    @strawberry.field(description="Webhook deliveries, newest first: status, attempts and the receiver's last answer.")
+    async def webhook_deliveries(
+        self, info: strawberry.Info, first: int | None = DEFAULT_PAGE, after: str | None = None,
+        status: WebhookDeliveryStatus | None = None, last: int | None = None, before: str | None = None,
+    ) -> Connection[WebhookDelivery]:
+        window = page_window(info, first, after, last, before, _DELIVERY_CURSOR)
+        wanted = DeliveryStatus(status.value) if status else None
+        page = await info.context.adapters.webhooks.deliveries_page(self.shop_id, wanted, window)
+        edges = [Edge(cursor=id_cursor("delivery", d.id), node=WebhookDelivery.of(d)) for d in page.deliveries]
+        return Connection(edges=edges, nodes=[e.node for e in edges],
+                          page_info=PageInfo.of(edges, page.has_next_page, page.has_previous_page),
+                          total_count=page.total_count)
 
     @strawberry.field(description="Orders placed in [from, to), by scene value or channel tag, most money taken first.")
     async def sales(

@@ -1,0 +1,36 @@
+"""Subscription secrets at rest: sealed with ``JIMU_SECRET_KEY`` when it is set.
+
+jimu signs every delivery with the secret, so it must be able to read it back
+(it cannot be hashed like an API key). Outside production a deployment without
+``JIMU_SECRET_KEY`` keeps the secret as it is, marked so; production refuses to
+store one unsealed.
+"""
+
+from __future__ import annotations
+
+from adapters.wechat_accounts.port import SecretKeyMissing
+from adapters.wechat_accounts.secret_box import SecretBox
+
+SEALED = "sealed:"
+PLAIN = "plain:"
+
+
+class SubscriptionSecrets:
+    def __init__(self, box: SecretBox, production: bool) -> None:
+        self._box = box
+        self._production = production
+
+    def seal(self, secret: str) -> str:
+        if self._box.ready:
+            return SEALED + self._box.seal(secret.encode())
+        if self._production:
+            raise SecretKeyMissing("set JIMU_SECRET_KEY (jimu secrets generate-key makes one) to store "
+                                   "webhook secrets")
+        return PLAIN + secret
+
+    def open(self, stored: str) -> str:
+        if stored.startswith(SEALED):
+            return self._box.open(stored[len(SEALED):]).decode()
+        if stored.startswith(PLAIN) and not self._production:
+            return stored[len(PLAIN):]
+        raise ValueError("the secret was stored unsealed: create the subscription again")

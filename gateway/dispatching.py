@@ -1,0 +1,78 @@
+"""Outbound webhooks sent from every server process, beside the sweep.
+
+Each worker polls the outbox every ``JIMU_WEBHOOK_POLL_SECONDS`` (sooner when a
+round found a full batch) and prunes settled events once an hour. Claims keep
+two workers off one delivery. On shutdown a round under way is let finish
+within the grace, so that what it sent is recorded; whatever it could not
+record is sent again later (at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import suppress
+from datetime import timedelta
+
+from adapters.db import utcnow
+from adapters.webhooks.dispatcher import BATCH, Dispatcher
+from adapters.webhooks.port import Webhooks
+
+log = logging.getLogger("jimu.webhooks")
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+class Dispatching:
+    def __init__(self, dispatcher: Dispatcher, outbox: Webhooks, poll_seconds: float, retention: timedelta) -> None:
+        self._dispatcher = dispatcher
+        self._outbox = outbox
+        self._poll = poll_seconds
+        self._retention = retention
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._pruned_at = 0.0
+        self.rounds = 0
+
+    def start(self) -> None:
+        if self._poll <= 0:
+            return  # this process sends nothing: another one does
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._until_stopped())
+
+    async def round(self) -> int:
+        """One round of sending (and pruning when it is time); how many were claimed. Its failure is
+        logged, not raised: a database blip must not end the sending."""
+        try:
+            done = await self._dispatcher.dispatch()
+            if time.monotonic() - self._pruned_at >= PRUNE_EVERY_SECONDS:
+                self._pruned_at = time.monotonic()
+                pruned = await self._outbox.prune(utcnow() - self._retention)
+                if pruned:
+                    log.info("webhooks: %d settled events forgotten", pruned, extra={"jimu": {"pruned": pruned}})
+            return done.claimed
+        except Exception:
+            log.exception("webhook dispatch failed; trying again in %s s", self._poll)
+            return 0
+        finally:
+            self.rounds += 1
+
+    async def _until_stopped(self) -> None:
+        while not self._stopping.is_set():
+            if await self.round() >= BATCH:
+                continue  # more are waiting: no pause
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._poll)
+
+    async def stop(self, grace_seconds: float) -> None:
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+        except TimeoutError:
+            log.warning("a webhook round did not finish within %s s; cancelled (it is sent again later)", grace_seconds)
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
