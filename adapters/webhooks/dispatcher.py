@@ -1,9 +1,9 @@
 """Sending what the outbox holds: claim the due deliveries, POST each, record how it went.
 
-A subscription's deliveries go one after another, in the order their events
-happened, so a receiver that answers them all sees them in that order (a retry
-can still overtake nothing: it waits its backoff while later events go on).
-Different subscriptions are sent to at the same time.
+Deliveries to one URL go one after another, in the order their events happened
+(whichever topics they are of), so a receiver that answers them all sees them in
+that order; a failed one waits its backoff while later events go on. Different
+URLs are sent to at the same time.
 """
 
 from __future__ import annotations
@@ -73,10 +73,10 @@ class Dispatcher:
         now = self._clock()
         claimed = await self._outbox.claim_due(now, now + self._lease, limit)
         done = Dispatched(claimed=len(claimed))
-        by_subscription: dict[int, list[Claimed]] = {}
+        by_url: dict[str, list[Claimed]] = {}
         for c in sorted(claimed, key=lambda c: (c.event.occurred_at, c.delivery_id)):
-            by_subscription.setdefault(c.subscription_id, []).append(c)
-        await asyncio.gather(*(self._send_in_turn(queue, done) for queue in by_subscription.values()))
+            by_url.setdefault(c.url, []).append(c)
+        await asyncio.gather(*(self._send_in_turn(queue, done) for queue in by_url.values()))
         return done
 
     async def _send_in_turn(self, queue: list[Claimed], done: Dispatched) -> None:

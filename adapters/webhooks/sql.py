@@ -202,8 +202,8 @@ class SqlWebhooks:
                 return []
             await session.execute(update(_DLV).where(_DLV.c.id.in_(due)).values(claim=claim, lease_until=lease_until))
             rows = (await session.execute(
-                select(_DLV.c.id, _DLV.c.attempts, _DLV.c.subscription_id, _EVT, _SUB.c.url, _SUB.c.secret,
-                       _SUB.c.failing_since, _SHOP.c.handle)
+                select(_DLV.c.id.label("delivery_id"), _DLV.c.attempts, _DLV.c.subscription_id, _EVT, _SUB.c.url,
+                       _SUB.c.secret, _SUB.c.failing_since, _SHOP.c.handle)
                 .join(_EVT, _EVT.c.id == _DLV.c.event_id)
                 .join(_SUB, _SUB.c.id == _DLV.c.subscription_id)
                 .join(_SHOP, _SHOP.c.id == _DLV.c.shop_id)
@@ -211,7 +211,7 @@ class SqlWebhooks:
                 .order_by(_DLV.c.id)
             )).all()
         return [
-            Claimed(delivery_id=row[0], claim=claim, attempts=row.attempts, event=_event(row), shop_handle=row.handle,
+            Claimed(delivery_id=row.delivery_id, claim=claim, attempts=row.attempts, event=_event(row), shop_handle=row.handle,
                     url=row.url, secret=row.secret, subscription_id=row.subscription_id,
                     failing_since=row.failing_since)
             for row in rows
