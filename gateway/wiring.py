@@ -161,7 +161,7 @@ def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -
         ledger=FakeLedger(orders),
         documents=FakeDocumentStore(),
         wechat=shop_wechat(FakeWechatAccounts(), shops, settings, client),
-        webhooks=FakeWebhooks(),
+        webhooks=FakeWebhooks(shops),
         http=client,
     )
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.paging import Window, in_memory
+from adapters.shops.fake import FakeShopStore
 from adapters.webhooks.port import (
     Claimed,
     Delivery,
@@ -36,8 +37,8 @@ class _Held:
 
 
 class FakeWebhooks:
-    def __init__(self, shop_handles: dict[int, str] | None = None) -> None:
-        self.shop_handles = shop_handles if shop_handles is not None else {}
+    def __init__(self, shops: FakeShopStore | None = None) -> None:
+        self._shops = shops or FakeShopStore()
         self.subscriptions: dict[int, Subscription] = {}
         self.secrets: dict[int, str] = {}
         self.deleted: set[int] = set()
@@ -98,7 +99,7 @@ class FakeWebhooks:
             d = held.delivery
             sub = self.subscriptions[d.subscription_id]
             claimed.append(Claimed(delivery_id=d.id, claim=claim, attempts=d.attempts, event=self.events[d.event_id],
-                                   shop_handle=self.shop_handles.get(d.shop_id, str(d.shop_id)), url=sub.url,
+                                   shop_handle=self._shops.shops[d.shop_id].handle, url=sub.url,
                                    secret=self.secrets[sub.id], subscription_id=sub.id,
                                    failing_since=sub.failing_since))
         return sorted(claimed, key=lambda c: c.delivery_id)
