@@ -11,6 +11,8 @@ import typer
 
 from adapters.db import Database
 from adapters.shops.sql import SqlShopStore
+from adapters.webhooks.secrets_at_rest import SubscriptionSecrets
+from adapters.webhooks.sql import SqlWebhooks
 from adapters.wechat_accounts.port import (
     DirectMerchant,
     MiniProgram,
@@ -195,8 +197,15 @@ def secrets_rotate() -> None:
     except SecretUnreadable as exc:
         err.print(f"[red]nothing was rotated:[/red] {exc}")
         raise typer.Exit(1) from exc
-    out.print(f"{done.secrets} secret(s) of {done.shops} shop(s) sealed again with the first key; "
-              "keys after it in JIMU_SECRET_KEY can now be dropped")
+    # Webhook secrets, in a transaction of their own: running rotate again after a failure is harmless.
+    subscriptions = SubscriptionSecrets(box, production=False)
+    try:
+        hooks = on_database(settings, lambda db: SqlWebhooks(db).reseal(subscriptions.reseal))
+    except (SecretUnreadable, ValueError) as exc:
+        err.print(f"[red]webhook secrets were not rotated:[/red] {exc} (WeChat secrets were: run it again)")
+        raise typer.Exit(1) from exc
+    out.print(f"{done.secrets} secret(s) of {done.shops} shop(s) and {hooks} webhook secret(s) sealed again with "
+              "the first key; keys after it in JIMU_SECRET_KEY can now be dropped")
 
 
 @secrets_app.command("generate-key")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -129,6 +130,11 @@ class FakeWebhooks:
             sub = replace(sub, failing_since=sub.failing_since or outcome.at, last_error=outcome.error)
         self.subscriptions[sub.id] = sub
         return True
+
+    async def reseal(self, change: Callable[[str], str]) -> int:
+        changed = {i: change(secret) for i, secret in self.secrets.items()}  # all, or none if one fails
+        self.secrets.update(changed)
+        return len(changed)
 
     async def prune(self, before: datetime, limit: int = 500) -> int:
         pending = {h.delivery.event_id for h in self.deliveries.values() if h.delivery.status is DeliveryStatus.PENDING}

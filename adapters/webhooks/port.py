@@ -17,6 +17,7 @@ Errors::
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -164,6 +165,10 @@ class Webhooks(Protocol):
 
     async def record(self, claimed: Claimed, outcome: Outcome) -> bool:
         """Write an attempt's outcome; False (and nothing written) when the claim was lost."""
+        ...
+
+    async def reseal(self, change: Callable[[str], str]) -> int:
+        """Every stored secret through ``change`` (sealing them again with a new key), all or nothing."""
         ...
 
     async def prune(self, before: datetime, limit: int = 500) -> int:

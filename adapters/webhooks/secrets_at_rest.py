@@ -34,3 +34,9 @@ class SubscriptionSecrets:
         if stored.startswith(PLAIN) and not self._production:
             return stored[len(PLAIN):]
         raise ValueError("the secret was stored unsealed: create the subscription again")
+
+    def reseal(self, stored: str) -> str:
+        """Sealed again with the first key (``jimu secrets rotate``); one kept unsealed is sealed now."""
+        if stored.startswith(SEALED):
+            return SEALED + self._box.reseal(stored[len(SEALED):])
+        return SEALED + self._box.seal(self.open(stored).encode())

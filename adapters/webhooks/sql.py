@@ -10,6 +10,7 @@ claimers), so two workers never send one delivery at the same time.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -243,6 +244,13 @@ class SqlWebhooks:
                     failing_since=func.coalesce(_SUB.c.failing_since, literal(outcome.at, UtcDateTime)),
                     last_error=outcome.error))
             return True
+
+    async def reseal(self, change: Callable[[str], str]) -> int:
+        async with self._db.write() as session:  # one transaction: an exception rolls every row back
+            rows = (await session.execute(select(_SUB.c.id, _SUB.c.secret).order_by(_SUB.c.id))).all()
+            for row in rows:
+                await session.execute(update(_SUB).where(_SUB.c.id == row.id).values(secret=change(row.secret)))
+            return len(rows)
 
     async def prune(self, before: datetime, limit: int = 500) -> int:
         async with self._db.write() as session:

@@ -92,3 +92,34 @@ async def test_thresholds_are_checked(gql: Gql):
     assert errors(bad, "inventoryLowStockSet") == [("INVALID", ["threshold"])]
     unknown = await gql(LOW, {"t": 3, "c": "NOPE"}, key=SK)
     assert errors(unknown, "inventoryLowStockSet") == [("NOT_FOUND", ["skuCode"])]
+
+
+async def test_rotating_the_secret_key_seals_webhook_secrets_again_and_they_still_sign(demo: Adapters):
+    # given a subscription whose secret was sealed with the old key, and one kept unsealed in development
+    from adapters.db import utcnow
+    from adapters.webhooks.port import Topic
+    from adapters.webhooks.secrets_at_rest import SubscriptionSecrets
+    from adapters.wechat_accounts.secret_box import SecretBox, new_key
+
+    old, new = new_key(), new_key()
+    [shop] = await demo.shops.shops_by_handle(["panda-care"])
+    assert shop is not None
+    sealed_old = SubscriptionSecrets(SecretBox([old]), production=False)
+    await demo.webhooks.subscribe(shop.id, Topic.ORDERS_PAID, "http://127.0.0.1:9/a", sealed_old.seal("whsec_one"),
+                                  utcnow())
+    await demo.webhooks.subscribe(shop.id, Topic.ORDERS_PAID, "http://127.0.0.1:9/b",
+                                  SubscriptionSecrets(SecretBox([]), production=False).seal("whsec_two"), utcnow())
+    # when rotated to the new key (first), the old one still opening
+    rotating = SubscriptionSecrets(SecretBox([new, old]), production=False)
+    assert await demo.webhooks.reseal(rotating.reseal) == 2
+    # then the new key alone opens both, in production too
+    only_new = SubscriptionSecrets(SecretBox([new]), production=True)
+    from datetime import timedelta
+
+    await demo.webhooks.subscribe(shop.id, Topic.ORDERS_CREATE, "http://127.0.0.1:9/c", only_new.seal("x" * 16), utcnow())
+    from tests.contract.test_webhooks_contract import emitted
+
+    await emitted(demo, shop.id, Topic.ORDERS_PAID, {})
+    soon = utcnow() + timedelta(seconds=1)
+    claimed = await demo.webhooks.claim_due(soon, soon + timedelta(seconds=30), 10)
+    assert sorted(only_new.open(c.secret) for c in claimed) == ["whsec_one", "whsec_two"]
