@@ -18,6 +18,7 @@ from datetime import timedelta
 from adapters.db import utcnow
 from adapters.webhooks.dispatcher import BATCH, Dispatcher
 from adapters.webhooks.port import Webhooks
+from gateway.background import let_finish
 
 log = logging.getLogger("jimu.webhooks")
 PRUNE_EVERY_SECONDS = 3600.0
@@ -68,11 +69,6 @@ class Dispatching:
         if self._task is None:
             return
         self._stopping.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
-        except TimeoutError:
-            log.warning("a webhook round did not finish within %s s; cancelled (it is sent again later)", grace_seconds)
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+        await let_finish(self._task, grace_seconds, log,
+                         "a webhook round did not finish within %s s; cancelled (it is sent again later)")
         self._task = None

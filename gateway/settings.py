@@ -224,20 +224,6 @@ def _webhooks(environ: Mapping[str, str], production: bool) -> WebhookSettings:
                            allow_private=not production)
 
 
-def _hours(environ: Mapping[str, str], name: str, default: float) -> float:
-    """A positive span (hours or days, as the name says), fractions allowed."""
-    raw = environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be a number, not {raw!r}") from exc
-    if not 0 < value <= 10_000:
-        raise SettingsError(f"{name} must be more than 0 and 10000 at most")
-    return value
-
-
 def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
     raw = environ.get(name)
     if raw is None or raw == "":
@@ -253,16 +239,28 @@ def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
 
 def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     """A duration in seconds, 0 or more (0 turns the thing it times off)."""
+    value = _number(environ, name, default, "a number of seconds")
+    if not 0 <= value <= 86_400:
+        raise SettingsError(f"{name} must be between 0 and 86400 seconds")
+    return value
+
+
+def _hours(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A positive span (hours or days, as the name says), fractions allowed."""
+    value = _number(environ, name, default, "a number")
+    if not 0 < value <= 10_000:
+        raise SettingsError(f"{name} must be more than 0 and 10000 at most")
+    return value
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, what: str) -> float:
     raw = environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = float(raw)
+        return float(raw)
     except ValueError as exc:
-        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from exc
-    if not 0 <= value <= 86_400:
-        raise SettingsError(f"{name} must be between 0 and 86400 seconds")
-    return value
+        raise SettingsError(f"{name} must be {what}, not {raw!r}") from exc
 
 
 def _revocation_seconds(environ: Mapping[str, str]) -> float:

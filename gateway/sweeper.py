@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from adapters.db import utcnow
 from adapters.payments.cashier import Cashier
+from gateway.background import let_finish
 
 log = logging.getLogger("jimu.sweeper")
 SWEEP_STOP_SECONDS = 10.0  # on shutdown, after uvicorn's grace: how long a sweep under way may take to finish
@@ -90,12 +91,7 @@ class Sweeper:
         if self._task is None:
             return
         self._stopping.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
-        except TimeoutError:
-            log.warning("the sweep did not finish within %s s; cancelled (its transaction rolls back)", grace_seconds)
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+        await let_finish(self._task, grace_seconds, log,
+                         "the sweep did not finish within %s s; cancelled (its transaction rolls back)")
         self._task = None
         log.info("sweeper stopped after %d sweeps", self.runs, extra={"jimu": {"sweeps": self.runs}})

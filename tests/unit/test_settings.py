@@ -103,3 +103,19 @@ def test_no_secret_is_in_a_repr():
     for shown in (repr(settings), repr(app), repr(merchant), repr(config)):
         assert "XYZ" not in shown and "S" * 40 not in shown
     assert "wx1" in repr(app) and "SERIAL" in repr(merchant)
+
+
+def test_webhook_settings_are_read_and_checked_and_production_refuses_private_receivers():
+    read = Settings.from_env({"JIMU_ENV": "development", "JIMU_WEBHOOK_RETRY_HOURS": "0.5",
+                              "JIMU_WEBHOOK_POLL_SECONDS": "0", "JIMU_WEBHOOK_FIRST_RETRY_SECONDS": "0.2"})
+    assert (read.webhooks.retry_hours, read.webhooks.poll_seconds, read.webhooks.first_retry_seconds) == (0.5, 0.0, 0.2)
+    assert read.webhooks.allow_private
+    for bad, said in (({"JIMU_WEBHOOK_RETRY_HOURS": "x"}, "must be a number"),
+                      ({"JIMU_WEBHOOK_RETRY_HOURS": "400", "JIMU_WEBHOOK_RETENTION_DAYS": "1"}, "must cover"),
+                      ({"JIMU_WEBHOOK_TIMEOUT_SECONDS": "0"}, "more than 0 and 60"),
+                      ({"JIMU_WEBHOOK_FIRST_RETRY_SECONDS": "0"}, "more than 0")):
+        with pytest.raises(SettingsError, match=said):
+            Settings.from_env({"JIMU_ENV": "development", **bad})
+
+    production = Settings.from_env({"JIMU_ENV": "production", "JIMU_SECRET": "x" * 32, **WECHAT_PAY})
+    assert production.webhooks.allow_private is False
