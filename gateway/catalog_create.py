@@ -61,6 +61,7 @@ def catalog_of(shop: Shop, categories: list[Category], warehouses: list[Warehous
 _PRODUCT = re.compile(r"^products\[0\](?:\.(.*))?$")
 _SKU = re.compile(r"^skus\[([0-9]+)\](?:\.(.*))?$")
 _RENAMED = {"category": "categoryHandle"}
+_PLACE = re.compile(r"products\[0\](?:[.\[][A-Za-z0-9_\]]+)*")
 
 
 def argument_path(path: str, sku_fields: list[list[str]], stock_codes: list[list[str]]) -> tuple[list[str], str]:
@@ -114,5 +115,9 @@ def _mapped(problems: list[tuple[str, str]], sku_fields: list[list[str]],
     out = []
     for path, reason in problems:
         field, code = argument_path(path, sku_fields, stock_codes)
+        # A reference names what the shop holds (the file built for it holds all of that), and a
+        # place the reason names is a place in the arguments.
+        reason = reason.replace(" in this file", " in this shop")
+        reason = _PLACE.sub(lambda m: ".".join(argument_path(m.group(0), sku_fields, stock_codes)[0]), reason)
         out.append((field, code, reason))
     return out

@@ -123,6 +123,8 @@ async def _write(info: strawberry.Info, shop: Any, entry: dict[str, Any], sku_fi
                  stock_codes: list[list[str]]) -> list[UserError]:
     ctx = info.context
     now = utcnow()
+    # The shop as stored, not as the key's cache holds it: the file's shop entry is upserted.
+    [shop] = await ctx.adapters.shops.shops_by_handle([shop.handle])
     data = create.catalog_of(shop, await ctx.adapters.goods.categories(shop.id),
                              await ctx.adapters.inventory.warehouses(shop.id), entry)
     catalog, problems = create.parsed(data, now, sku_fields, stock_codes)

@@ -83,12 +83,23 @@ async def test_a_bad_deposit_is_refused_with_the_file_imports_reason(gql: Gql, t
          "message": reasons["products[0].skus[0].deposit.creditedValue"]},
     ]
     assert (await gql('{ product(handle: "diaper-newborn") { id } }'))["data"]["product"] is None
+    assert (await gql('{ sku(code: "DIAPER-NB90") { id } }'))["data"]["sku"] is None
+
+
+async def test_a_second_sku_at_fault_writes_nothing_of_the_first(gql: Gql):
+    first = product()["skus"][0]
+    made = await create(gql, product(skus=[first, {**first, "stock": []}]))
+    assert made["userErrors"] == [{"code": "INVALID", "field": ["input", "skus", "1", "code"],
+                                   "message": "SKU code 'DIAPER-NB90' is already used at input.skus.0.code"}]
+    assert (await gql('{ sku(code: "DIAPER-NB90") { id } }'))["data"]["sku"] is None
 
 
 async def test_unknown_category_and_warehouse_are_not_found(gql: Gql):
     made = await create(gql, product(categoryHandle="toys", sku={"stock": [{"warehouse": "XX-9", "quantity": 1}]}))
-    assert [(e["code"], e["field"]) for e in made["userErrors"]] == [
-        ("NOT_FOUND", ["input", "categoryHandle"]), ("NOT_FOUND", ["input", "skus", "0", "stock", "0", "warehouse"])]
+    assert made["userErrors"] == [
+        {"code": "NOT_FOUND", "field": ["input", "categoryHandle"], "message": "no category 'toys' in this shop"},
+        {"code": "NOT_FOUND", "field": ["input", "skus", "0", "stock", "0", "warehouse"],
+         "message": "no warehouse 'XX-9' in this shop"}]
 
 
 async def test_an_existing_handle_or_code_is_refused_and_nothing_is_written(gql: Gql):
