@@ -52,6 +52,7 @@ from gateway.settings import Settings
 from gateway.tracing import plan_runner, schema_extensions
 from gateway.wiring import Adapters
 from resolvers.carts import CartMutation, CartQuery
+from resolvers.catalog import CatalogMutation
 from resolvers.coupons import CouponMutation
 from resolvers.goods import GoodsQuery
 from resolvers.inventory import InventoryMutation
@@ -146,7 +147,7 @@ def build_schema(tracer_provider: TracerProvider | None = None) -> JimuSchema:
         mutation=_root(
             "Mutation",
             (ShopperMutation, CouponMutation, MembersMutation, CartMutation, OrderMutation, PaymentMutation,
-             InventoryMutation, MerchantMutation, KeyMutation, WebhookMutation),
+             InventoryMutation, MerchantMutation, KeyMutation, WebhookMutation, CatalogMutation),
             MUTATION_DOC,
         ),
         types=[Shop, Shopper, Category, Product, Sku, CouponTemplate, Coupon, AssistCampaign, Assist, Cart, Order, Payment],

@@ -12,12 +12,12 @@ from tests.conftest import make_gql
 REGION = "1_72_2799_0"  # Beijing: served by BJ-01
 
 
-async def sell_diapers(client: httpx.AsyncClient, quantity: int) -> None:
-    """A shopper buys DIAPER-L54 in Beijing and pays through the sandbox: the units are sold."""
+async def sell_diapers(client: httpx.AsyncClient, quantity: int, sku_code: str = "DIAPER-L54") -> None:
+    """A shopper buys DIAPER-L54 (or ``sku_code``) in Beijing and pays through the sandbox: the units are sold."""
     gql = make_gql(client)
     token = (await gql('mutation { shopperLogin(code: "dev:mum") { token } }'))["data"]["shopperLogin"]["token"]
-    cart = (await gql('mutation($q: Int!) { cartCreate(lines: [{skuCode: "DIAPER-L54", quantity: $q}]) '
-                      "{ cart { id } } }", {"q": quantity}, token=token))["data"]["cartCreate"]["cart"]
+    cart = (await gql('mutation($q: Int!, $c: String!) { cartCreate(lines: [{skuCode: $c, quantity: $q}]) '
+                      "{ cart { id } } }", {"q": quantity, "c": sku_code}, token=token))["data"]["cartCreate"]["cart"]
     chosen = await gql('mutation($id: ID!, $r: String!) { cartDeliverySet(cartId: $id, delivery: {region: $r, '
                        "tier: STANDARD}) { userErrors { code } } }", {"id": cart["id"], "r": REGION}, token=token)
     assert chosen["data"]["cartDeliverySet"]["userErrors"] == []
