@@ -13,7 +13,6 @@ from sqlalchemy import (
     Index,
     UniqueConstraint,
     bindparam,
-    delete,
     func,
     select,
     update,
@@ -23,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from adapters.db import Database, UtcDateTime, utcnow
-from adapters.inventory import rules
+from adapters.inventory import low_stock, rules
 from adapters.inventory.port import (
     HeldLine,
     OutOfStock,
@@ -35,9 +34,6 @@ from adapters.inventory.port import (
     WantedLine,
     Warehouse,
 )
-from adapters.webhooks.payloads import global_id
-from adapters.webhooks.port import Topic
-from adapters.webhooks.sql import emit
 
 
 class WarehouseRow(SQLModel, table=True):
@@ -109,22 +105,11 @@ class PurchaseTallyRow(SQLModel, table=True):
     quantity: int = 0
 
 
-class LowStockThresholdRow(SQLModel, table=True):
-    """At or below how many available units a SKU's stock is low: its own, or (sku_id 0) the shop's."""
-
-    __tablename__ = "low_stock_threshold"
-    __table_args__ = (CheckConstraint("threshold >= 0", name="low_stock_threshold_value"),)
-    shop_id: int = Field(foreign_key="shop.id", primary_key=True)
-    sku_id: int = Field(primary_key=True)
-    threshold: int
-
-
 _W = WarehouseRow.__table__
 _S = StockRow.__table__
 _R = ReservationRow.__table__
 _L = ReservationLineRow.__table__
 _T = PurchaseTallyRow.__table__
-_LOW = LowStockThresholdRow.__table__
 _AVAILABLE = _S.c.on_hand - _S.c.reserved - _S.c.sold
 
 
@@ -186,19 +171,6 @@ async def _locked_units(session: AsyncSession, shop_id: int, sku_ids: Sequence[i
     for row in rows:
         found[row.sku_id] += row.units
     return found
-
-
-async def _tell_low(session: AsyncSession, shop_id: int, changed: dict[int, tuple[int, int]], reason: str) -> None:
-    """An INVENTORY_LOW event for each SKU this change took to or below its threshold."""
-    stmt = select(_LOW.c.sku_id, _LOW.c.threshold).where(
-        _LOW.c.shop_id == shop_id, _LOW.c.sku_id.in_([*changed, rules.EVERY_SKU]))
-    thresholds = {row.sku_id: row.threshold for row in (await session.execute(stmt)).all()}
-    now = utcnow()
-    for sku_id, (before, after) in sorted(changed.items()):
-        threshold = rules.threshold_of(sku_id, thresholds)
-        if rules.fell_low(before, after, threshold):
-            await emit(session, shop_id, Topic.INVENTORY_LOW, {"sku": {
-                "id": global_id("Sku", sku_id), "available": after, "threshold": threshold, "reason": reason}}, now)
 
 
 class SqlInventory:
@@ -272,18 +244,14 @@ class SqlInventory:
             before = await _locked_units(session, shop_id, [sku_id])
             if await put_available(session, self._db, shop_id, sku_id, warehouse_id, quantity):
                 after = await _locked_units(session, shop_id, [sku_id])
-                await _tell_low(session, shop_id, {sku_id: (before.get(sku_id, 0), after.get(sku_id, 0))}, "STOCK_SET")
+                await low_stock.tell_low(session, shop_id, {sku_id: (before.get(sku_id, 0), after.get(sku_id, 0))}, "STOCK_SET")
 
     async def set_low_stock(self, shop_id: int, sku_id: int | None, threshold: int | None) -> None:
-        key = rules.EVERY_SKU if sku_id is None else sku_id
         async with self._db.write() as session:
-            await session.execute(delete(_LOW).where(_LOW.c.shop_id == shop_id, _LOW.c.sku_id == key))
-            if threshold is not None:
-                await session.execute(_LOW.insert().values(shop_id=shop_id, sku_id=key, threshold=threshold))
+            await low_stock.set_threshold(session, shop_id, sku_id, threshold)
 
     async def low_stock_thresholds(self, shop_id: int) -> dict[int | None, int]:
-        rows = await self._db.rows(select(_LOW.c.sku_id, _LOW.c.threshold).where(_LOW.c.shop_id == shop_id))
-        return {(None if r.sku_id == rules.EVERY_SKU else r.sku_id): r.threshold for r in rows}
+        return await low_stock.thresholds_of(self._db, shop_id)
 
     async def reserve(
         self,
@@ -373,7 +341,7 @@ class SqlInventory:
         before = defaultdict(int)
         for row in locked:
             before[row.sku_id] += row.units
-        await _tell_low(session, shop_id, {s: (before[s], before[s] - line.quantity) for s, line in wanted.items()},
+        await low_stock.tell_low(session, shop_id, {s: (before[s], before[s] - line.quantity) for s, line in wanted.items()},
                         "RESERVED")
         return plan
 

@@ -1,6 +1,6 @@
 """webhook outbox: subscriptions, events and deliveries; low-stock thresholds
 
-Revision ID: 0013
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-02
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import adapters.db
 
-revision = '0013'
+revision = '0012'
 down_revision = '0011'
 branch_labels = None
 depends_on = None
