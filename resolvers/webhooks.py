@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import strawberry
 
 from adapters.db import utcnow
-from adapters.webhooks.port import Topic, WebhookError
+from adapters.webhooks.port import Subscription, Topic, WebhookError, Webhooks
 from adapters.webhooks.secrets_at_rest import SubscriptionSecrets
 from adapters.webhooks.sender import url_problem
 from adapters.webhooks.signing import new_secret
@@ -69,7 +71,10 @@ class WebhookMutation:
         return await _change(info, id, lambda hooks, shop_id, sub_id: hooks.enable(shop_id, sub_id))
 
 
-async def _change(info: strawberry.Info, id: strawberry.ID, act) -> WebhookSubscriptionPayload:  # type: ignore[no-untyped-def]
+Change = Callable[[Webhooks, int, int], Awaitable[Subscription]]  # (outbox, shop id, subscription id)
+
+
+async def _change(info: strawberry.Info, id: strawberry.ID, act: Change) -> WebhookSubscriptionPayload:
     shop = await info.context.merchant_shop()
     parsed = parse_gid(str(id))
     if parsed is None or parsed[0] != "WebhookSubscription":
