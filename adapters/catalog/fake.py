@@ -153,7 +153,7 @@ class FakeCatalogStore:
             values = product_values(entry, categories[entry.category] if entry.category else None)
             product = product_from_row(SimpleNamespace(
                 id=old.id if old else self.shops.next_id(), shop_id=shop_id, handle=entry.handle,
-                created_at=old.created_at if old else now, **values,
+                created_at=old.created_at if old else now, archived_at=old.archived_at if old else None, **values,
             ))
             report.record("products", _outcome(old, product))
             self.goods.products[product.id] = product

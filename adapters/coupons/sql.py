@@ -68,6 +68,8 @@ class CouponTemplateRow(SQLModel, table=True):
     valid_from: datetime | None = Field(default=None, sa_type=UtcDateTime)
     valid_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
     hidden: bool = False
+    # Disabled: no more claims or grants; the coupons issued stay as they are.
+    disabled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class CouponRow(SQLModel, table=True):

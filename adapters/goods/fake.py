@@ -73,7 +73,7 @@ class FakeGoodsCatalog:
             category_ids = rules.category_subtree(shop_categories, query.category_handle)
         found = []
         for product in self.products.values():
-            if product.shop_id != shop_id:
+            if product.shop_id != shop_id or product.archived_at is not None:
                 continue
             if text is not None and text not in rules.search_text(product.title, product.brand, product.tags):
                 continue

@@ -55,6 +55,8 @@ class Product:
     min_price: int
     max_price: int
     created_at: datetime
+    # Archived: hidden from the storefront and not sold; kept for the orders that hold its SKUs.
+    archived_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

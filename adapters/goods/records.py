@@ -31,6 +31,7 @@ def product_from_row(row: Any) -> Product:
         min_price=row.min_price,
         max_price=row.max_price,
         created_at=row.created_at,
+        archived_at=row.archived_at,
     )
 
 

@@ -75,6 +75,8 @@ class ProductRow(SQLModel, table=True):
     max_price: int = Field(default=0, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # Archived: gone from the storefront, kept for the orders that hold its SKUs.
+    archived_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class SkuRow(SQLModel, table=True):
@@ -180,7 +182,7 @@ class SqlGoodsCatalog:
         return await self._db.rows(stmt)
 
     async def _conditions(self, shop_id: int, query: ProductQuery) -> list[Any]:
-        conditions: list[Any] = [ProductRow.shop_id == shop_id]
+        conditions: list[Any] = [ProductRow.shop_id == shop_id, ProductRow.archived_at.is_(None)]
         text = rules.normalized_text(query)
         if text is not None:
             conditions.append(ProductRow.search_text.like(_like_pattern(text), escape="\\"))

@@ -54,6 +54,8 @@ class CampaignRow(SQLModel, table=True):
     helper_daily_limit: int = 3
     starts_at: datetime = Field(sa_type=UtcDateTime)
     ends_at: datetime = Field(sa_type=UtcDateTime)
+    # Ended early by the merchant: no assist starts or helps after it.
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class AssistRow(SQLModel, table=True):

@@ -102,9 +102,14 @@ class Cart:
 
 @dataclass(frozen=True, slots=True)
 class OrderLine:
+    """A line as it was placed: what the shopper saw and agreed to, whatever the goods become."""
+
     sku_id: int
     quantity: int
     unit_price: int
+    title: str  # the product's
+    sku_title: str
+    sku_code: str
     # Per unit, under a DEPOSIT plan; 0 under FULL.
     deposit: int = 0
     credited_value: int = 0

@@ -13,7 +13,7 @@ from datetime import datetime
 from adapters.coupons.port import Coupon, Coupons, CouponState, NotUsable, Template
 from adapters.coupons.rules import Applied, PricedLine, apply, shown_state
 from adapters.delivery.port import Delivery, Quote, QuoteLine, Slot, Tier
-from adapters.goods.port import GoodsCatalog, Sku
+from adapters.goods.port import GoodsCatalog, Product, Sku
 from adapters.inventory.port import Inventory
 from adapters.orders import rules
 from adapters.orders.port import Cart, CartLine, Cost, OrderLine
@@ -45,8 +45,10 @@ class CartPricer:
 
     async def price(self, cart: Cart, cap: int, now: datetime) -> Priced:
         shop_id = cart.shop_id
-        found = await self._goods.skus_by_id(shop_id, [line.sku_id for line in cart.lines])
-        skus = {sku.id: sku for sku in found if sku is not None}
+        found = [s for s in await self._goods.skus_by_id(shop_id, [line.sku_id for line in cart.lines]) if s]
+        held = await self._goods.products_by_id(shop_id, list(dict.fromkeys(s.product_id for s in found)))
+        products = {p.id: p for p in held if p is not None and p.archived_at is None}  # archived: not sold
+        skus = {sku.id: sku for sku in found if sku.product_id in products}
         lines = [line for line in cart.lines if line.sku_id in skus]
         problems: list[Problem] = []
         if cart.order_number is not None:
@@ -59,9 +61,9 @@ class CartPricer:
         problems += await self._stock_problems(cart, lines, skus)
         options, chosen, slot, delivery_problems = await self._delivery_choice(cart, lines, skus, now)
         problems += delivery_problems
-        coupons, applied, coupon_problems = await self._coupons_applied(cart, lines, skus, now)
+        coupons, applied, coupon_problems = await self._coupons_applied(cart, lines, skus, products, now)
         problems += coupon_problems
-        order_lines = rules.order_lines(lines, skus, cart.plan)
+        order_lines = rules.order_lines(lines, skus, products, cart.plan)
         cost = rules.cost(order_lines, sum(a.discount for a in applied), chosen.fee if chosen else 0, cart.plan)
         problems += rules.plan_problems(cart, skus, cost.due_now, cap)
         return Priced(cart, skus, order_lines, cost, options, chosen, slot, coupons, applied, problems)
@@ -109,14 +111,14 @@ class CartPricer:
         return options, chosen, slot, []
 
     async def _coupons_applied(
-        self, cart: Cart, lines: list[CartLine], skus: dict[int, Sku], now: datetime
+        self, cart: Cart, lines: list[CartLine], skus: dict[int, Sku], products: dict[int, Product], now: datetime
     ) -> tuple[list[Coupon], list[Applied], list[Problem]]:
         if not cart.coupon_ids:
             return [], [], []
         held = [c for c in await self._coupons.coupons_by_id(cart.shop_id, cart.coupon_ids, now)
                 if c is not None and c.shopper_id == cart.shopper_id]
         templates = await self._coupons.templates_by_id(cart.shop_id, [c.template_id for c in held])
-        priced = await self._priced_lines(cart.shop_id, lines, skus)
+        priced = await self._priced_lines(cart.shop_id, lines, skus, products)
         accepted: list[tuple[Coupon, Template]] = []
         applied: list[Applied] = []
         problems = []
@@ -136,9 +138,8 @@ class CartPricer:
             accepted.append((coupon, template))
         return held, applied, problems
 
-    async def _priced_lines(self, shop_id: int, lines: list[CartLine], skus: dict[int, Sku]) -> list[PricedLine]:
-        product_ids = list(dict.fromkeys(skus[line.sku_id].product_id for line in lines))
-        products = {p.id: p for p in await self._goods.products_by_id(shop_id, product_ids) if p is not None}
+    async def _priced_lines(self, shop_id: int, lines: list[CartLine], skus: dict[int, Sku],
+                            products: dict[int, Product]) -> list[PricedLine]:
         parents = {c.id: c.parent_id for c in await self._goods.categories(shop_id)}
 
         def with_ancestors(category_id: int | None) -> frozenset[int]:
@@ -152,5 +153,4 @@ class CartPricer:
             PricedLine(line.sku_id, with_ancestors(products[skus[line.sku_id].product_id].category_id),
                        skus[line.sku_id].price * line.quantity)
             for line in lines
-            if skus[line.sku_id].product_id in products
         ]

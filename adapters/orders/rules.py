@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from adapters.delivery.port import EventKind
-from adapters.goods.port import Sku
+from adapters.goods.port import Product, Sku
 from adapters.orders.port import (
     BalanceMethod,
     Cart,
@@ -57,14 +57,16 @@ def add_lines(cart: Cart, additions: Sequence[tuple[int, int]]) -> tuple[CartLin
     return tuple(lines)
 
 
-def order_lines(lines: Sequence[CartLine], skus: dict[int, Sku], plan: PaymentPlan) -> tuple[OrderLine, ...]:
-    """Lines priced from the SKUs as they are now; deposit terms only under a DEPOSIT plan."""
+def order_lines(lines: Sequence[CartLine], skus: dict[int, Sku], products: dict[int, Product],
+                plan: PaymentPlan) -> tuple[OrderLine, ...]:
+    """Lines priced and named from the goods as they are now; deposit terms only under a DEPOSIT plan."""
     priced = []
     for line in lines:
         sku = skus[line.sku_id]
         policy = sku.deposit_policy if plan is PaymentPlan.DEPOSIT else None
         priced.append(OrderLine(
-            sku_id=sku.id, quantity=line.quantity, unit_price=sku.price,
+            sku_id=sku.id, quantity=line.quantity, unit_price=sku.price, title=products[sku.product_id].title,
+            sku_title=sku.title, sku_code=sku.code,
             deposit=policy.deposit if policy else 0, credited_value=policy.credited_value if policy else 0,
         ))
     return tuple(priced)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -99,7 +100,7 @@ class OrderRow(SQLModel, table=True):
     released: bool = True
     plan: str = Field(max_length=16)
     balance_method: str | None = Field(default=None, max_length=16)
-    lines: list[dict[str, int]] = Field(default_factory=list, sa_type=JSON)
+    lines: list[dict[str, int | str]] = Field(default_factory=list, sa_type=JSON)
     coupon_ids: list[int] = Field(default_factory=list, sa_type=JSON)
     subtotal: int = Field(sa_type=BigInteger)
     discount: int = Field(sa_type=BigInteger)
@@ -154,8 +155,7 @@ def _draft_values(draft: OrderDraft) -> dict[str, Any]:
         idempotency_key=draft.idempotency_key, state=OrderState.PENDING.value,
         payment_status=PaymentStatus.UNPAID.value, fulfillment=Fulfillment.UNFULFILLED.value, released=False,
         plan=draft.plan.value, balance_method=draft.balance_method.value if draft.balance_method else None,
-        lines=[{"sku_id": ln.sku_id, "quantity": ln.quantity, "unit_price": ln.unit_price, "deposit": ln.deposit,
-                "credited_value": ln.credited_value} for ln in draft.lines],
+        lines=[asdict(ln) for ln in draft.lines],
         coupon_ids=list(draft.coupon_ids), subtotal=cost.subtotal, discount=cost.discount,
         delivery_fee=cost.delivery_fee, deposit_credit=cost.deposit_credit, total=cost.total, due_now=cost.due_now,
         region=draft.region, tier=draft.tier, slot_id=draft.slot_id, scene=draft.scene, channel=draft.channel,

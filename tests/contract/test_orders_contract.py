@@ -39,7 +39,7 @@ async def buyer(adapters: Adapters) -> tuple[int, int]:
 def draft(cart: Cart, key: str, number: str, total: int = 1_000, **extra) -> OrderDraft:
     values = dict(
         shop_id=cart.shop_id, shopper_id=cart.shopper_id, cart_id=cart.id, idempotency_key=key, number=number,
-        lines=(OrderLine(sku_id=1, quantity=1, unit_price=total),),
+        lines=(OrderLine(sku_id=1, quantity=1, unit_price=total, title="Diapers", sku_title="L", sku_code="D-L"),),
         cost=Cost(subtotal=total, discount=0, delivery_fee=0, deposit_credit=0, total=total, due_now=total),
         plan=PaymentPlan.FULL, balance_method=None, coupon_ids=(), region="1", tier="STANDARD", slot_id=None,
         scene=None, channel=None, created_at=utcnow(), expires_at=utcnow() + timedelta(minutes=30),

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from adapters.goods.port import DepositPolicy, Sku
+from adapters.goods.port import DepositPolicy, Product, Sku
 from adapters.orders import rules
 from adapters.orders.port import BalanceMethod, Cart, CartLine, OrderLine, PaymentPlan
 
@@ -16,6 +16,9 @@ WATCH = Sku(id=1, shop_id=1, product_id=1, code="STEEL", title="steel", options=
                                          balance_methods=("ONLINE", "POS_ON_DELIVERY")))
 STRAP = Sku(id=2, shop_id=1, product_id=2, code="STRAP", title="strap", options=(), price=150_000,
             compare_at_price=None, purchase_limit=None, premium_delivery_eligible=False, deposit_policy=None)
+TIMEPIECE = Product(id=1, shop_id=1, handle="timepiece", title="Timepiece", description="", brand="", category_id=None,
+                    tags=(), images=(), min_price=13_000_000, max_price=13_000_000,
+                    created_at=datetime(2026, 6, 1, tzinfo=timezone.utc))
 
 
 def cart(*lines: CartLine, plan: PaymentPlan = PaymentPlan.FULL, method: BalanceMethod | None = None) -> Cart:
@@ -28,14 +31,14 @@ def test_adding_a_sku_already_in_the_cart_grows_its_line():
 
 
 def test_full_plan_is_due_at_once():
-    lines = rules.order_lines([CartLine(1, 1, 1)], {1: WATCH}, PaymentPlan.FULL)
+    lines = rules.order_lines([CartLine(1, 1, 1)], {1: WATCH}, {1: TIMEPIECE}, PaymentPlan.FULL)
     cost = rules.cost(lines, discount=0, delivery_fee=20_000, plan=PaymentPlan.FULL)
     assert (cost.total, cost.deposit_credit, cost.due_now, cost.due_later) == (13_020_000, 0, 13_020_000, 0)
 
 
 def test_deposit_plan_credits_the_swell_and_leaves_the_balance_for_later():
     # The steel watch: 130,000.00 with a 10,000.00 deposit credited as 12,000.00.
-    lines = rules.order_lines([CartLine(1, 1, 1)], {1: WATCH}, PaymentPlan.DEPOSIT)
+    lines = rules.order_lines([CartLine(1, 1, 1)], {1: WATCH}, {1: TIMEPIECE}, PaymentPlan.DEPOSIT)
     cost = rules.cost(lines, discount=0, delivery_fee=0, plan=PaymentPlan.DEPOSIT)
     assert (cost.subtotal, cost.deposit_credit, cost.total) == (13_000_000, 200_000, 12_800_000)
     assert (cost.due_now, cost.due_later) == (1_000_000, 11_800_000)
@@ -43,7 +46,8 @@ def test_deposit_plan_credits_the_swell_and_leaves_the_balance_for_later():
 
 
 def test_nothing_goes_negative():
-    lines = (OrderLine(sku_id=1, quantity=1, unit_price=100, deposit=20, credited_value=100),)
+    lines = (OrderLine(sku_id=1, quantity=1, unit_price=100, title="Watch", sku_title="Steel", sku_code="W-1",
+                       deposit=20, credited_value=100),)
     cost = rules.cost(lines, discount=100, delivery_fee=0, plan=PaymentPlan.DEPOSIT)
     assert (cost.total, cost.due_now, cost.due_later) == (0, 0, 0)
 
