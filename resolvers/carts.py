@@ -19,6 +19,7 @@ from adapters.orders.port import Cart as CartRecord
 from adapters.orders.port import CartChanged, CartClosed, CartLine
 from adapters.orders.port import PaymentPlan as PortPaymentPlan
 from adapters.orders.pricing import SLOT_TIERS
+from resolvers.on_sale import skus_on_sale
 from resolvers.shopper_auth import signed_in
 from resolvers.user_errors import user_error
 from schema.common import UserError, parse_cart_gid, parse_gid
@@ -212,7 +213,8 @@ async def _additions(
     errors: list[UserError] = []
     if len(lines) > rules.MAX_LINES:
         return [], [user_error("INVALID", ["lines"], f"at most {rules.MAX_LINES} lines at once")]
-    skus = await info.context.adapters.goods.skus_by_code(cart.shop_id, [line.sku_code for line in lines])
+    skus = await skus_on_sale(info, cart.shop_id,
+                              await info.context.adapters.goods.skus_by_code(cart.shop_id, [ln.sku_code for ln in lines]))
     additions, where = [], {}
     for n, (line, sku) in enumerate(zip(lines, skus, strict=True)):
         errors += _quantity_errors(line.quantity, ["lines", str(n), "quantity"])

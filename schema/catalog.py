@@ -1,4 +1,4 @@
-"""Catalog types for merchants: creating products and SKUs (secret key)."""
+"""Catalog types for merchants: creating, changing and archiving products and SKUs (secret key)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,31 @@ class ProductCreateInput:
     skus: list[SkuCreateInput]
 
 
+@strawberry.input(description="What to change of a product; a field left out stays as it is.")
+class ProductUpdateInput:
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    brand: str | None = strawberry.UNSET
+    category_handle: str | None = strawberry.field(default=strawberry.UNSET,
+                                                   description="A category of the shop; null: in none.")
+    tags: list[str] | None = strawberry.UNSET
+    images: list[ImageInput] | None = strawberry.UNSET
+
+
+@strawberry.input(description="What to change of a SKU; a field left out stays as it is. Money in yuan. "
+                              "Orders placed keep the terms they were placed with.")
+class SkuUpdateInput:
+    title: str | None = strawberry.UNSET
+    options: list[OptionInput] | None = strawberry.UNSET
+    price: Decimal | None = strawberry.UNSET
+    compare_at_price: Decimal | None = strawberry.field(default=strawberry.UNSET, description="null: none.")
+    purchase_limit: int | None = strawberry.field(default=strawberry.UNSET, description="null: no limit.")
+    premium_delivery_eligible: bool | None = strawberry.UNSET
+    deposit: DepositPolicyInput | None = strawberry.field(
+        default=strawberry.UNSET, description="The deposit terms, checked as the catalog file's; null: not sold "
+                                              "on a deposit.")
+
+
 @strawberry.type
 class ProductCreatePayload:
     product: Product | None = None
@@ -70,5 +95,23 @@ class ProductCreatePayload:
 
 @strawberry.type
 class SkuCreatePayload:
+    sku: Sku | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ProductUpdatePayload:
+    product: Product | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ProductArchivePayload:
+    product: Product | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SkuUpdatePayload:
     sku: Sku | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)

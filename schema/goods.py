@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -103,6 +104,8 @@ class Product(Node):
     tags: list[str]
     images: list[Image]
     price_range: PriceRange
+    archived_at: datetime | None = strawberry.field(
+        description="When the merchant archived it: gone from the storefront, kept for the orders holding it.")
     shop_id: strawberry.Private[int]
     product_id: strawberry.Private[int]
     category_id: strawberry.Private[int | None]
@@ -136,6 +139,7 @@ class Product(Node):
             tags=list(p.tags),
             images=[Image(url=i.url, alt_text=i.alt_text) for i in p.images],
             price_range=PriceRange(min=Money.of(p.min_price), max=Money.of(p.max_price)),
+            archived_at=p.archived_at,
             shop_id=p.shop_id,
             product_id=p.id,
             category_id=p.category_id,

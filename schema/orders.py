@@ -132,14 +132,29 @@ class OrderLine:
     quantity: int
     unit_price: Money
     subtotal: Money
+    title: str = strawberry.field(description="The product's title when the order was placed.")
+    variant_title: str = strawberry.field(description="The SKU's title when the order was placed.")
+    sku_code: str = strawberry.field(description="The SKU's code when the order was placed.")
+    deposit: Money | None = strawberry.field(
+        description="Per unit, under a DEPOSIT plan: the deposit paid online, as the terms were at the order.")
+    credited_value: Money | None = strawberry.field(
+        description="Per unit, under a DEPOSIT plan: what the deposit counts for against the price.")
     shop_id: strawberry.Private[int]
     sku_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The SKU as it is now (the line's title, price and terms are as placed).")
     async def sku(self, info: strawberry.Info) -> Sku:
         found = await info.context.loaders.sku_by_id.load((self.shop_id, self.sku_id))
         assert found is not None, "SKUs are never deleted (imports only add and change)"
         return Sku.of(found)
+
+    @classmethod
+    def of(cls, shop_id: int, plan: port.PaymentPlan, ln: port.OrderLine) -> OrderLine:
+        deposit = plan is port.PaymentPlan.DEPOSIT
+        return cls(quantity=ln.quantity, unit_price=Money.of(ln.unit_price), subtotal=Money.of(ln.subtotal),
+                   title=ln.title, variant_title=ln.sku_title, sku_code=ln.sku_code,
+                   deposit=Money.of(ln.deposit) if deposit else None,
+                   credited_value=Money.of(ln.credited_value) if deposit else None, shop_id=shop_id, sku_id=ln.sku_id)
 
 
 @strawberry.type
@@ -201,8 +216,7 @@ class Order(Node):
             payment_plan=PaymentPlan(d.plan.value),
             balance_method=BalanceMethod(d.balance_method.value) if d.balance_method else None,
             balance_due_at=o.balance_due_at,
-            lines=[OrderLine(quantity=ln.quantity, unit_price=Money.of(ln.unit_price), subtotal=Money.of(ln.subtotal),
-                             shop_id=o.shop_id, sku_id=ln.sku_id) for ln in d.lines],
+            lines=[OrderLine.of(o.shop_id, d.plan, ln) for ln in d.lines],
             cost=OrderCost(subtotal=Money.of(c.subtotal), discount=Money.of(c.discount),
                            delivery_fee=Money.of(c.delivery_fee), deposit_credit=Money.of(c.deposit_credit),
                            total=Money.of(c.total), paid=Money.of(o.paid), refunded=Money.of(o.refunded),

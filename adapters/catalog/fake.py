@@ -9,8 +9,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from adapters.catalog.entries import CatalogFile
+from adapters.catalog.format import parse_catalog
 from adapters.catalog.port import (
     CatalogConflict,
+    Edit,
+    Fresh,
     ImportReport,
     Outcome,
     StockMode,
@@ -23,14 +26,17 @@ from adapters.catalog.rows import (
     stock_lines,
     stock_outcome,
     stock_refusal,
+    taken_places,
     template_spec,
     tier_config,
 )
+from adapters.catalog.stored import stored_catalog
 from adapters.delivery.fake import FakeDelivery
 from adapters.goods.fake import FakeGoodsCatalog
-from adapters.goods.port import Category
+from adapters.goods.port import Category, Product
 from adapters.goods.records import product_from_row, sku_from_row
 from adapters.inventory.fake import FakeInventory
+from adapters.inventory.port import Warehouse
 from adapters.members.fake import FakeMembers
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import KeyKind, Shop, ShopPolicy
@@ -60,10 +66,13 @@ class FakeCatalogStore:
         progress: Callable[[], None] | None = None,
         *,
         stock: StockMode = StockMode.KEEP,
+        fresh: Fresh = Fresh(),
     ) -> ImportReport:
         report = ImportReport(shop_handle=catalog.shop.handle, stock=StockReport(stock))
         existing = next((s for s in self.shops.shops.values() if s.handle == catalog.shop.handle), None)
         shop_id = existing.id if existing else self.shops.next_id()
+        if taken := self._taken(catalog, shop_id, fresh):
+            raise CatalogConflict(taken)
         # Every clash is found before anything is written, as the SQL store's rollback would ensure.
         conflicts = self._key_conflicts(catalog, shop_id) + self._stock_refusals(catalog, shop_id, stock)
         if conflicts:
@@ -84,6 +93,32 @@ class FakeCatalogStore:
             self.delivery.tiers[(shop.id, config.tier)] = config
         self._coupons_and_campaigns(catalog, shop.id, categories, now, report)
         return report
+
+    async def revise(self, shop_id: int, product_id: int, edit: Edit, now: datetime, *,
+                     fresh: Fresh = Fresh()) -> Product | None:
+        product = self.goods.products.get(product_id)
+        if product is None or product.shop_id != shop_id:
+            return None
+        categories = sorted((c for c in self.goods.categories_.values() if c.shop_id == shop_id), key=lambda c: c.id)
+        warehouses = [Warehouse(code, tuple(regions)) for (held_by, code), regions in sorted(self.inventory.served.items())
+                      if held_by == shop_id]
+        [skus] = await self.goods.skus_by_product(shop_id, [product_id])
+        data = stored_catalog(self.shops.shops[shop_id], categories, warehouses, product, skus)
+        await self.apply(parse_catalog(edit(data), now), now, fresh=fresh)
+        return self.goods.products[product_id]
+
+    async def archive(self, shop_id: int, product_id: int, at: datetime | None) -> Product | None:
+        product = self.goods.products.get(product_id)
+        if product is None or product.shop_id != shop_id:
+            return None
+        if (product.archived_at is None) != (at is None):
+            self.goods.products[product_id] = product = replace(product, archived_at=at)
+        return product
+
+    def _taken(self, c: CatalogFile, shop_id: int, fresh: Fresh) -> list[tuple[str, str]]:
+        handles = {p.handle for p in self.goods.products.values() if p.shop_id == shop_id} & fresh.handles
+        codes = {s.code for s in self.goods.skus.values() if s.shop_id == shop_id} & fresh.codes
+        return taken_places(c, handles, codes)
 
     def _shop(self, c: CatalogFile, existing: Shop | None, shop_id: int, report: ImportReport) -> Shop:
         wanted = Shop(shop_id, c.shop.handle, c.shop.name, c.shop.onlinePaymentCap,

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from adapters.catalog.entries import CatalogFile
+from adapters.goods.port import Product
 
 Outcome = Literal["created", "updated", "unchanged"]
 # What one stock line of the file came to: a new row, a row left (at the figure or not),
@@ -88,6 +89,20 @@ class CatalogConflict(Exception):
         return self.problems[0][1]
 
 
+@dataclass(frozen=True, slots=True)
+class Fresh:
+    """What a write must create rather than update: a product handle or SKU code named here
+    that the shop holds already (or that another writer takes meanwhile) is a conflict at its
+    place in the file, decided in the write's own transaction."""
+
+    handles: frozenset[str] = frozenset()
+    codes: frozenset[str] = frozenset()
+
+
+# Edits the file of one stored product (``stored.stored_catalog``) into the file to apply.
+Edit = Callable[[dict[str, Any]], dict[str, Any]]
+
+
 class CatalogStore(Protocol):
     async def apply(
         self,
@@ -96,9 +111,23 @@ class CatalogStore(Protocol):
         progress: Callable[[], None] | None = None,
         *,
         stock: StockMode = StockMode.KEEP,
+        fresh: Fresh = Fresh(),
     ) -> ImportReport:
         """Upsert the file by handle/code in one transaction; raises ``CatalogConflict`` with
         every clash, having written nothing. ``stock`` says what happens to stock rows that
         exist already; ``progress`` is called once per product written.
         """
+        ...
+
+    async def revise(self, shop_id: int, product_id: int, edit: Edit, now: datetime, *,
+                     fresh: Fresh = Fresh()) -> Product | None:
+        """Read the product as a file, edit it, check it (``parse_catalog``: raises
+        ``CatalogInvalid``) and apply it, all in one transaction holding the product, so that
+        two revisions of one product never lose each other's changes. The product as it is
+        now, or None when the shop has no such product."""
+        ...
+
+    async def archive(self, shop_id: int, product_id: int, at: datetime | None) -> Product | None:
+        """Archive the product (``at``) or bring it back (None); an archived product keeps its
+        time. None when the shop has no such product."""
         ...

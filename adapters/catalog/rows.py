@@ -56,6 +56,17 @@ def sku_values(entry: SkuEntry, product_id: int, position: int) -> dict[str, Any
     }
 
 
+def taken_places(c: CatalogFile, handles: set[str], codes: set[str]) -> list[tuple[str, str]]:
+    """Where the file names a product handle or SKU code to create that the shop holds already."""
+    places = []
+    for n, product in enumerate(c.products):
+        if product.handle in handles:
+            places.append((f"products[{n}].handle", f"the shop has a product {product.handle!r} already"))
+        places += [(f"products[{n}].skus[{m}].code", f"the shop has a SKU {sku.code!r} already")
+                   for m, sku in enumerate(product.skus) if sku.code in codes]
+    return places
+
+
 def tier_config(entry: DeliveryTierEntry) -> TierConfig:
     plan = entry.slots
     return TierConfig(

@@ -7,12 +7,16 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from adapters.catalog.entries import CatalogFile
+from adapters.catalog.format import parse_catalog
 from adapters.catalog.port import (
     CatalogConflict,
+    Edit,
+    Fresh,
     ImportReport,
     Outcome,
     StockMode,
@@ -26,13 +30,18 @@ from adapters.catalog.rows import (
     stock_lines,
     stock_outcome,
     stock_refusal,
+    taken_places,
     template_spec,
     tier_config,
 )
+from adapters.catalog.stored import stored_catalog
 from adapters.coupons.sql import CouponTemplateRow, template_from_row, template_values
-from adapters.db import Database
+from adapters.db import Database, utcnow
 from adapters.delivery.sql import DeliveryTierRow, tier_values
+from adapters.goods.port import Product
+from adapters.goods.records import category_from_row, product_from_row, sku_from_row
 from adapters.goods.sql import CategoryRow, ProductRow, SkuRow
+from adapters.inventory.port import Warehouse
 from adapters.inventory.sql import (
     StockRow,
     WarehouseRow,
@@ -43,7 +52,7 @@ from adapters.inventory.sql import (
 from adapters.members.sql import CampaignRow, campaign_from_row, campaign_values
 from adapters.shops.port import KeyKind
 from adapters.shops.rules import hash_key, hint_of
-from adapters.shops.sql import ShopKeyRow, ShopRow
+from adapters.shops.sql import ShopKeyRow, ShopRow, shop_from_row
 
 _Row = TypeVar("_Row", bound=SQLModel)
 
@@ -59,22 +68,73 @@ class SqlCatalogStore:
         progress: Callable[[], None] | None = None,
         *,
         stock: StockMode = StockMode.KEEP,
+        fresh: Fresh = Fresh(),
     ) -> ImportReport:
         report = ImportReport(shop_handle=catalog.shop.handle, stock=StockReport(stock))
-        async with self._db.write() as session:
-            shop = await self._shop(session, catalog, report)
-            assert shop.id is not None
-            conflicts = await self._keys(session, catalog, shop.id, report)
-            categories = await self._categories(session, catalog, shop.id, report)
-            warehouses = await self._warehouses(session, catalog, shop.id, report)
-            skus = await self._products(session, catalog, shop.id, categories, now, report, progress)
-            conflicts += await self._stock(session, catalog, shop.id, warehouses, skus, report)
-            await self._delivery(session, catalog, shop.id, report)
-            templates = await self._coupons(session, catalog, shop.id, skus, categories, now, report)
-            await self._campaigns(session, catalog, shop.id, templates, now, report)
-            if conflicts:
-                raise CatalogConflict(conflicts)  # leaving the transaction rolls every write back
+        try:
+            async with self._db.write() as session:
+                await self._apply(session, catalog, now, progress, report, fresh)
+        except IntegrityError:
+            if taken := await self._raced(catalog, fresh):
+                raise CatalogConflict(taken) from None
+            raise
         return report
+
+    async def revise(self, shop_id: int, product_id: int, edit: Edit, now: datetime, *,
+                     fresh: Fresh = Fresh()) -> Product | None:
+        catalog = None
+        try:
+            async with self._db.write() as session:
+                # Held to the end (FOR UPDATE on PostgreSQL; on SQLite, BEGIN IMMEDIATE holds
+                # every write): a revision made meanwhile waits, then reads what this one wrote.
+                product = (await session.scalars(select(ProductRow).where(
+                    ProductRow.shop_id == shop_id, ProductRow.id == product_id).with_for_update())).first()
+                if product is None:
+                    return None
+                catalog = parse_catalog(edit(await _stored(session, product)), now)
+                report = ImportReport(shop_handle=catalog.shop.handle)
+                await self._apply(session, catalog, now, None, report, fresh)
+                await session.flush()
+                return product_from_row(product)
+        except IntegrityError:
+            if catalog is not None and (taken := await self._raced(catalog, fresh)):
+                raise CatalogConflict(taken) from None
+            raise
+
+    async def archive(self, shop_id: int, product_id: int, at: datetime | None) -> Product | None:
+        async with self._db.write() as session:
+            product = (await session.scalars(select(ProductRow).where(
+                ProductRow.shop_id == shop_id, ProductRow.id == product_id).with_for_update())).first()
+            if product is None:
+                return None
+            if (product.archived_at is None) != (at is None):
+                product.archived_at, product.updated_at = at, at or utcnow()
+            await session.flush()
+            return product_from_row(product)
+
+    async def _raced(self, catalog: CatalogFile, fresh: Fresh) -> list[tuple[str, str]]:
+        """After a unique key clashed at commit: the fresh keys another writer took meanwhile
+        (PostgreSQL's read committed lets two creators both pass the check)."""
+        async with self._db.write() as session:
+            shop = (await session.scalars(select(ShopRow).where(ShopRow.handle == catalog.shop.handle))).first()
+            return await _taken(session, catalog, shop.id, fresh) if shop and shop.id else []
+
+    async def _apply(self, session: AsyncSession, catalog: CatalogFile, now: datetime,
+                     progress: Callable[[], None] | None, report: ImportReport, fresh: Fresh) -> None:
+        shop = await self._shop(session, catalog, report)
+        assert shop.id is not None
+        conflicts = await self._keys(session, catalog, shop.id, report)
+        if taken := await _taken(session, catalog, shop.id, fresh):
+            raise CatalogConflict(taken)
+        categories = await self._categories(session, catalog, shop.id, report)
+        warehouses = await self._warehouses(session, catalog, shop.id, report)
+        skus = await self._products(session, catalog, shop.id, categories, now, report, progress)
+        conflicts += await self._stock(session, catalog, shop.id, warehouses, skus, report)
+        await self._delivery(session, catalog, shop.id, report)
+        templates = await self._coupons(session, catalog, shop.id, skus, categories, now, report)
+        await self._campaigns(session, catalog, shop.id, templates, now, report)
+        if conflicts:
+            raise CatalogConflict(conflicts)  # leaving the transaction rolls every write back
 
     async def _shop(self, session: AsyncSession, c: CatalogFile, report: ImportReport) -> ShopRow:
         existing = (await session.scalars(select(ShopRow).where(ShopRow.handle == c.shop.handle))).first()
@@ -256,6 +316,32 @@ class SqlCatalogStore:
             _, outcome = _upsert(session, old, CampaignRow, {"shop_id": shop_id, "code": entry.code},
                                  campaign_values(spec))
             report.record("campaigns", outcome)
+
+
+async def _taken(session: AsyncSession, c: CatalogFile, shop_id: int, fresh: Fresh) -> list[tuple[str, str]]:
+    """The places of the file's fresh handles and codes that the shop holds already."""
+    if not (fresh.handles or fresh.codes):
+        return []
+    handles = set((await session.scalars(select(ProductRow.handle).where(
+        ProductRow.shop_id == shop_id, ProductRow.handle.in_(fresh.handles)))).all())
+    codes = set((await session.scalars(select(SkuRow.code).where(
+        SkuRow.shop_id == shop_id, SkuRow.code.in_(fresh.codes)))).all())
+    return taken_places(c, handles, codes)
+
+
+async def _stored(session: AsyncSession, product: ProductRow) -> dict[str, Any]:
+    """The file of one stored product, read in the session holding it."""
+    shop_id = product.shop_id
+    shop = await session.get(ShopRow, shop_id)
+    categories = (await session.scalars(
+        select(CategoryRow).where(CategoryRow.shop_id == shop_id).order_by(CategoryRow.id))).all()
+    warehouses = (await session.scalars(
+        select(WarehouseRow).where(WarehouseRow.shop_id == shop_id).order_by(WarehouseRow.code))).all()
+    skus = (await session.scalars(
+        select(SkuRow).where(SkuRow.product_id == product.id).order_by(SkuRow.position, SkuRow.id))).all()
+    return stored_catalog(shop_from_row(shop), [category_from_row(c) for c in categories],
+                          [Warehouse(w.code, tuple(w.regions)) for w in warehouses], product_from_row(product),
+                          [sku_from_row(s) for s in skus])
 
 
 def _merged(first: Outcome, then: Outcome) -> Outcome:

@@ -39,7 +39,8 @@ def order_payload(order: Order) -> dict[str, Any]:
             "balanceMethod": draft.balance_method.value if draft.balance_method else None,
             "shopperId": global_id("Shopper", draft.shopper_id),
             "lines": [
-                {"skuId": global_id("Sku", line.sku_id), "quantity": line.quantity,
+                {"skuId": global_id("Sku", line.sku_id), "skuCode": line.sku_code, "title": line.title,
+                 "variantTitle": line.sku_title, "quantity": line.quantity,
                  "unitPrice": money(line.unit_price), "deposit": money(line.deposit)}
                 for line in draft.lines
             ],

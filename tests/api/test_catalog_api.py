@@ -142,4 +142,4 @@ async def test_sku_create_on_another_shops_product_is_not_found(gql: Gql):
         {"code": "NOT_FOUND", "field": ["productId"], "message": "no such product in this shop"}]}
     body = await gql(SKU_CREATE, {"id": "not-an-id", "input": {"code": "W-1", "title": "w", "price": "1.00"}},
                      key="sk_demo_aurelian")
-    assert body["data"]["skuCreate"]["userErrors"][0]["code"] == "NOT_FOUND"
+    assert body["data"]["skuCreate"]["userErrors"][0]["code"] == "INVALID"

@@ -24,8 +24,7 @@ _SNAPSHOT = ("title", "sku_title", "sku_code")
 def upgrade() -> None:
     for table, column in (("product", "archived_at"), ("coupon_template", "disabled_at"),
                           ("assist_campaign", "ended_at")):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column(column, adapters.db.UtcDateTime(timezone=True), nullable=True))
+        op.add_column(table, sa.Column(column, adapters.db.UtcDateTime(timezone=True), nullable=True))
     # Orders placed before kept only prices: their titles are taken from the goods as they are now,
     # the nearest record there is (nothing could change a title over the API until this revision).
     sku = sa.table("sku", sa.column("id"), sa.column("title"), sa.column("code"), sa.column("product_id"))
@@ -41,8 +40,7 @@ def downgrade() -> None:
     _rewrite_lines(lambda line, _: {k: v for k, v in line.items() if k not in _SNAPSHOT}, {})
     for table, column in (("assist_campaign", "ended_at"), ("coupon_template", "disabled_at"),
                           ("product", "archived_at")):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column(column)
+        op.drop_column(table, column)  # in place, SQLite too (3.35+): no copy of a table rows refer to
 
 
 def _rewrite_lines(change, known) -> None:  # type: ignore[no-untyped-def]

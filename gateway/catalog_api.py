@@ -1,10 +1,8 @@
-"""Creating a product or a SKU over the API through the catalog import: the same entry the
-file would hold, the same rules (``parse_catalog``) and the import's one transaction
-(``CatalogStore.apply``).
+"""Products and SKUs written over the API through the catalog import: the same entries a
+file would hold (``adapters.catalog.stored``), the same rules (``parse_catalog``) and the
+import's one transaction (``CatalogStore.apply`` to create, ``revise`` to change).
 
-The file built holds the shop as it is, its categories and warehouses as they are (so a
-reference resolves as in a file that names them; upserted unchanged) and the one product.
-Problems come back as (path into the arguments, code, message).
+A problem found at a place of the file comes back as (path into the arguments, code, message).
 """
 
 from __future__ import annotations
@@ -13,49 +11,11 @@ import re
 from datetime import datetime
 from typing import Any
 
-from adapters.catalog.entries import FORMAT, CatalogFile
+from adapters.catalog.entries import CatalogFile
 from adapters.catalog.format import CatalogInvalid, parse_catalog
-from adapters.catalog.port import CatalogConflict, CatalogStore
-from adapters.goods.port import Category, Product, Sku
-from adapters.inventory.port import Warehouse
-from adapters.shops.port import Shop
+from adapters.catalog.port import CatalogConflict, CatalogStore, Fresh
 
 Problem = tuple[list[str], str, str]  # field, code, message
-
-
-def sku_entry(sku: Sku) -> dict[str, Any]:
-    """A stored SKU as its catalog entry, so re-applying it changes nothing."""
-    entry: dict[str, Any] = {
-        "code": sku.code, "title": sku.title, "options": dict(sku.options), "price": sku.price,
-        "compareAtPrice": sku.compare_at_price, "purchaseLimit": sku.purchase_limit,
-        "premiumDeliveryEligible": sku.premium_delivery_eligible,
-    }
-    if (d := sku.deposit_policy) is not None:
-        entry["deposit"] = {"deposit": d.deposit, "creditedValue": d.credited_value,
-                            "balanceDueHours": d.balance_due_hours, "balanceMethods": list(d.balance_methods)}
-    return entry
-
-
-def product_entry(product: Product, category: str | None, skus: list[dict[str, Any]]) -> dict[str, Any]:
-    """A stored product as its catalog entry, holding ``skus``."""
-    return {
-        "handle": product.handle, "title": product.title, "description": product.description,
-        "brand": product.brand, "category": category, "tags": list(product.tags),
-        "images": [{"url": i.url, "altText": i.alt_text} for i in product.images], "skus": skus,
-    }
-
-
-def catalog_of(shop: Shop, categories: list[Category], warehouses: list[Warehouse],
-               product: dict[str, Any]) -> dict[str, Any]:
-    handles = {c.id: c.handle for c in categories}
-    return {
-        "format": FORMAT,
-        "shop": {"handle": shop.handle, "name": shop.name, "onlinePaymentCap": shop.online_payment_cap},
-        "categories": [{"handle": c.handle, "name": c.name, "parent": handles.get(c.parent_id or -1)}
-                       for c in categories],
-        "warehouses": [{"code": w.code, "regions": list(w.regions)} for w in warehouses],
-        "products": [product],
-    }
 
 
 _PRODUCT = re.compile(r"^products\[0\](?:\.(.*))?$")
@@ -97,20 +57,20 @@ def parsed(data: dict[str, Any], now: datetime, sku_fields: list[list[str]],
     try:
         return parse_catalog(data, now), []
     except CatalogInvalid as exc:
-        return None, _mapped(exc.problems, sku_fields, stock_codes)
+        return None, mapped(exc.problems, sku_fields, stock_codes)
 
 
-async def apply(store: CatalogStore, catalog: CatalogFile, now: datetime, sku_fields: list[list[str]],
-                stock_codes: list[list[str]]) -> list[Problem]:
+async def apply(store: CatalogStore, catalog: CatalogFile, now: datetime, fresh: Fresh,
+                sku_fields: list[list[str]], stock_codes: list[list[str]]) -> list[Problem]:
     """The import's one transaction: everything written, or nothing and the problems."""
     try:
-        await store.apply(catalog, now)
+        await store.apply(catalog, now, fresh=fresh)
     except CatalogConflict as exc:
-        return _mapped(exc.problems, sku_fields, stock_codes)
+        return mapped(exc.problems, sku_fields, stock_codes)
     return []
 
 
-def _mapped(problems: list[tuple[str, str]], sku_fields: list[list[str]],
+def mapped(problems: list[tuple[str, str]], sku_fields: list[list[str]],
             stock_codes: list[list[str]]) -> list[Problem]:
     out = []
     for path, reason in problems:
