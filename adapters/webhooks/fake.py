@@ -47,15 +47,18 @@ class FakeWebhooks:
         self.deliveries: dict[int, _Held] = {}
         self._ids = itertools.count(1)
 
-    def emit(self, shop_id: int, topic: Topic, payload: dict[str, Any], now: datetime) -> str:
+    def emit(self, shop_id: int, topic: Topic, payload: dict[str, Any], now: datetime) -> str | None:
+        heard = [sub for sub in self.subscriptions.values()
+                 if sub.shop_id == shop_id and sub.topic is topic and sub.enabled and sub.id not in self.deleted]
+        if not heard:
+            return None
         event = Event(new_event_id(), shop_id, topic, payload, now)
         self.events[event.id] = event
-        for sub in self.subscriptions.values():
-            if sub.shop_id == shop_id and sub.topic is topic and sub.enabled and sub.id not in self.deleted:
-                new = Delivery(id=next(self._ids), shop_id=shop_id, subscription_id=sub.id, event_id=event.id,
-                               topic=topic, status=DeliveryStatus.PENDING, attempts=0, created_at=now,
-                               next_attempt_at=now)
-                self.deliveries[new.id] = _Held(new)
+        for sub in heard:
+            new = Delivery(id=next(self._ids), shop_id=shop_id, subscription_id=sub.id, event_id=event.id,
+                           topic=topic, status=DeliveryStatus.PENDING, attempts=0, created_at=now,
+                           next_attempt_at=now)
+            self.deliveries[new.id] = _Held(new)
         return event.id
 
     async def subscribe(self, shop_id: int, topic: Topic, url: str, secret: str, now: datetime) -> Subscription:

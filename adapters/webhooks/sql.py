@@ -14,7 +14,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Text, delete, func, literal, select, text, update
+from sqlalchemy import (
+    JSON,
+    Index,
+    Text,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
@@ -101,16 +112,23 @@ _SHOP = ShopRow.__table__
 _LIVE = (_SUB.c.deleted_at.is_(None), _SUB.c.disabled_at.is_(None))
 
 
-async def emit(session: AsyncSession, shop_id: int, topic: Topic, payload: dict[str, Any], now: datetime) -> str:
+async def emit(session: AsyncSession, shop_id: int, topic: Topic, payload: dict[str, Any],
+               now: datetime) -> str | None:
     """Write an event, and a delivery for each live subscription of the shop to its topic, in the
-    caller's transaction: they commit or roll back with the change they tell of."""
+    caller's transaction: they commit or roll back with the change they tell of. Where no live
+    subscription hears the topic nothing is written (None): an event no one is told is not kept."""
     event_id = new_event_id()
-    await session.execute(_EVT.insert().values(id=event_id, shop_id=shop_id, topic=topic.value, payload=payload,
-                                               occurred_at=now))
+    heard = (_SUB.c.shop_id == shop_id, _SUB.c.topic == topic.value, *_LIVE)
+    event = select(literal(event_id), literal(shop_id), literal(topic.value), literal(payload, _EVT.c.payload.type),
+                   literal(now, UtcDateTime)).where(exists().where(*heard))
+    written = await session.execute(_EVT.insert().from_select(
+        ["id", "shop_id", "topic", "payload", "occurred_at"], event).returning(_EVT.c.id))
+    if written.first() is None:
+        return None
     subscribed = select(
         literal(shop_id), literal(event_id), _SUB.c.id, literal(topic.value), literal(DeliveryStatus.PENDING.value),
         literal(0), literal(now, UtcDateTime), literal(now, UtcDateTime),
-    ).where(_SUB.c.shop_id == shop_id, _SUB.c.topic == topic.value, *_LIVE)
+    ).where(*heard)
     await session.execute(_DLV.insert().from_select(
         ["shop_id", "event_id", "subscription_id", "topic", "status", "attempts", "created_at", "next_attempt_at"],
         subscribed))

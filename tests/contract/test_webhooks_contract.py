@@ -27,7 +27,7 @@ async def a_shop(adapters: Adapters, handle: str = "hooks") -> Shop:
         handle, handle.title(), {KeyKind.PUBLISHABLE: hash_key(f"pk_{handle}"), KeyKind.SECRET: hash_key(f"sk_{handle}")})
 
 
-async def emitted(adapters: Adapters, shop_id: int, topic: Topic, payload: dict) -> str:
+async def emitted(adapters: Adapters, shop_id: int, topic: Topic, payload: dict) -> str | None:
     """An event, written as each implementation writes one (the SQL one in a transaction of its own here)."""
     from adapters.webhooks.fake import FakeWebhooks
     from adapters.webhooks.sql import SqlWebhooks, emit
@@ -63,6 +63,10 @@ async def test_an_event_gets_a_delivery_for_each_live_subscription_of_its_shop_a
     assert {(d.event_id, d.status, d.attempts) for d in page.deliveries} == {(event_id, DeliveryStatus.PENDING, 0)}
     assert (await adapters.webhooks.deliveries_page(other.id, None, Window(10))).total_count == 0
     assert [s.url for s in await adapters.webhooks.subscriptions_of(shop.id)] == [URL, URL + "/2", URL]
+    # and an event no live subscription hears is not kept: an order write pays for no outbox row
+    assert event_id is not None
+    assert await emitted(adapters, other.id, Topic.ORDERS_CREATE, {"order": {"number": "N2"}}) is None
+    assert await emitted(adapters, shop.id, Topic.REFUNDS_CREATE, {"refund": {}}) is None
 
 
 async def test_a_claimed_delivery_is_held_from_other_dispatchers_until_recorded_or_its_lease_ends(adapters: Adapters):
