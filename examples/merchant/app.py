@@ -1,0 +1,194 @@
+"""The reference merchant system's routes: the contract's, signed; and /control.
+
+Settings (environment): MERCHANT_DATABASE_URL (an SQLite URL), MERCHANT_CATALOG (a
+jimu.catalog/1 file loaded at start), MERCHANT_SECRET (the shared secret jimu signs with).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from adapters.catalog.format import parse_catalog
+from adapters.catalog.sql import SqlCatalogStore
+from adapters.db import Database, utcnow
+from adapters.goods.port import Position, ProductQuery, SortKey
+from adapters.goods.sql import SqlGoodsCatalog
+from adapters.paging import Window
+from adapters.remote import wire
+from adapters.remote.signing import verify
+from adapters.shops.sql import SqlShopStore
+from gateway.migrate import upgrade
+
+Handler = Callable[["Merchant", dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Behaviour:
+    """What /control asked for: a delay before each answer, and a way to answer wrongly."""
+
+    delay: float = 0.0
+    mode: str = "ok"  # ok | fail | garbage | wrong-ids | duplicates
+    calls: int = 0  # contract calls answered since the last /control
+
+
+class Merchant:
+    def __init__(self, db: Database, shop_id: int, secret: str) -> None:
+        self.db, self.shop_id, self.secret = db, shop_id, secret
+        self.goods = SqlGoodsCatalog(db)
+        self.behaviour = Behaviour()
+
+
+async def _products_by_id(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [_product(p) for p in await m.goods.products_by_id(m.shop_id, body["ids"])]}
+
+
+async def _products_by_handle(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [_product(p) for p in await m.goods.products_by_handle(m.shop_id, body["handles"])]}
+
+
+async def _skus_by_id(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [_sku(s) for s in await m.goods.skus_by_id(m.shop_id, body["ids"])]}
+
+
+async def _skus_by_code(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [_sku(s) for s in await m.goods.skus_by_code(m.shop_id, body["codes"])]}
+
+
+async def _skus_by_product(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    lists = await m.goods.skus_by_product(m.shop_id, body["productIds"])
+    return {"items": [[_sku(s) for s in skus] for skus in lists]}
+
+
+async def _categories(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [wire.Category(id=c.id, handle=c.handle, name=c.name, parentId=c.parent_id).model_dump(mode="json")
+                      for c in await m.goods.categories(m.shop_id)]}
+
+
+async def _search(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    query = _query(body["query"])
+    w = body["window"]
+    window = Window(size=w["size"], after=_position(query, w.get("after")), before=_position(query, w.get("before")),
+                    from_end=w.get("fromEnd", False))
+    page = await m.goods.search_products(m.shop_id, query, window)
+    return {"items": [{"product": _product(p), "position": wire.position_of(at)} for p, at in page.items],
+            "hasNextPage": page.has_next_page, "hasPreviousPage": page.has_previous_page}
+
+
+async def _count(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"count": await m.goods.count_products(m.shop_id, _query(body["query"]))}
+
+
+ROUTES: dict[str, Handler] = {
+    "/v1/products:byId": _products_by_id,
+    "/v1/products:byHandle": _products_by_handle,
+    "/v1/skus:byId": _skus_by_id,
+    "/v1/skus:byCode": _skus_by_code,
+    "/v1/skus:byProduct": _skus_by_product,
+    "/v1/categories": _categories,
+    "/v1/products:search": _search,
+    "/v1/products:count": _count,
+}
+
+
+def _product(p: Any) -> dict[str, Any] | None:
+    return None if p is None else wire.Product.from_domain(p).model_dump(mode="json")
+
+
+def _sku(s: Any) -> dict[str, Any] | None:
+    return None if s is None else wire.Sku.from_domain(s).model_dump(mode="json")
+
+
+def _query(q: Mapping[str, Any]) -> ProductQuery:
+    ids = q.get("skuIds")
+    return ProductQuery(text=q.get("text"), category_handle=q.get("categoryHandle"), min_price=q.get("minPrice"),
+                        max_price=q.get("maxPrice"), sku_ids=None if ids is None else frozenset(ids),
+                        sort=SortKey(q.get("sort", "RELEVANCE")), reverse=bool(q.get("reverse")))
+
+
+def _position(query: ProductQuery, p: Mapping[str, Any] | None) -> Position | None:
+    return None if p is None else wire.position_from(query.sort, wire.Position.model_validate(p))
+
+
+def _spoiled(mode: str, answer: dict[str, Any]) -> Response:
+    """The answer as a broken merchant system would give it."""
+    match mode:
+        case "fail":
+            return JSONResponse({"message": "internal error"}, status_code=500)
+        case "garbage":
+            return Response(b"<html>upstream error</html>", media_type="text/html")
+        case "wrong-ids":
+            for item in answer.get("items", []):
+                for entry in item if isinstance(item, list) else [item]:
+                    if isinstance(entry, dict) and "id" in entry:
+                        entry["id"] += 100_000
+                    if isinstance(entry, dict) and isinstance(entry.get("product"), dict):
+                        entry["product"]["handle"] += "-x"
+            return JSONResponse(answer)
+        case "duplicates":
+            items = answer.get("items", [])
+            return JSONResponse({**answer, "items": items + items[:1]} if items else answer)
+    return JSONResponse(answer)
+
+
+def create_app(settings: Mapping[str, str] | None = None) -> Starlette:
+    env = dict(os.environ if settings is None else settings)
+    state: dict[str, Merchant] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+        db = Database(env["MERCHANT_DATABASE_URL"])
+        await upgrade(db)
+        with open(env["MERCHANT_CATALOG"], encoding="utf-8") as file:
+            catalog = parse_catalog(json.load(file), utcnow())
+        await SqlCatalogStore(db).apply(catalog, utcnow())
+        [shop] = await SqlShopStore(db).shops_by_handle([catalog.shop.handle])
+        assert shop is not None
+        state["merchant"] = Merchant(db, shop.id, env["MERCHANT_SECRET"])
+        yield
+        await db.dispose()
+
+    async def contract(request: Request) -> Response:
+        merchant = state["merchant"]
+        raw = await request.body()
+        if not verify(merchant.secret, request.headers.get("X-Jimu-Timestamp"), raw,
+                      request.headers.get("X-Jimu-Signature"), time.time()):
+            return JSONResponse({"message": "bad or stale signature"}, status_code=401)
+        handler = ROUTES.get(request.url.path)
+        if handler is None:
+            return JSONResponse({"message": "no such route"}, status_code=404)
+        behaviour = merchant.behaviour
+        behaviour.calls += 1
+        if behaviour.delay:
+            await asyncio.sleep(behaviour.delay)
+        answer = await handler(merchant, json.loads(raw))
+        return _spoiled(behaviour.mode, answer)
+
+    async def control(request: Request) -> Response:
+        merchant = state["merchant"]
+        if request.headers.get("X-Control-Token") != merchant.secret:
+            return JSONResponse({"message": "forbidden"}, status_code=403)
+        asked = await request.json()
+        merchant.behaviour = Behaviour(delay=float(asked.get("delay", 0)), mode=str(asked.get("mode", "ok")))
+        return JSONResponse({"ok": True})
+
+    async def calls(request: Request) -> Response:
+        return JSONResponse({"calls": state["merchant"].behaviour.calls})
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": "merchant" in state})
+
+    routes = [Route("/healthz", healthz), Route("/control", control, methods=["POST"]),
+              Route("/control/calls", calls), *(Route(path, contract, methods=["POST"]) for path in ROUTES)]
+    return Starlette(routes=routes, lifespan=lifespan)
