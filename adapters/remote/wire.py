@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.goods import port as goods
+from adapters.inventory import port as inventory
 
 Id = Annotated[int, Field(strict=True, ge=1, lt=2**53)]
 Fen = Annotated[int, Field(strict=True, ge=0, le=10**15)]
@@ -171,3 +172,59 @@ def position_from(sort: goods.SortKey, p: Position) -> goods.Position:
     if not isinstance(value, expected) or isinstance(value, bool):
         raise ValueError(f"a {sort.value} position is not a {expected.__name__}")
     return goods.Position(value=value, id=p.id)
+
+
+Quantity = Annotated[int, Field(strict=True, ge=0)]
+
+
+class Warehouse(_Wire):
+    code: str
+    regions: list[str] = Field(min_length=1)
+
+
+class Units(_Wire):
+    skuId: Id
+    units: Quantity
+
+
+class Level(_Wire):
+    skuId: Id
+    warehouseCode: str
+    onHand: Quantity
+    reserved: Quantity
+    sold: Quantity
+
+
+class HeldLine(_Wire):
+    skuId: Id
+    warehouseCode: str
+    quantity: Annotated[int, Field(strict=True, ge=1)]
+
+
+class Reservation(_Wire):
+    id: Id
+    ref: str
+    shopperId: int | None = None
+    state: Literal["ACTIVE", "COMMITTED", "RELEASED", "EXPIRED"]
+    expiresAt: datetime
+    lines: list[HeldLine]
+
+    def of(self, shop_id: int) -> inventory.Reservation:
+        return inventory.Reservation(
+            id=self.id, shop_id=shop_id, ref=self.ref, shopper_id=self.shopperId,
+            state=inventory.ReservationState(self.state), expires_at=self.expiresAt,
+            lines=tuple(inventory.HeldLine(ln.skuId, ln.warehouseCode, ln.quantity) for ln in self.lines))
+
+    @classmethod
+    def from_domain(cls, r: inventory.Reservation) -> Reservation:
+        return cls(id=r.id, ref=r.ref, shopperId=r.shopper_id, state=r.state.value, expiresAt=r.expires_at,
+                   lines=[HeldLine(skuId=ln.sku_id, warehouseCode=ln.warehouse_code, quantity=ln.quantity)
+                          for ln in r.lines])
+
+
+class Held(_Wire):
+    reservation: Reservation | None
+
+
+class Changed(_Wire):
+    changed: bool

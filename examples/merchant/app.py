@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,6 +26,13 @@ from adapters.catalog.sql import SqlCatalogStore
 from adapters.db import Database, utcnow
 from adapters.goods.port import Position, ProductQuery, SortKey
 from adapters.goods.sql import SqlGoodsCatalog
+from adapters.inventory.port import (
+    InventoryError,
+    OutOfStock,
+    PurchaseLimitExceeded,
+    WantedLine,
+)
+from adapters.inventory.sql import SqlInventory
 from adapters.paging import Window
 from adapters.remote import wire
 from adapters.remote.signing import verify
@@ -47,6 +55,7 @@ class Merchant:
     def __init__(self, db: Database, shop_id: int, secret: str) -> None:
         self.db, self.shop_id, self.secret = db, shop_id, secret
         self.goods = SqlGoodsCatalog(db)
+        self.inventory = SqlInventory(db)
         self.behaviour = Behaviour()
 
 
@@ -90,6 +99,53 @@ async def _count(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
     return {"count": await m.goods.count_products(m.shop_id, _query(body["query"]))}
 
 
+async def _available(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    keys = [(k["skuId"], k.get("region")) for k in body["keys"]]
+    return {"items": await m.inventory.available(m.shop_id, keys)}
+
+
+async def _in_stock(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"items": sorted(await m.inventory.skus_in_stock(m.shop_id, body["region"]))}
+
+
+async def _warehouses(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [{"code": w.code, "regions": list(w.regions)} for w in await m.inventory.warehouses(m.shop_id)]}
+
+
+async def _units(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    units = await m.inventory.units(m.shop_id, body["skuIds"], body["warehouseCodes"])
+    return {"items": [{"skuId": sku_id, "units": n} for sku_id, n in units.items()]}
+
+
+async def _levels(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [{"skuId": lv.sku_id, "warehouseCode": lv.warehouse_code, "onHand": lv.on_hand,
+                       "reserved": lv.reserved, "sold": lv.sold}
+                      for lv in await m.inventory.levels(m.shop_id, body["skuId"])]}
+
+
+async def _reserve(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    lines = [WantedLine(ln["skuId"], ln["quantity"], ln.get("purchaseLimit")) for ln in body["lines"]]
+    held = await m.inventory.reserve(m.shop_id, body["ref"], body.get("shopperId"), body["region"], lines,
+                                     datetime.fromisoformat(body["expiresAt"]))
+    return {"reservation": _reservation(held)}
+
+
+async def _commit(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"changed": await m.inventory.commit(m.shop_id, body["id"])}
+
+
+async def _release(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"changed": await m.inventory.release(m.shop_id, body["id"])}
+
+
+async def _by_id(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"reservation": _reservation(await m.inventory.reservation(m.shop_id, body["id"]))}
+
+
+async def _by_ref(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    return {"reservation": _reservation(await m.inventory.reservation_by_ref(m.shop_id, body["ref"]))}
+
+
 ROUTES: dict[str, Handler] = {
     "/v1/products:byId": _products_by_id,
     "/v1/products:byHandle": _products_by_handle,
@@ -99,7 +155,21 @@ ROUTES: dict[str, Handler] = {
     "/v1/categories": _categories,
     "/v1/products:search": _search,
     "/v1/products:count": _count,
+    "/v1/availability": _available,
+    "/v1/skus:inStock": _in_stock,
+    "/v1/warehouses": _warehouses,
+    "/v1/units": _units,
+    "/v1/levels": _levels,
+    "/v1/reservations:reserve": _reserve,
+    "/v1/reservations:commit": _commit,
+    "/v1/reservations:release": _release,
+    "/v1/reservations:byId": _by_id,
+    "/v1/reservations:byRef": _by_ref,
 }
+
+
+def _reservation(r: Any) -> dict[str, Any] | None:
+    return None if r is None else wire.Reservation.from_domain(r).model_dump(mode="json")
 
 
 def _product(p: Any) -> dict[str, Any] | None:
@@ -172,7 +242,13 @@ def create_app(settings: Mapping[str, str] | None = None) -> Starlette:
         behaviour.calls += 1
         if behaviour.delay:
             await asyncio.sleep(behaviour.delay)
-        answer = await handler(merchant, json.loads(raw))
+        try:
+            answer = await handler(merchant, json.loads(raw))
+        except (OutOfStock, PurchaseLimitExceeded) as exc:  # the contract's refusals
+            code = "OUT_OF_STOCK" if isinstance(exc, OutOfStock) else "PURCHASE_LIMIT_EXCEEDED"
+            return JSONResponse({"error": {"code": code, "skuIds": exc.sku_ids}}, status_code=409)
+        except InventoryError as exc:
+            return JSONResponse({"error": {"code": "INVALID", "message": str(exc)}}, status_code=422)
         return _spoiled(behaviour.mode, answer)
 
     async def control(request: Request) -> Response:
