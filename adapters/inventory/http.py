@@ -4,7 +4,8 @@
 Reads are retried; reserve, commit and release are made once per call and are idempotent at
 the merchant (a reserve by its ref, an order number, returns the reservation made first; a
 commit or release of a reservation already moved changes nothing), so the checkout's
-compensation and the sweep may repeat them. The merchant's system keeps the stock figures
+compensation and the sweep may repeat them. The merchant keys its stock by SKU code (what an ERP knows a SKU by), so the shop's goods,
+jimu's own or the merchant's, tell ids and codes apart. The merchant's system keeps the stock figures
 and expires its own reservations at ``expiresAt``: setting stock or thresholds through jimu
 is refused (``StockKeptRemotely``), and there is nothing here for the sweep to expire.
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from adapters.goods.port import GoodsCatalog
 from adapters.inventory.port import (
     InventoryError,
     OutOfStock,
@@ -30,7 +32,7 @@ from adapters.remote import wire
 from adapters.remote.client import Endpoint, RemoteClient, RemoteRefused
 
 _COUNTS = TypeAdapter(list[wire.Quantity])
-_IDS = TypeAdapter(list[wire.Id])
+_CODES = TypeAdapter(list[str])
 _WAREHOUSES = TypeAdapter(list[wire.Warehouse])
 _UNITS = TypeAdapter(list[wire.Units])
 _LEVELS = TypeAdapter(list[wire.Level])
@@ -42,28 +44,37 @@ class StockKeptRemotely(InventoryError):
 
 
 class HttpInventory:
-    """One shop's stock: ``endpoint`` names the shop and where its stock is served."""
+    """One shop's stock: ``endpoint`` names the shop and where its stock is served; ``goods`` is
+    the shop's catalog (jimu's or the merchant's), through which SKU ids and the codes the
+    merchant keys its stock by are told apart."""
 
-    def __init__(self, client: RemoteClient, endpoint: Endpoint) -> None:
+    def __init__(self, client: RemoteClient, endpoint: Endpoint, goods: GoodsCatalog) -> None:
         self._client = client
         self._end = endpoint
+        self._goods = goods
 
     async def available(self, shop_id: int, keys: Sequence[tuple[int, str | None]]) -> list[int]:
-        asked = [{"skuId": sku_id, "region": region} for sku_id, region in keys]
+        codes = await self._codes([sku_id for sku_id, _ in keys])
+        asked = [(n, {"skuCode": codes[sku_id], "region": region})
+                 for n, (sku_id, region) in enumerate(keys) if sku_id in codes]
+        found = [0] * len(keys)  # a SKU the shop does not have has nothing to sell
         if not asked:
-            return []
+            return found
 
         def parse(answer: dict[str, Any]) -> list[int]:
             counts = _COUNTS.validate_python(wire.Items.model_validate(answer).items)
             if len(counts) != len(asked):
                 raise ValueError(f"{len(counts)} answers for {len(asked)} keys")
-            return counts
+            for (n, _), count in zip(asked, counts, strict=True):
+                found[n] = count
+            return found
 
-        return await self._read("/v1/availability", {"keys": asked}, parse)
+        return await self._read("/v1/availability", {"keys": [key for _, key in asked]}, parse)
 
     async def skus_in_stock(self, shop_id: int, region: str) -> set[int]:
-        return await self._read("/v1/skus:inStock", {"region": region},
-                                lambda a: set(_IDS.validate_python(wire.Items.model_validate(a).items)))
+        codes = await self._read("/v1/skus:inStock", {"region": region},
+                                 lambda a: _CODES.validate_python(wire.Items.model_validate(a).items))
+        return set((await self._ids(codes)).values())
 
     async def warehouses(self, shop_id: int) -> list[Warehouse]:
         def parse(answer: dict[str, Any]) -> list[Warehouse]:
@@ -74,26 +85,32 @@ class HttpInventory:
 
     async def units(self, shop_id: int, sku_ids: Sequence[int], warehouse_codes: Sequence[str]) -> dict[int, int]:
         found = dict.fromkeys(sku_ids, 0)
-        if not sku_ids or not warehouse_codes:
+        codes = await self._codes(list(found))
+        if not codes or not warehouse_codes:
             return found
+        ids = {code: sku_id for sku_id, code in codes.items()}
 
         def parse(answer: dict[str, Any]) -> dict[int, int]:
             for entry in _UNITS.validate_python(wire.Items.model_validate(answer).items):
-                if entry.skuId not in found:
-                    raise ValueError(f"units of SKU {entry.skuId}, which was not asked for")
-                found[entry.skuId] = entry.units
+                if entry.skuCode not in ids:
+                    raise ValueError(f"units of SKU {entry.skuCode}, which was not asked for")
+                found[ids[entry.skuCode]] = entry.units
             return found
 
-        return await self._read("/v1/units", {"skuIds": list(found), "warehouseCodes": list(warehouse_codes)}, parse)
+        return await self._read("/v1/units", {"skuCodes": list(ids), "warehouseCodes": list(warehouse_codes)}, parse)
 
     async def levels(self, shop_id: int, sku_id: int) -> list[StockLevel]:
+        code = (await self._codes([sku_id])).get(sku_id)
+        if code is None:
+            return []
+
         def parse(answer: dict[str, Any]) -> list[StockLevel]:
             found = _LEVELS.validate_python(wire.Items.model_validate(answer).items)
-            if any(lv.skuId != sku_id for lv in found):
+            if any(lv.skuCode != code for lv in found):
                 raise ValueError("levels of another SKU")
-            return [StockLevel(lv.skuId, lv.warehouseCode, lv.onHand, lv.reserved, lv.sold) for lv in found]
+            return [StockLevel(sku_id, lv.warehouseCode, lv.onHand, lv.reserved, lv.sold) for lv in found]
 
-        return await self._read("/v1/levels", {"skuId": sku_id}, parse)
+        return await self._read("/v1/levels", {"skuCode": code}, parse)
 
     async def set_available(self, shop_id: int, sku_id: int, warehouse_code: str, quantity: int) -> None:
         raise StockKeptRemotely()
@@ -106,13 +123,19 @@ class HttpInventory:
 
     async def reserve(self, shop_id: int, ref: str, shopper_id: int | None, region: str,
                       lines: Sequence[WantedLine], expires_at: datetime) -> Reservation:
+        codes = await self._codes([ln.sku_id for ln in lines])
+        if unknown := [ln.sku_id for ln in lines if ln.sku_id not in codes]:
+            raise OutOfStock(unknown)
         body = {"ref": ref, "shopperId": shopper_id, "region": region, "expiresAt": expires_at.isoformat(),
-                "lines": [{"skuId": ln.sku_id, "quantity": ln.quantity, "purchaseLimit": ln.purchase_limit}
+                "lines": [{"skuCode": codes[ln.sku_id], "quantity": ln.quantity, "purchaseLimit": ln.purchase_limit}
                           for ln in lines]}
+        ids = {code: sku_id for sku_id, code in codes.items()}
         try:
-            held = await self._client.call(self._end, "/v1/reservations:reserve", body, self._held, read=False)
+            held = await self._client.call(self._end, "/v1/reservations:reserve", body,
+                                           lambda a: self._held(a, ids), read=False)
         except RemoteRefused as exc:
-            raise _refusal(exc) from exc
+            named = [ids[c] for c in exc.details.get("skuCodes", []) if isinstance(c, str) and c in ids]
+            raise _refusal(exc.code, named) from exc
         if held is None or held.ref != ref:
             raise InventoryError(f"the merchant's system answered a reserve of {ref} with another reservation")
         return held
@@ -127,34 +150,53 @@ class HttpInventory:
         return []  # the merchant's system expires its own, at expiresAt
 
     async def reservation(self, shop_id: int, reservation_id: int) -> Reservation | None:
-        found = await self._read("/v1/reservations:byId", {"id": reservation_id}, self._held)
+        found = await self._found("/v1/reservations:byId", {"id": reservation_id})
         if found is not None and found.id != reservation_id:
             raise InventoryError(f"the merchant's system answered reservation {found.id} for {reservation_id}")
         return found
 
     async def reservation_by_ref(self, shop_id: int, ref: str) -> Reservation | None:
-        found = await self._read("/v1/reservations:byRef", {"ref": ref}, self._held)
+        found = await self._found("/v1/reservations:byRef", {"ref": ref})
         if found is not None and found.ref != ref:
             raise InventoryError(f"the merchant's system answered reservation {found.ref} for {ref}")
         return found
+
+    async def _found(self, path: str, body: dict[str, Any]) -> Reservation | None:
+        held = await self._read(path, body, lambda a: wire.Held.model_validate(a).reservation)
+        if held is None:
+            return None
+        ids = await self._ids([ln.skuCode for ln in held.lines])
+        return held.of(self._end.shop_id, ids)
 
     async def _move(self, path: str, reservation_id: int) -> bool:
         return await self._client.call(self._end, path, {"id": reservation_id},
                                        lambda a: wire.Changed.model_validate(a).changed, read=False)
 
-    def _held(self, answer: dict[str, Any]) -> Reservation | None:
+    def _held(self, answer: dict[str, Any], ids: dict[str, int]) -> Reservation | None:
         held = wire.Held.model_validate(answer).reservation
-        return None if held is None else held.of(self._end.shop_id)
+        if held is not None and any(ln.skuCode not in ids for ln in held.lines):
+            raise ValueError("a reservation line of a SKU not asked for")
+        return None if held is None else held.of(self._end.shop_id, ids)
+
+    async def _codes(self, sku_ids: list[int]) -> dict[int, str]:
+        """The codes of the shop's SKUs among ``sku_ids``."""
+        unique = list(dict.fromkeys(sku_ids))
+        found = await self._goods.skus_by_id(self._end.shop_id, unique) if unique else []
+        return {sku.id: sku.code for sku in found if sku is not None}
+
+    async def _ids(self, codes: list[str]) -> dict[str, int]:
+        unique = list(dict.fromkeys(codes))
+        found = await self._goods.skus_by_code(self._end.shop_id, unique) if unique else []
+        return {sku.code: sku.id for sku in found if sku is not None}
 
     async def _read(self, path: str, body: dict[str, Any], parse: Any) -> Any:
         return await self._client.call(self._end, path, body, parse, read=True)
 
 
-def _refusal(exc: RemoteRefused) -> InventoryError:
-    sku_ids = [int(i) for i in exc.details.get("skuIds", []) if isinstance(i, int)]
-    match exc.code:
+def _refusal(code: str, sku_ids: list[int]) -> InventoryError:
+    match code:
         case "OUT_OF_STOCK":
             return OutOfStock(sku_ids)
         case "PURCHASE_LIMIT_EXCEEDED":
             return PurchaseLimitExceeded(sku_ids)
-    return InventoryError(f"the merchant's system refused the reservation: {exc.code}")
+    return InventoryError(f"the merchant's system refused the reservation: {code}")

@@ -10,7 +10,7 @@ a batch answer for other ids than those asked is as unusable as a 500.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -183,12 +183,12 @@ class Warehouse(_Wire):
 
 
 class Units(_Wire):
-    skuId: Id
+    skuCode: str
     units: Quantity
 
 
 class Level(_Wire):
-    skuId: Id
+    skuCode: str
     warehouseCode: str
     onHand: Quantity
     reserved: Quantity
@@ -196,7 +196,7 @@ class Level(_Wire):
 
 
 class HeldLine(_Wire):
-    skuId: Id
+    skuCode: str
     warehouseCode: str
     quantity: Annotated[int, Field(strict=True, ge=1)]
 
@@ -209,16 +209,17 @@ class Reservation(_Wire):
     expiresAt: datetime
     lines: list[HeldLine]
 
-    def of(self, shop_id: int) -> inventory.Reservation:
+    def of(self, shop_id: int, ids: Mapping[str, int]) -> inventory.Reservation:
+        """As jimu holds it: ``ids`` maps the lines' SKU codes to the shop's SKU ids."""
         return inventory.Reservation(
             id=self.id, shop_id=shop_id, ref=self.ref, shopper_id=self.shopperId,
             state=inventory.ReservationState(self.state), expires_at=self.expiresAt,
-            lines=tuple(inventory.HeldLine(ln.skuId, ln.warehouseCode, ln.quantity) for ln in self.lines))
+            lines=tuple(inventory.HeldLine(ids[ln.skuCode], ln.warehouseCode, ln.quantity) for ln in self.lines))
 
     @classmethod
-    def from_domain(cls, r: inventory.Reservation) -> Reservation:
+    def from_domain(cls, r: inventory.Reservation, codes: Mapping[int, str]) -> Reservation:
         return cls(id=r.id, ref=r.ref, shopperId=r.shopper_id, state=r.state.value, expiresAt=r.expires_at,
-                   lines=[HeldLine(skuId=ln.sku_id, warehouseCode=ln.warehouse_code, quantity=ln.quantity)
+                   lines=[HeldLine(skuCode=codes[ln.sku_id], warehouseCode=ln.warehouse_code, quantity=ln.quantity)
                           for ln in r.lines])
 
 

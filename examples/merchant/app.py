@@ -51,12 +51,35 @@ class Behaviour:
     calls: int = 0  # contract calls answered since the last /control
 
 
+class Refused(Exception):
+    """A refusal the contract names: 409 with its code and the SKU codes at fault."""
+
+    def __init__(self, code: str, sku_codes: list[str]) -> None:
+        super().__init__(code)
+        self.code, self.sku_codes = code, sku_codes
+
+
 class Merchant:
     def __init__(self, db: Database, shop_id: int, secret: str) -> None:
         self.db, self.shop_id, self.secret = db, shop_id, secret
         self.goods = SqlGoodsCatalog(db)
         self.inventory = SqlInventory(db)
         self.behaviour = Behaviour()
+
+    async def ids(self, codes: list[str]) -> dict[str, int]:
+        """Its own ids of the SKUs among ``codes`` (stock is keyed by code in the contract)."""
+        found = await self.goods.skus_by_code(self.shop_id, codes) if codes else []
+        return {s.code: s.id for s in found if s is not None}
+
+    async def codes(self, ids: Any) -> dict[int, str]:
+        found = await self.goods.skus_by_id(self.shop_id, list(ids)) if ids else []
+        return {s.id: s.code for s in found if s is not None}
+
+    async def reservation(self, r: Any) -> dict[str, Any] | None:
+        if r is None:
+            return None
+        codes = await self.codes([ln.sku_id for ln in r.lines])
+        return wire.Reservation.from_domain(r, codes).model_dump(mode="json")
 
 
 async def _products_by_id(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
@@ -100,12 +123,13 @@ async def _count(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _available(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
-    keys = [(k["skuId"], k.get("region")) for k in body["keys"]]
+    ids = await m.ids([k["skuCode"] for k in body["keys"]])
+    keys = [(ids.get(k["skuCode"], 0), k.get("region")) for k in body["keys"]]
     return {"items": await m.inventory.available(m.shop_id, keys)}
 
 
 async def _in_stock(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
-    return {"items": sorted(await m.inventory.skus_in_stock(m.shop_id, body["region"]))}
+    return {"items": sorted((await m.codes(await m.inventory.skus_in_stock(m.shop_id, body["region"]))).values())}
 
 
 async def _warehouses(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
@@ -113,21 +137,31 @@ async def _warehouses(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _units(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
-    units = await m.inventory.units(m.shop_id, body["skuIds"], body["warehouseCodes"])
-    return {"items": [{"skuId": sku_id, "units": n} for sku_id, n in units.items()]}
+    ids = await m.ids(body["skuCodes"])
+    units = await m.inventory.units(m.shop_id, list(ids.values()), body["warehouseCodes"])
+    return {"items": [{"skuCode": code, "units": units[sku_id]} for code, sku_id in ids.items()]}
 
 
 async def _levels(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
-    return {"items": [{"skuId": lv.sku_id, "warehouseCode": lv.warehouse_code, "onHand": lv.on_hand,
-                       "reserved": lv.reserved, "sold": lv.sold}
-                      for lv in await m.inventory.levels(m.shop_id, body["skuId"])]}
+    sku_id = (await m.ids([body["skuCode"]])).get(body["skuCode"])
+    levels = [] if sku_id is None else await m.inventory.levels(m.shop_id, sku_id)
+    return {"items": [{"skuCode": body["skuCode"], "warehouseCode": lv.warehouse_code, "onHand": lv.on_hand,
+                       "reserved": lv.reserved, "sold": lv.sold} for lv in levels]}
 
 
 async def _reserve(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
-    lines = [WantedLine(ln["skuId"], ln["quantity"], ln.get("purchaseLimit")) for ln in body["lines"]]
-    held = await m.inventory.reserve(m.shop_id, body["ref"], body.get("shopperId"), body["region"], lines,
-                                     datetime.fromisoformat(body["expiresAt"]))
-    return {"reservation": _reservation(held)}
+    ids = await m.ids([ln["skuCode"] for ln in body["lines"]])
+    if unknown := [ln["skuCode"] for ln in body["lines"] if ln["skuCode"] not in ids]:
+        raise Refused("OUT_OF_STOCK", unknown)
+    lines = [WantedLine(ids[ln["skuCode"]], ln["quantity"], ln.get("purchaseLimit")) for ln in body["lines"]]
+    try:
+        held = await m.inventory.reserve(m.shop_id, body["ref"], body.get("shopperId"), body["region"], lines,
+                                         datetime.fromisoformat(body["expiresAt"]))
+    except (OutOfStock, PurchaseLimitExceeded) as exc:
+        codes = await m.codes(exc.sku_ids)
+        raise Refused("OUT_OF_STOCK" if isinstance(exc, OutOfStock) else "PURCHASE_LIMIT_EXCEEDED",
+                      [codes[i] for i in exc.sku_ids]) from exc
+    return {"reservation": await m.reservation(held)}
 
 
 async def _commit(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
@@ -139,11 +173,11 @@ async def _release(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _by_id(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
-    return {"reservation": _reservation(await m.inventory.reservation(m.shop_id, body["id"]))}
+    return {"reservation": await m.reservation(await m.inventory.reservation(m.shop_id, body["id"]))}
 
 
 async def _by_ref(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
-    return {"reservation": _reservation(await m.inventory.reservation_by_ref(m.shop_id, body["ref"]))}
+    return {"reservation": await m.reservation(await m.inventory.reservation_by_ref(m.shop_id, body["ref"]))}
 
 
 ROUTES: dict[str, Handler] = {
@@ -166,10 +200,6 @@ ROUTES: dict[str, Handler] = {
     "/v1/reservations:byId": _by_id,
     "/v1/reservations:byRef": _by_ref,
 }
-
-
-def _reservation(r: Any) -> dict[str, Any] | None:
-    return None if r is None else wire.Reservation.from_domain(r).model_dump(mode="json")
 
 
 def _product(p: Any) -> dict[str, Any] | None:
@@ -244,9 +274,8 @@ def create_app(settings: Mapping[str, str] | None = None) -> Starlette:
             await asyncio.sleep(behaviour.delay)
         try:
             answer = await handler(merchant, json.loads(raw))
-        except (OutOfStock, PurchaseLimitExceeded) as exc:  # the contract's refusals
-            code = "OUT_OF_STOCK" if isinstance(exc, OutOfStock) else "PURCHASE_LIMIT_EXCEEDED"
-            return JSONResponse({"error": {"code": code, "skuIds": exc.sku_ids}}, status_code=409)
+        except Refused as exc:
+            return JSONResponse({"error": {"code": exc.code, "skuCodes": exc.sku_codes}}, status_code=409)
         except InventoryError as exc:
             return JSONResponse({"error": {"code": "INVALID", "message": str(exc)}}, status_code=422)
         return _spoiled(behaviour.mode, answer)

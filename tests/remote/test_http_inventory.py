@@ -1,10 +1,13 @@
-"""The stock of a shop kept by the reference merchant system, a real process: reads as its own
+"""The stock of a shop kept by the reference merchant system, a real process, while its goods
+are jimu's own (the merchant knows SKUs by code, not by jimu's ids): reads as the merchant's
 SQL answers them, reservations idempotent by their ref, refusals as the port's errors, and a
 write never retried by the adapter itself."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -16,70 +19,100 @@ from adapters.inventory.port import OutOfStock, ReservationState, WantedLine
 from adapters.inventory.sql import SqlInventory
 from adapters.remote.client import Endpoint, RemoteClient, RemoteUnavailable
 from adapters.shops.sql import SqlShopStore
+from gateway.wiring import Adapters
 
-JIMU_SHOP_ID = 42
 REGION = "1_72_2799_0"
+CODES = ["WATCH-RG41-STEEL", "STRAP-ALLI-BLK"]
+
+
+@dataclass
+class Both:
+    """jimu's side (the shop ``ours``, its goods and the HTTP adapter) and the merchant's own."""
+
+    merchant: Any
+    remote: HttpInventory
+    ours: int
+    our_ids: list[int]
+    our_goods: Any
+    own: SqlInventory
+    theirs: int
+    their_ids: list[int]
+    their_goods: SqlGoodsCatalog
 
 
 @pytest.fixture
-async def stock(merchant_system):
+async def stock(merchant_system, demo: Adapters):
     merchant = merchant_system()
     db = Database(merchant.database_url)
-    [shop] = await SqlShopStore(db).shops_by_handle(["aurelian"])
-    skus = await SqlGoodsCatalog(db).skus_by_code(shop.id, ["WATCH-RG41-STEEL", "STRAP-ALLI-BLK"])
+    [theirs] = await SqlShopStore(db).shops_by_handle(["aurelian"])
+    [ours] = await demo.shops.shops_by_handle(["aurelian"])
+    their_ids = [s.id for s in await SqlGoodsCatalog(db).skus_by_code(theirs.id, CODES)]
+    our_ids = [s.id for s in await demo.goods.skus_by_code(ours.id, CODES)]
     async with httpx.AsyncClient() as http:
         remote = HttpInventory(RemoteClient(http, timeout=0.8),
-                               Endpoint(JIMU_SHOP_ID, "aurelian", "inventory", merchant.url, merchant.secret))
-        yield merchant, remote, SqlInventory(db), shop.id, [s.id for s in skus]
+                               Endpoint(ours.id, "aurelian", "inventory", merchant.url, merchant.secret), demo.goods)
+        yield Both(merchant, remote, ours.id, our_ids, demo.goods, SqlInventory(db), theirs.id, their_ids,
+                   SqlGoodsCatalog(db))
     await db.dispose()
 
 
-async def test_reads_answer_what_the_merchant_holds(stock):
-    _, remote, own, shop_id, ids = stock
-    keys = [(i, REGION) for i in ids] + [(ids[0], None), (ids[0], "19")]
-    assert await remote.available(JIMU_SHOP_ID, keys) == await own.available(shop_id, keys)
-    assert await remote.skus_in_stock(JIMU_SHOP_ID, REGION) == await own.skus_in_stock(shop_id, REGION)
-    assert await remote.warehouses(JIMU_SHOP_ID) == await own.warehouses(shop_id)
-    codes = [w.code for w in await own.warehouses(shop_id)]
-    assert await remote.units(JIMU_SHOP_ID, ids, codes) == await own.units(shop_id, ids, codes)
-    assert await remote.levels(JIMU_SHOP_ID, ids[0]) == await own.levels(shop_id, ids[0])
+async def test_reads_answer_what_the_merchant_holds_under_jimus_ids(stock):
+    remote, ours, our_ids, own, theirs, their_ids = (stock.remote, stock.ours, stock.our_ids, stock.own, stock.theirs,
+                                                      stock.their_ids)
+    regions = [REGION, None, "19"]
+    assert await remote.available(ours, [(i, r) for i in our_ids for r in regions]) == \
+        await own.available(theirs, [(i, r) for i in their_ids for r in regions])
+    assert await remote.available(ours, [(999_999, REGION)]) == [0]  # not the shop's SKU
+    their_codes = {s.code for s in await stock.their_goods.skus_by_id(theirs, sorted(await own.skus_in_stock(theirs, REGION)))}
+    in_stock = await remote.skus_in_stock(ours, REGION)
+    assert {s.code for s in await stock.our_goods.skus_by_id(ours, sorted(in_stock))} == their_codes
+    assert await remote.warehouses(ours) == await own.warehouses(theirs)
+    codes = [w.code for w in await own.warehouses(theirs)]
+    units = await own.units(theirs, their_ids, codes)
+    assert await remote.units(ours, our_ids, codes) == {o: units[t] for o, t in zip(our_ids, their_ids)}
+    levels = await remote.levels(ours, our_ids[0])
+    assert levels and [(lv.sku_id, lv.available) for lv in levels] == \
+        [(our_ids[0], lv.available) for lv in await own.levels(theirs, their_ids[0])]
     with pytest.raises(StockKeptRemotely):
-        await remote.set_available(JIMU_SHOP_ID, ids[0], codes[0], 3)
+        await remote.set_available(ours, our_ids[0], codes[0], 3)
 
 
 async def test_a_reservation_is_idempotent_by_its_ref_and_moves_once(stock):
-    _, remote, own, shop_id, [watch, strap] = stock
-    before = await own.available(shop_id, [(watch, REGION)])
+    remote, ours, own, theirs = stock.remote, stock.ours, stock.own, stock.theirs
+    watch, their_watch = stock.our_ids[0], stock.their_ids[0]
+    before = await own.available(theirs, [(their_watch, REGION)])
     expires = utcnow() + timedelta(minutes=15)
-    held = await remote.reserve(JIMU_SHOP_ID, "JM-1001", 9, REGION, [WantedLine(watch, 1, 1)], expires)
-    again = await remote.reserve(JIMU_SHOP_ID, "JM-1001", 9, REGION, [WantedLine(watch, 1, 1)], expires)
-    assert again == held and held.shop_id == JIMU_SHOP_ID and held.state is ReservationState.ACTIVE
-    assert await own.available(shop_id, [(watch, REGION)]) == [before[0] - 1]  # held once
-    assert await remote.reservation_by_ref(JIMU_SHOP_ID, "JM-1001") == held
-    assert await remote.commit(JIMU_SHOP_ID, held.id) and not await remote.commit(JIMU_SHOP_ID, held.id)
-    assert await remote.release(JIMU_SHOP_ID, held.id) and not await remote.release(JIMU_SHOP_ID, held.id)
-    assert await own.available(shop_id, [(watch, REGION)]) == before
-    assert (await remote.reservation(JIMU_SHOP_ID, held.id)).state is ReservationState.RELEASED  # type: ignore[union-attr]
-    assert await remote.reservation_by_ref(JIMU_SHOP_ID, "JM-404") is None
+    held = await remote.reserve(ours, "JM-1001", 9, REGION, [WantedLine(watch, 1, 1)], expires)
+    again = await remote.reserve(ours, "JM-1001", 9, REGION, [WantedLine(watch, 1, 1)], expires)
+    assert again == held and held.shop_id == ours and held.state is ReservationState.ACTIVE
+    assert [ln.sku_id for ln in held.lines] == [watch]
+    assert await own.available(theirs, [(their_watch, REGION)]) == [before[0] - 1]  # held once
+    assert await remote.reservation_by_ref(ours, "JM-1001") == held
+    assert await remote.commit(ours, held.id) and not await remote.commit(ours, held.id)
+    assert await remote.release(ours, held.id) and not await remote.release(ours, held.id)
+    assert await own.available(theirs, [(their_watch, REGION)]) == before
+    assert (await remote.reservation(ours, held.id)).state is ReservationState.RELEASED  # type: ignore[union-attr]
+    assert await remote.reservation_by_ref(ours, "JM-404") is None
 
 
 async def test_out_of_stock_names_the_skus_and_holds_nothing(stock):
-    _, remote, own, shop_id, [watch, strap] = stock
-    before = await own.available(shop_id, [(watch, REGION), (strap, REGION)])
+    remote, ours, own, theirs, their_ids = stock.remote, stock.ours, stock.own, stock.theirs, stock.their_ids
+    watch, strap = stock.our_ids
+    before = await own.available(theirs, [(i, REGION) for i in their_ids])
     with pytest.raises(OutOfStock) as refused:
-        await remote.reserve(JIMU_SHOP_ID, "JM-2", None, REGION, [WantedLine(strap, 1), WantedLine(watch, 10_000)],
+        await remote.reserve(ours, "JM-2", None, REGION, [WantedLine(strap, 1), WantedLine(watch, 10_000)],
                              utcnow() + timedelta(minutes=15))
     assert refused.value.sku_ids == [watch]
-    assert await own.available(shop_id, [(watch, REGION), (strap, REGION)]) == before
-    assert await remote.reservation_by_ref(JIMU_SHOP_ID, "JM-2") is None
+    assert await own.available(theirs, [(i, REGION) for i in their_ids]) == before
+    assert await remote.reservation_by_ref(ours, "JM-2") is None
 
 
 async def test_a_failing_merchant_is_called_once_for_a_write(stock):
-    merchant, remote, _, _, [watch, _] = stock
+    merchant, remote, ours, watch = stock.merchant, stock.remote, stock.ours, stock.our_ids[0]
     merchant.behave(mode="fail")
     with pytest.raises(RemoteUnavailable) as failed:
-        await remote.reserve(JIMU_SHOP_ID, "JM-3", None, REGION, [WantedLine(watch, 1)], utcnow() + timedelta(minutes=5))
+        await remote.reserve(ours, "JM-3", None, REGION, [WantedLine(watch, 1)], utcnow() + timedelta(minutes=5))
     assert failed.value.capability == "inventory" and merchant.calls() == 1
     with pytest.raises(RemoteUnavailable):
-        await remote.available(JIMU_SHOP_ID, [(watch, REGION)])
+        await remote.available(ours, [(watch, REGION)])
     assert merchant.calls() == 4  # a read: tried three times
