@@ -30,6 +30,7 @@ from gateway.catalog_import import (
 from gateway.cli_common import command_settings, err, on_database, out, tell_the_workers
 from gateway.cli_documents import documents_app
 from gateway.cli_keys import key_app, shopper_app
+from gateway.cli_remote import remote_app
 from gateway.cli_secrets import refuse_unsealable, secrets_app, wechat_app
 from gateway.demo import demo_files, demo_keys
 from gateway.graphql import build_schema
@@ -44,6 +45,7 @@ shop_app = typer.Typer(no_args_is_help=True, help="Shops and their keys.")
 app.add_typer(shop_app, name="shop")
 app.add_typer(documents_app, name="documents")
 shop_app.add_typer(wechat_app, name="wechat")
+shop_app.add_typer(remote_app, name="remote")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(key_app, name="key")
 app.add_typer(shopper_app, name="shopper")

@@ -10,6 +10,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from adapters.db import Database
+from adapters.shop_remotes.sql import SqlShopRemotes
 from adapters.shops.sql import SqlShopStore
 from adapters.webhooks.secrets_at_rest import SubscriptionSecrets
 from adapters.webhooks.sql import SqlWebhooks
@@ -204,8 +205,13 @@ def secrets_rotate() -> None:
     except (SecretUnreadable, ValueError) as exc:
         err.print(f"[red]webhook secrets were not rotated:[/red] {exc} (WeChat secrets were: run it again)")
         raise typer.Exit(1) from exc
-    out.print(f"{done.secrets} secret(s) of {done.shops} shop(s) and {hooks} webhook secret(s) sealed again with "
-              "the first key; keys after it in JIMU_SECRET_KEY can now be dropped")
+    try:
+        remotes = on_database(settings, lambda db: SqlShopRemotes(db).reseal(subscriptions.reseal))
+    except (SecretUnreadable, ValueError) as exc:
+        err.print(f"[red]merchants' system secrets were not rotated:[/red] {exc} (the others were: run it again)")
+        raise typer.Exit(1) from exc
+    out.print(f"{done.secrets} secret(s) of {done.shops} shop(s), {hooks} webhook secret(s) and {remotes} merchant "
+              "system secret(s) sealed again with the first key; keys after it in JIMU_SECRET_KEY can now be dropped")
 
 
 @secrets_app.command("generate-key")

@@ -1,7 +1,8 @@
 """Every GraphQL error leaves with an ``extensions.code``; unexpected ones are masked.
 
 Codes: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, SERVICE_UNAVAILABLE (from
-``schema.errors``), GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED (the
+``schema.errors``; and a merchant's own system that did not answer, ``extensions.capability``
+naming which: goods or inventory), GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED (the
 document), BAD_USER_INPUT (variables that do not coerce), INTERNAL_SERVER_ERROR
 (anything else: a bug, logged with its traceback, its message hidden outside
 development).
@@ -17,7 +18,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from schema.errors import ApiError
+from adapters.remote.client import RemoteUnavailable
+from schema.errors import ApiError, ServiceUnavailable
 
 log = logging.getLogger("jimu.errors")
 
@@ -42,7 +44,7 @@ def _set_code(error: GraphQLError, code: str) -> None:
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
-    return error.path is not None and not isinstance(error.original_error, ApiError)
+    return error.path is not None and not isinstance(error.original_error, ApiError | RemoteUnavailable)
 
 
 def coded(errors: list[GraphQLError], *, mask: bool) -> list[GraphQLError]:
@@ -53,6 +55,9 @@ def coded(errors: list[GraphQLError], *, mask: bool) -> list[GraphQLError]:
         if code is None:
             if isinstance(error.original_error, ApiError):
                 code = error.original_error.code
+            elif isinstance(error.original_error, RemoteUnavailable):
+                code = ServiceUnavailable.code
+                error.extensions = {**(error.extensions or {}), "capability": error.original_error.capability}
             elif error.path is None:
                 code = PARSE_FAILED if error.message.startswith("Syntax Error") else BAD_USER_INPUT
             else:
@@ -70,5 +75,7 @@ class JimuSchema(strawberry.Schema):
     ) -> None:
         # Expected failures are answers, not incidents: only bugs reach the error log.
         for error in errors:
-            if _is_unexpected(error):
+            if isinstance(error.original_error, RemoteUnavailable):
+                log.warning("%s at %s", error.original_error, error.path)
+            elif _is_unexpected(error):
                 log.error("unexpected error at %s", error.path, exc_info=error.original_error or error)

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.remote.client import Deadline, request_deadline
 from gateway.admission import PRICED_KEY
 from gateway.edge import SCOPE_KEY
 from gateway.operations import query_string_request
@@ -141,12 +142,15 @@ class Observe:
             await send(message)
 
         token = _current.set(observed)
+        # One budget for the request's calls to merchants' systems, however many resolvers make them.
+        deadline = request_deadline.set(Deadline())
         try:
             await self.app(scope, receive, send_observed)
         except BaseException:
             observed.status = observed.status or 500
             raise
         finally:
+            request_deadline.reset(deadline)
             _current.reset(token)
             observed.seconds = time.perf_counter() - started
             _learn(observed, scope, b"".join(sniffed))

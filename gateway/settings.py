@@ -120,6 +120,8 @@ class Settings:
     metrics_token: str | None = None  # a bearer token /metrics asks for (gateway.metrics_guard)
     metrics_allow: tuple[str, ...] = ()  # networks /metrics answers; unset: loopback, or anywhere with a token
     webhooks: WebhookSettings = WebhookSettings()
+    # What one request may spend on merchants' own systems in all (docs/remote-adapters.md).
+    remote_timeout_seconds: float = 0.8
 
     @property
     def production(self) -> bool:
@@ -204,6 +206,7 @@ class Settings:
             metrics_token=_metrics_token(environ, production),
             metrics_allow=_networks(environ, "JIMU_METRICS_ALLOW"),
             webhooks=_webhooks(environ, production),
+            remote_timeout_seconds=_remote_timeout(environ),
         )
 
 
@@ -222,6 +225,13 @@ def _webhooks(environ: Mapping[str, str], production: bool) -> WebhookSettings:
     return WebhookSettings(poll_seconds=_seconds(environ, "JIMU_WEBHOOK_POLL_SECONDS", 1.0), timeout_seconds=timeout,
                            first_retry_seconds=first_retry, retry_hours=retry_hours, retention_days=retention_days,
                            allow_private=not production)
+
+
+def _remote_timeout(environ: Mapping[str, str]) -> float:
+    milliseconds = _number(environ, "JIMU_REMOTE_TIMEOUT_MS", 800, "a number of milliseconds")
+    if not 10 <= milliseconds <= 30_000:
+        raise SettingsError("JIMU_REMOTE_TIMEOUT_MS must be between 10 and 30000")
+    return milliseconds / 1000
 
 
 def _positive(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -12,6 +12,7 @@ import adapters.inventory.sql
 import adapters.members.sql
 import adapters.orders.sql
 import adapters.payments.sql
+import adapters.shop_remotes.sql  # noqa: F401
 import adapters.shops.sql  # noqa: F401
 import adapters.webhooks.sql  # noqa: F401
 import adapters.wechat_accounts.sql  # noqa: F401

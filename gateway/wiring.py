@@ -45,6 +45,11 @@ from adapters.payments.port import Ledger, Method, PaymentProvider, Settled
 from adapters.payments.sandbox import SandboxProvider
 from adapters.payments.sql import SqlLedger
 from adapters.payments.wechat import WechatPayConfig, WechatPayProvider
+from adapters.remote.client import RemoteClient
+from adapters.remote.routed import Remotes, RoutedGoods, RoutedInventory
+from adapters.shop_remotes.fake import FakeShopRemotes
+from adapters.shop_remotes.port import ShopRemotes
+from adapters.shop_remotes.sql import SqlShopRemotes
 from adapters.shops.fake import FakeShopStore
 from adapters.shops.port import ShopStore
 from adapters.shops.sql import SqlShopStore
@@ -92,6 +97,7 @@ class Adapters:
     documents: DocumentStore
     wechat: ShopWechat  # each shop's own WeChat sign-in and merchant, over its stored credentials
     webhooks: Webhooks
+    remotes: ShopRemotes  # which shops' goods or stock their own systems serve (goods, inventory route by it)
     http: httpx.AsyncClient | None = None
     ping: Callable[[], Awaitable[bool]] = field(default=_always_healthy)
     revision: Callable[[], Awaitable[str | None]] = field(default=_at_head)  # the schema's migration
@@ -120,12 +126,14 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         await db.dispose()
 
     shops = SqlShopStore(db)
+    remotes = SqlShopRemotes(db)
+    goods, inventory = routed(remotes, SqlGoodsCatalog(db), SqlInventory(db), settings, client)
     return Adapters(
         shops=shops,
-        goods=SqlGoodsCatalog(db),
+        goods=goods,
         catalog=SqlCatalogStore(db),
         identity=identity_provider(settings, client),
-        inventory=SqlInventory(db),
+        inventory=inventory,
         delivery=SqlDelivery(db),
         coupons=SqlCoupons(db),
         members=SqlMembers(db),
@@ -134,6 +142,7 @@ def sql_adapters(settings: Settings, db: Database | None = None) -> Adapters:
         documents=SqlDocumentStore(db),
         wechat=shop_wechat(SqlWechatAccounts(db), shops, settings, client),
         webhooks=SqlWebhooks(db),
+        remotes=remotes,
         http=client,
         ping=db.ping,
         revision=lambda: revision(db),
@@ -148,12 +157,14 @@ def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -
     coupons = FakeCoupons()
     members = FakeMembers(coupons)
     orders = FakeOrders()
+    remotes = FakeShopRemotes(shops)
+    routed_goods, routed_inventory = routed(remotes, goods, inventory, settings, client)
     return Adapters(
         shops=shops,
-        goods=goods,
+        goods=routed_goods,
         catalog=FakeCatalogStore(shops, goods, inventory, delivery, members),
         identity=identity_provider(settings, client),
-        inventory=inventory,
+        inventory=routed_inventory,
         delivery=delivery,
         coupons=coupons,
         members=members,
@@ -162,8 +173,23 @@ def fake_adapters(settings: Settings, client: httpx.AsyncClient | None = None) -
         documents=FakeDocumentStore(),
         wechat=shop_wechat(FakeWechatAccounts(), shops, settings, client),
         webhooks=FakeWebhooks(shops),
+        remotes=remotes,
         http=client,
     )
+
+
+def remote_secrets(settings: Settings) -> SubscriptionSecrets:
+    """How the secrets jimu signs calls to merchants' systems with are sealed at rest."""
+    return SubscriptionSecrets(SecretBox(settings.secret_keys), settings.production, "merchants' system secrets",
+                               "set the shop's remote again (jimu shop remote)")
+
+
+def routed(remotes: ShopRemotes, goods: GoodsCatalog, inventory: Inventory, settings: Settings,
+           client: httpx.AsyncClient) -> tuple[RoutedGoods, RoutedInventory]:
+    """Goods and stock from jimu's own adapters, or from a shop's own systems where it has them."""
+    serving = Remotes(remotes, RemoteClient(client, timeout=settings.remote_timeout_seconds),
+                      remote_secrets(settings).open, goods, inventory, ttl=settings.revocation_seconds)
+    return RoutedGoods(serving), RoutedInventory(serving)
 
 
 def checkout_for(adapters: Adapters, settings: Settings) -> Checkout:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from adapters.inventory.port import UnknownWarehouse
+from adapters.inventory.port import StockKeptRemotely, UnknownWarehouse
 from resolvers.user_errors import user_error
 from schema.goods import Sku
 from schema.inventory import LowStockThreshold, LowStockThresholdPayload, StockPayload
@@ -27,6 +27,8 @@ class InventoryMutation:
             await ctx.adapters.inventory.set_available(shop.id, sku.id, warehouse, quantity)
         except UnknownWarehouse as exc:
             return _refused("NOT_FOUND", "warehouse", str(exc))
+        except StockKeptRemotely as exc:
+            return _refused("INVALID_STATE", "skuCode", str(exc))
         return StockPayload(sku=Sku.of(sku))
 
 
@@ -48,7 +50,10 @@ class InventoryMutation:
                 return LowStockThresholdPayload(user_errors=[user_error("NOT_FOUND", ["skuCode"],
                                                                         f"no SKU {sku_code!r} in this shop")])
             sku_id = sku.id
-        await ctx.adapters.inventory.set_low_stock(shop.id, sku_id, threshold)
+        try:
+            await ctx.adapters.inventory.set_low_stock(shop.id, sku_id, threshold)
+        except StockKeptRemotely as exc:
+            return LowStockThresholdPayload(user_errors=[user_error("INVALID_STATE", ["threshold"], str(exc))])
         held = await ctx.adapters.inventory.low_stock_thresholds(shop.id)
         ids = sorted(i for i in held if i is not None)
         skus = dict(zip(ids, await ctx.adapters.goods.skus_by_id(shop.id, ids), strict=True))

@@ -24,6 +24,7 @@ from adapters.inventory.port import (
     OutOfStock,
     PurchaseLimitExceeded,
     Reservation,
+    StockKeptRemotely,
     StockLevel,
     WantedLine,
     Warehouse,
@@ -36,11 +37,6 @@ _CODES = TypeAdapter(list[str])
 _WAREHOUSES = TypeAdapter(list[wire.Warehouse])
 _UNITS = TypeAdapter(list[wire.Units])
 _LEVELS = TypeAdapter(list[wire.Level])
-
-
-class StockKeptRemotely(InventoryError):
-    def __init__(self) -> None:
-        super().__init__("this shop's stock is kept by the merchant's own system: change it there")
 
 
 class HttpInventory:

@@ -16,7 +16,8 @@ Errors::
     InventoryError
     ├── OutOfStock              some lines cannot be served from the region's warehouses
     ├── PurchaseLimitExceeded   a shopper would hold more than a SKU's purchase limit
-    └── UnknownWarehouse        no warehouse of this shop has that code
+    ├── UnknownWarehouse        no warehouse of this shop has that code
+    └── StockKeptRemotely       the shop's stock figures are its own system's: jimu does not set them
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ class UnknownWarehouse(InventoryError):
     def __init__(self, code: str) -> None:
         super().__init__(f"no warehouse {code!r} in this shop")
         self.code = code
+
+
+class StockKeptRemotely(InventoryError):
+    def __init__(self) -> None:
+        super().__init__("this shop's stock is kept by the merchant's own system: change it there")
 
 
 class Inventory(Protocol):

@@ -43,6 +43,7 @@ from adapters.orders.port import (
 )
 from adapters.orders.pricing import CartPricer, Priced
 from adapters.orders.rules import Problem
+from adapters.remote.client import RemoteUnavailable
 
 log = logging.getLogger("jimu.checkout")
 
@@ -96,7 +97,10 @@ class Checkout:
         existing = await self.orders.order_by_key(cart.shop_id, cart.shopper_id, key)
         if existing is not None:
             return await self._settled(existing, cart)
-        priced = await self.pricer.price(cart, cap, now)
+        try:
+            priced = await self.pricer.price(cart, cap, now)
+        except RemoteUnavailable as exc:
+            raise CheckoutRefused([_unavailable(exc)]) from exc
         if priced.problems:
             raise CheckoutRefused(priced.problems)
         begun = await self.orders.begin(self._draft(priced, key, scene, channel, now))
@@ -136,7 +140,11 @@ class Checkout:
         failed = await self.orders.fail_stale(now - self.stale_checkout, limit)
         released = []
         for order in await self.orders.unreleased(limit):
-            await self.release_holds(order)
+            try:
+                await self.release_holds(order)
+            except RemoteUnavailable as exc:  # the merchant's system is down: the next sweep asks again
+                log.warning("giving back %s waits: %s", order.number, exc)
+                continue
             released.append(order.number)
         await self.inventory.expire_due(now - ORPHAN_GRACE, limit)
         return SweepReport([o.number for o in expired], [o.number for o in failed], released)
@@ -177,6 +185,8 @@ class Checkout:
             raise CheckoutRefused([Problem("SLOT_FULL", "the chosen slot is full: choose another")]) from exc
         except DeliveryError as exc:
             raise CheckoutRefused([Problem("DELIVERY_UNAVAILABLE", str(exc))]) from exc
+        except RemoteUnavailable as exc:  # what it may have held is given back (_undo, else the sweep)
+            raise CheckoutRefused([_unavailable(exc)]) from exc
         quote = priced.chosen
         assert quote is not None
         await self.delivery.open_record(shop_id, number, Tier(draft.tier), draft.region, draft.cost.delivery_fee,
@@ -211,6 +221,11 @@ class Checkout:
                 raise CheckoutRefused([Problem("INVALID_STATE", "the checkout with this key failed: try again")])
             order = found
         raise CheckoutRefused([Problem("INVALID_STATE", "the checkout with this key is still running: try again")])
+
+
+def _unavailable(exc: RemoteUnavailable) -> Problem:
+    return Problem("SERVICE_UNAVAILABLE", f"the shop's {exc.capability} system did not answer: nothing was "
+                                          "taken, try again in a moment")
 
 
 def _named(code: str, message: str, sku_ids: Sequence[int], priced: Priced) -> Problem:

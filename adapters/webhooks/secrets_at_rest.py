@@ -16,16 +16,19 @@ PLAIN = "plain:"
 
 
 class SubscriptionSecrets:
-    def __init__(self, box: SecretBox, production: bool) -> None:
+    """``what`` names the secrets in errors; ``again`` says how to store one anew."""
+
+    def __init__(self, box: SecretBox, production: bool, what: str = "webhook secrets",
+                 again: str = "create the subscription again") -> None:
         self._box = box
         self._production = production
+        self._what, self._again = what, again
 
     def seal(self, secret: str) -> str:
         if self._box.ready:
             return SEALED + self._box.seal(secret.encode())
         if self._production:
-            raise SecretKeyMissing("set JIMU_SECRET_KEY (jimu secrets generate-key makes one) to store "
-                                   "webhook secrets")
+            raise SecretKeyMissing(f"set JIMU_SECRET_KEY (jimu secrets generate-key makes one) to store {self._what}")
         return PLAIN + secret
 
     def open(self, stored: str) -> str:
@@ -33,7 +36,7 @@ class SubscriptionSecrets:
             return self._box.open(stored[len(SEALED):]).decode()
         if stored.startswith(PLAIN) and not self._production:
             return stored[len(PLAIN):]
-        raise ValueError("the secret was stored unsealed: create the subscription again")
+        raise ValueError(f"the secret was stored unsealed: {self._again}")
 
     def reseal(self, stored: str) -> str:
         """Sealed again with the first key (``jimu secrets rotate``); one kept unsealed is sealed now."""

@@ -48,7 +48,11 @@ class Behaviour:
 
     delay: float = 0.0
     mode: str = "ok"  # ok | fail | garbage | wrong-ids | duplicates
+    paths: frozenset[str] | None = None  # the routes it applies to; None: every route
     calls: int = 0  # contract calls answered since the last /control
+
+    def applies(self, path: str) -> bool:
+        return self.paths is None or path in self.paths
 
 
 class Refused(Exception):
@@ -270,7 +274,8 @@ def create_app(settings: Mapping[str, str] | None = None) -> Starlette:
             return JSONResponse({"message": "no such route"}, status_code=404)
         behaviour = merchant.behaviour
         behaviour.calls += 1
-        if behaviour.delay:
+        applies = behaviour.applies(request.url.path)
+        if behaviour.delay and applies:
             await asyncio.sleep(behaviour.delay)
         try:
             answer = await handler(merchant, json.loads(raw))
@@ -278,14 +283,16 @@ def create_app(settings: Mapping[str, str] | None = None) -> Starlette:
             return JSONResponse({"error": {"code": exc.code, "skuCodes": exc.sku_codes}}, status_code=409)
         except InventoryError as exc:
             return JSONResponse({"error": {"code": "INVALID", "message": str(exc)}}, status_code=422)
-        return _spoiled(behaviour.mode, answer)
+        return _spoiled(behaviour.mode if applies else "ok", answer)
 
     async def control(request: Request) -> Response:
         merchant = state["merchant"]
         if request.headers.get("X-Control-Token") != merchant.secret:
             return JSONResponse({"message": "forbidden"}, status_code=403)
         asked = await request.json()
-        merchant.behaviour = Behaviour(delay=float(asked.get("delay", 0)), mode=str(asked.get("mode", "ok")))
+        paths = asked.get("paths")
+        merchant.behaviour = Behaviour(delay=float(asked.get("delay", 0)), mode=str(asked.get("mode", "ok")),
+                                       paths=None if paths is None else frozenset(paths))
         return JSONResponse({"ok": True})
 
     async def calls(request: Request) -> Response:

@@ -30,8 +30,9 @@ class MerchantSystem:
     database_url: str  # its own database, for tests that compare with what it holds
     process: subprocess.Popen
 
-    def behave(self, mode: str = "ok", delay: float = 0.0) -> None:
-        answer = httpx.post(f"{self.url}/control", json={"mode": mode, "delay": delay},
+    def behave(self, mode: str = "ok", delay: float = 0.0, paths: list[str] | None = None) -> None:
+        """How it answers from now: ``mode`` and ``delay`` on ``paths`` (every route when None)."""
+        answer = httpx.post(f"{self.url}/control", json={"mode": mode, "delay": delay, "paths": paths},
                             headers={"X-Control-Token": self.secret}, timeout=5)
         assert answer.status_code == 200, answer.text
 

@@ -14,8 +14,13 @@ import pytest
 
 from adapters.db import Database, utcnow
 from adapters.goods.sql import SqlGoodsCatalog
-from adapters.inventory.http import HttpInventory, StockKeptRemotely
-from adapters.inventory.port import OutOfStock, ReservationState, WantedLine
+from adapters.inventory.http import HttpInventory
+from adapters.inventory.port import (
+    OutOfStock,
+    ReservationState,
+    StockKeptRemotely,
+    WantedLine,
+)
 from adapters.inventory.sql import SqlInventory
 from adapters.remote.client import Endpoint, RemoteClient, RemoteUnavailable
 from adapters.shops.sql import SqlShopStore

@@ -1,0 +1,159 @@
+"""A shop whose stock the reference merchant system keeps (a real process), served through the
+whole API: the listing and a checkout work against it; slow or stopped, its stock fields are
+SERVICE_UNAVAILABLE within the budget while other shops answer, and a checkout is refused with
+nothing held on either side once the sweep has run."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from adapters.db import Database, utcnow
+from adapters.goods.sql import SqlGoodsCatalog
+from adapters.inventory.port import ReservationState
+from adapters.inventory.sql import SqlInventory
+from adapters.shops.sql import SqlShopStore
+from gateway.settings import Settings
+from gateway.wiring import Adapters, checkout_for, remote_secrets
+from tests.api.test_deposit_story import deposit_order
+from tests.conftest import Gql
+
+KEY = "pk_demo_aurelian"
+LISTING = '{ products(first: 10) { nodes { handle skus { code availability(region: "1") { quantityAvailable } } } } }'
+WATCH = "WATCH-RG41-STEEL"
+
+
+class Theirs:
+    """The merchant's own view of its stock, read from its database."""
+
+    def __init__(self, database_url: str) -> None:
+        self.db = Database(database_url)
+
+    async def ids(self) -> tuple[int, dict[str, int]]:
+        [shop] = await SqlShopStore(self.db).shops_by_handle(["aurelian"])
+        assert shop is not None
+        page = await SqlGoodsCatalog(self.db).skus_by_code(shop.id, [WATCH])
+        return shop.id, {s.code: s.id for s in page if s}
+
+    async def available(self) -> int:
+        shop_id, ids = await self.ids()
+        [units] = await SqlInventory(self.db).available(shop_id, [(ids[WATCH], "1")])
+        return units
+
+    async def reservation(self, ref: str):  # type: ignore[no-untyped-def]
+        shop_id, _ = await self.ids()
+        return await SqlInventory(self.db).reservation_by_ref(shop_id, ref)
+
+
+@pytest.fixture
+async def remote_stock(merchant_system, demo: Adapters, settings: Settings):
+    merchant = merchant_system()
+    [shop] = await demo.shops.shops_by_handle(["aurelian"])
+    await demo.remotes.put(shop.id, None, merchant.url, remote_secrets(settings).seal(merchant.secret))
+    theirs = Theirs(merchant.database_url)
+    yield merchant, theirs
+    await theirs.db.dispose()
+
+
+def watch_units(body: dict) -> int:
+    [watch] = [s for p in body["data"]["products"]["nodes"] for s in p["skus"] if s["code"] == WATCH]
+    return watch["availability"]["quantityAvailable"]
+
+
+async def test_the_listing_shows_the_merchants_stock_and_a_checkout_holds_it_there(
+        remote_stock, gql: Gql, client: httpx.AsyncClient):
+    merchant, theirs = remote_stock
+    # given stock the merchant changed on its side
+    shop_id, ids = await theirs.ids()
+    await SqlInventory(theirs.db).set_available(shop_id, ids[WATCH], "BJ-LUX", 4)
+    # then the listing shows the merchant's figure
+    assert watch_units(await gql(LISTING, key=KEY)) == 4
+    # and a deposit checkout holds the watch at the merchant, under the order number
+    _, number = await deposit_order(gql, "collector")
+    held = await theirs.reservation(number)
+    assert held is not None and held.state is ReservationState.ACTIVE
+    assert await theirs.available() == 3 and watch_units(await gql(LISTING, key=KEY)) == 3
+    # a merchant's stock is not set through jimu
+    refused = await gql(f'mutation {{ stockSet(skuCode: "{WATCH}", warehouse: "BJ-LUX", quantity: 9) '
+                        "{ userErrors { code field } } }", key="sk_demo_aurelian")
+    assert refused["data"]["stockSet"]["userErrors"] == [{"code": "INVALID_STATE", "field": ["skuCode"]}]
+
+
+async def test_a_stopped_merchant_is_unavailable_in_its_fields_only_and_other_shops_answer(
+        remote_stock, gql: Gql):
+    merchant, _ = remote_stock
+    merchant.process.terminate()
+    merchant.process.wait(timeout=10)
+    started = time.monotonic()
+    body = await gql('{ shop { name } products(first: 10) { nodes { skus { availability(region: "1") '
+                     "{ quantityAvailable } } } } }", key=KEY)
+    assert time.monotonic() - started < 3.0  # the 0.8 s budget, not a hang
+    assert body["data"] is None  # products and availability are non-null: the error reaches the root
+    [error] = {e["extensions"]["code"]: e for e in body["errors"]}.values()
+    assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE", "capability": "inventory"}
+    # a product page asks the nullable product(handle): the rest of the answer stands
+    page = await gql('{ shop { name } product(handle: "regatta-41") { title skus { availability { '
+                     "quantityAvailable } } } }", key=KEY)
+    assert page["data"] == {"shop": {"name": page["data"]["shop"]["name"]}, "product": None}
+    assert page["errors"][0]["path"][:1] == ["product"]
+    # goods are jimu's own: they answer without stock
+    assert (await gql('{ product(handle: "regatta-41") { title } }', key=KEY))["data"]["product"]["title"]
+    # another shop's stock is jimu's: its listing answers whole
+    panda = await gql(LISTING)
+    assert "errors" not in panda and panda["data"]["products"]["nodes"]
+
+
+async def test_a_checkout_the_merchant_answers_too_late_is_refused_and_the_sweep_gives_back_what_it_took(
+        remote_stock, gql: Gql, demo: Adapters, settings: Settings):
+    merchant, theirs = remote_stock
+    before = await theirs.available()
+    # given a deposit cart ready to check out, and a merchant whose reserve now takes 1.5 s
+    token, cart_id = await deposit_cart(gql)
+    merchant.behave(delay=1.5, paths=["/v1/reservations:reserve"])
+    # when the shopper checks out
+    started = time.monotonic()
+    placed = await gql('mutation($id: ID!) { checkoutComplete(cartId: $id, idempotencyKey: "late") { order { number } '
+                       "userErrors { code message } } }", {"id": cart_id}, key=KEY, token=token)
+    # then it is refused in words within the budget, not a 500 and not a hang
+    assert time.monotonic() - started < 1.4
+    assert placed["data"]["checkoutComplete"]["order"] is None
+    [refusal] = placed["data"]["checkoutComplete"]["userErrors"]
+    assert refusal["code"] == "SERVICE_UNAVAILABLE" and "inventory" in refusal["message"]
+    [(number,)] = await demo.databases[0].rows(text("SELECT number FROM orders WHERE state = 'FAILED'"))
+    for _ in range(50):  # the merchant finishes the reserve it was given, late
+        if await theirs.reservation(number) is not None:
+            break
+        await asyncio.sleep(0.1)
+    late = await theirs.reservation(number)
+    assert late is not None and late.state is ReservationState.ACTIVE
+    # when the sweep runs with the merchant answering again
+    merchant.behave()
+    await checkout_for(demo, settings).sweep(utcnow())
+    # then the merchant holds nothing for the refused order
+    released = await theirs.reservation(number)
+    assert released is not None and released.state is ReservationState.RELEASED
+    assert await theirs.available() == before
+    assert await demo.orders.unreleased() == []
+
+
+async def deposit_cart(gql: Gql) -> tuple[str, str]:
+    """A shopper's cart with the steel watch, white-glove delivery to a slot and a DEPOSIT plan: (token, cart id)."""
+    token = (await gql('mutation { shopperLogin(code: "dev:late") { token } }', key=KEY))["data"]["shopperLogin"]["token"]
+    cart = (await gql(f'mutation {{ cartCreate(lines: [{{skuCode: "{WATCH}", quantity: 1}}]) {{ cart {{ id }} }} }}',
+                      key=KEY, token=token))["data"]["cartCreate"]["cart"]
+    delivery = ('mutation($id: ID!, $d: CartDeliveryInput!) { cartDeliverySet(cartId: $id, delivery: $d) '
+                "{ cart { deliveryOptions { tier slots { id } } } userErrors { code } } }")
+    offered = await gql(delivery, {"id": cart["id"], "d": {"region": "1_72_2799_0", "tier": "PREMIUM"}},
+                        key=KEY, token=token)
+    [slot, *_] = offered["data"]["cartDeliverySet"]["cart"]["deliveryOptions"][0]["slots"]
+    chosen = await gql(delivery, {"id": cart["id"], "d": {"region": "1_72_2799_0", "tier": "PREMIUM",
+                                                          "slotId": slot["id"]}}, key=KEY, token=token)
+    assert chosen["data"]["cartDeliverySet"]["userErrors"] == []
+    plan = await gql('mutation($id: ID!) { cartPaymentPlanSet(cartId: $id, plan: DEPOSIT, balanceMethod: POS_ON_DELIVERY) '
+                     "{ cart { warnings { code } } userErrors { code } } }", {"id": cart["id"]}, key=KEY, token=token)
+    assert plan["data"]["cartPaymentPlanSet"] == {"cart": {"warnings": []}, "userErrors": []}
+    return token, cart["id"]
