@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sys
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -37,6 +38,7 @@ from gateway.graphql import build_schema
 from gateway.logs import configure_logging
 from gateway.metrics_dir import multiprocess_dir
 from gateway.migrate import upgrade
+from gateway.remote_demo import merchant_process, point_demo_at
 from gateway.settings import Settings, SettingsError
 from gateway.wiring import sql_adapters
 
@@ -58,8 +60,19 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo shops and preload the playground.")] = False,
     access_log: Annotated[bool, typer.Option("--access-log", help="Print uvicorn's line for every request.")] = False,
+    remote_demo: Annotated[bool, typer.Option(
+        "--remote-demo", help="With --demo: Aurelian's stock from the reference merchant system, started beside "
+                              "the server (docs/remote-adapters.md).")] = False,
 ) -> None:
     """Migrate the database, then serve the gateway."""
+    if remote_demo and not demo:
+        err.print("[red]--remote-demo[/red] goes with --demo")
+        raise typer.Exit(2)
+    with merchant_process() if remote_demo else nullcontext() as merchant:
+        _serve(host, port, workers, demo, access_log, merchant)
+
+
+def _serve(host: str, port: int, workers: int, demo: bool, access_log: bool, merchant: tuple[str, str] | None) -> None:
     import uvicorn
 
     if demo:
@@ -67,7 +80,7 @@ def serve(
     settings = command_settings(serving=True)
     configure_logging(settings.log_format, settings.log_level)
     try:
-        asyncio.run(_prepare(settings, demo))
+        asyncio.run(_prepare(settings, demo, merchant))
     except SettingsError as exc:
         err.print(f"[red]settings:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -91,7 +104,7 @@ def serve(
                     timeout_worker_healthcheck=30)
 
 
-async def _prepare(settings: Settings, demo: bool) -> None:
+async def _prepare(settings: Settings, demo: bool, merchant: tuple[str, str] | None = None) -> None:
     db = Database(settings.database_url)
     try:
         await upgrade(db)
@@ -100,6 +113,7 @@ async def _prepare(settings: Settings, demo: bool) -> None:
             store = sql_adapters(settings, db).catalog
             for path in demo_files():
                 await import_catalog(store, path, read_catalog(path))
+            await point_demo_at(settings, db, merchant)
     finally:
         await db.dispose()
 
