@@ -1,7 +1,8 @@
 """The reference merchant system's routes: the contract's, signed; and /control.
 
-Settings (environment): MERCHANT_DATABASE_URL (an SQLite URL), MERCHANT_CATALOG (a
-jimu.catalog/1 file loaded at start), MERCHANT_SECRET (the shared secret jimu signs with).
+Settings (environment): MERCHANT_DATABASE_URL (an SQLite URL), MERCHANT_CATALOG (jimu.catalog/1
+files loaded at start, separated by the OS path separator; the last one's shop is served),
+MERCHANT_SECRET (the shared secret jimu signs with).
 """
 
 from __future__ import annotations
@@ -254,9 +255,10 @@ def create_app(settings: Mapping[str, str] | None = None) -> Starlette:
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
         db = Database(env["MERCHANT_DATABASE_URL"])
         await upgrade(db)
-        with open(env["MERCHANT_CATALOG"], encoding="utf-8") as file:
-            catalog = parse_catalog(json.load(file), utcnow())
-        await SqlCatalogStore(db).apply(catalog, utcnow())
+        for path in env["MERCHANT_CATALOG"].split(os.pathsep):
+            with open(path, encoding="utf-8") as file:
+                catalog = parse_catalog(json.load(file), utcnow())
+            await SqlCatalogStore(db).apply(catalog, utcnow())
         [shop] = await SqlShopStore(db).shops_by_handle([catalog.shop.handle])
         assert shop is not None
         state["merchant"] = Merchant(db, shop.id, env["MERCHANT_SECRET"])

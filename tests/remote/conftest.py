@@ -44,11 +44,12 @@ class MerchantSystem:
 def merchant_system(tmp_path: Path) -> Iterator[Callable[..., MerchantSystem]]:
     started: list[MerchantSystem] = []
 
-    def start(catalog: str = "aurelian") -> MerchantSystem:
-        [path] = [p for p in demo_files() if p.stem == catalog]
+    def start(catalog: str = "aurelian", after: str | None = None) -> MerchantSystem:
+        """Serving the demo ``catalog``, loaded ``after`` another (so its ids are not jimu's)."""
+        paths = [str(p) for name in (after, catalog) for p in demo_files() if p.stem == name]
         port = free_port()
         database_url = f"sqlite+aiosqlite:///{tmp_path / f'merchant-{port}.db'}"
-        env = {**os.environ, "MERCHANT_DATABASE_URL": database_url, "MERCHANT_CATALOG": str(path),
+        env = {**os.environ, "MERCHANT_DATABASE_URL": database_url, "MERCHANT_CATALOG": os.pathsep.join(paths),
                "MERCHANT_SECRET": SECRET}
         process = subprocess.Popen([sys.executable, "-m", "examples.merchant", "--port", str(port)], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -157,3 +157,35 @@ async def deposit_cart(gql: Gql) -> tuple[str, str]:
                      "{ cart { warnings { code } } userErrors { code } } }", {"id": cart["id"]}, key=KEY, token=token)
     assert plan["data"]["cartPaymentPlanSet"] == {"cart": {"warnings": []}, "userErrors": []}
     return token, cart["id"]
+
+
+@pytest.fixture
+async def remote_everything(merchant_system, demo: Adapters, settings: Settings):
+    """Aurelian's goods and stock both from the merchant (its own ids, not jimu's)."""
+    merchant = merchant_system(after="panda")
+    [shop] = await demo.shops.shops_by_handle(["aurelian"])
+    await demo.remotes.put(shop.id, merchant.url, merchant.url, remote_secrets(settings).seal(merchant.secret))
+    theirs = Theirs(merchant.database_url)
+    yield merchant, theirs
+    await theirs.db.dispose()
+
+
+async def test_goods_and_stock_from_the_merchant_list_and_sell(remote_everything, gql: Gql, demo: Adapters):
+    merchant, theirs = remote_everything
+    shop_id, ids = await theirs.ids()
+    body = await gql('{ products(first: 10, sortKey: PRICE) { nodes { id handle skus { id code } } } '
+                     'product(handle: "regatta-41") { title } }', key=KEY)
+    assert "errors" not in body
+    [watch] = [s for p in body["data"]["products"]["nodes"] for s in p["skus"] if s["code"] == WATCH]
+    [shop] = await demo.shops.shops_by_handle(["aurelian"])
+    [own_copy] = await SqlGoodsCatalog(demo.databases[0]).skus_by_code(shop.id, [WATCH])  # jimu's, unused now
+    assert watch["id"] == f"gid://jimu/Sku/{ids[WATCH]}" and ids[WATCH] != own_copy.id  # the merchant's own id
+    _, number = await deposit_order(gql, "collector")
+    held = await theirs.reservation(number)
+    assert held is not None and [ln.sku_id for ln in held.lines] == [ids[WATCH]]
+    # a merchant answering garbage: the goods fields are unavailable, named so
+    merchant.behave(mode="garbage", paths=["/v1/products:byHandle"])
+    broken = await gql('{ shop { name } product(handle: "regatta-41") { title } }', key=KEY)
+    assert broken["data"]["product"] is None and broken["data"]["shop"]["name"]
+    assert broken["errors"][0]["extensions"] == {"code": "SERVICE_UNAVAILABLE", "capability": "goods"}
+
