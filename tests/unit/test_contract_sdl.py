@@ -1,7 +1,9 @@
 """The served schema holds the public contract (schema/contract/storefront.graphql, version 2):
 every type, field, argument and enum value it names, with a compatible type and the same
-defaults. More is allowed: optional arguments, fields, types. graphql-core's change finders
-say what a client of the contract would lose (breaking) or could be surprised by (dangerous)."""
+defaults. More is allowed: optional arguments, fields, types, enum values (the contract's
+header says so). graphql-core's change finders say what a client of the contract would lose
+(breaking) or could be surprised by (dangerous); an enum value added is named here, so that
+each one is a decision and not an accident."""
 
 from __future__ import annotations
 
@@ -13,15 +15,18 @@ from graphql import build_schema as from_sdl
 from gateway.graphql import build_schema
 
 CONTRACT = Path(__file__).parents[2] / "schema" / "contract" / "storefront.graphql"
+# a shop's own system (goods, stock) did not answer: a checkout is refused with this code
+ADDED_ENUM_VALUES = {"Enum value UserErrorCode.SERVICE_UNAVAILABLE was added."}
 
 
 def test_the_served_schema_breaks_nothing_of_the_contract():
     contract = from_sdl(CONTRACT.read_text(encoding="utf-8"))
     served = build_schema()._schema
     assert [f"{c.type.name}: {c.description}" for c in find_breaking_changes(contract, served)] == []
-    # of what graphql-core calls dangerous, only arguments added with a default
+    # of what graphql-core calls dangerous, only arguments added with a default and the enum values named
     surprises = [c for c in find_dangerous_changes(contract, served) if c.type is not DangerousChangeType.OPTIONAL_ARG_ADDED]
-    assert [c.description for c in surprises] == []
+    assert sorted(c.description for c in surprises if c.description not in ADDED_ENUM_VALUES) == []
+    assert {c.description for c in surprises if c.type is DangerousChangeType.VALUE_ADDED_TO_ENUM} == ADDED_ENUM_VALUES
 
 
 def test_the_check_sees_a_changed_default():
