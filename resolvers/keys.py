@@ -13,8 +13,8 @@ from adapters.db import utcnow
 from adapters.shops.port import KeyNotFound, LastSecretKey
 from adapters.shops.rules import hash_key, hint_of, new_key
 from resolvers.shopper_auth import signed_in
-from resolvers.user_errors import user_error
-from schema.common import parse_gid
+from resolvers.user_errors import id_of, user_error
+from schema.common import UserError
 from schema.keys import (
     ShopKey,
     ShopKeyCreatePayload,
@@ -42,12 +42,11 @@ class KeyMutation:
                                      "secret key cannot be revoked here (create another first).")
     async def shop_key_revoke(self, info: strawberry.Info, id: strawberry.ID) -> ShopKeyRevokePayload:
         shop = await info.context.merchant_shop()
-        parsed = parse_gid(id)
-        if parsed is None or parsed[0] != "ShopKey":
-            return ShopKeyRevokePayload(user_errors=[user_error("INVALID", ["id"], "not a key's id: give "
-                                                                "gid://jimu/ShopKey/<n>, as merchant.keys lists them")])
+        errors: list[UserError] = []
+        if (key_id := id_of(id, "ShopKey", ["id"], errors)) is None:
+            return ShopKeyRevokePayload(user_errors=errors)
         try:
-            key = await info.context.adapters.shops.revoke_key(parsed[1], utcnow(), shop.id, keep_a_secret=True)
+            key = await info.context.adapters.shops.revoke_key(key_id, utcnow(), shop.id, keep_a_secret=True)
         except KeyNotFound:
             return ShopKeyRevokePayload(user_errors=[user_error("NOT_FOUND", ["id"], "the shop has no such key")])
         except LastSecretKey as exc:
@@ -59,11 +58,10 @@ class KeyMutation:
                                      "Every worker refuses the old tokens within 5 seconds.")
     async def shopper_tokens_revoke(self, info: strawberry.Info, shopper_id: strawberry.ID) -> ShopperPayload:
         shop = await info.context.merchant_shop()
-        parsed = parse_gid(shopper_id)
-        if parsed is None or parsed[0] != "Shopper":
-            return ShopperPayload(user_errors=[user_error("INVALID", ["shopperId"],
-                                                          "not a shopper's id: give gid://jimu/Shopper/<n>")])
-        return await _revoke(info, shop.id, parsed[1], "shopperId")
+        errors: list[UserError] = []
+        if (number := id_of(shopper_id, "Shopper", ["shopperId"], errors)) is None:
+            return ShopperPayload(user_errors=errors)
+        return await _revoke(info, shop.id, number, "shopperId")
 
     @strawberry.mutation(description="Sign the shopper out everywhere: every token they hold stops working, "
                                      "this one too (Shopify's customerAccessTokenDelete, for all of them).")

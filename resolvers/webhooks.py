@@ -13,8 +13,8 @@ from adapters.webhooks.sender import url_problem
 from adapters.webhooks.signing import new_secret
 from adapters.wechat_accounts.port import SecretKeyMissing
 from adapters.wechat_accounts.secret_box import SecretBox
-from resolvers.user_errors import user_error
-from schema.common import parse_gid
+from resolvers.user_errors import id_of, user_error
+from schema.common import UserError
 from schema.webhooks import (
     WebhookSubscription,
     WebhookSubscriptionCreatePayload,
@@ -76,12 +76,11 @@ Change = Callable[[Webhooks, int, int], Awaitable[Subscription]]  # (outbox, sho
 
 async def _change(info: strawberry.Info, id: strawberry.ID, act: Change) -> WebhookSubscriptionPayload:
     shop = await info.context.merchant_shop()
-    parsed = parse_gid(str(id))
-    if parsed is None or parsed[0] != "WebhookSubscription":
-        return WebhookSubscriptionPayload(user_errors=[user_error(
-            "INVALID", ["id"], "not a subscription's id: give gid://jimu/WebhookSubscription/<n>")])
+    errors: list[UserError] = []
+    if (sub_id := id_of(str(id), "WebhookSubscription", ["id"], errors)) is None:
+        return WebhookSubscriptionPayload(user_errors=errors)
     try:
-        changed = await act(info.context.adapters.webhooks, shop.id, parsed[1])
+        changed = await act(info.context.adapters.webhooks, shop.id, sub_id)
     except WebhookError as exc:
         return WebhookSubscriptionPayload(user_errors=[user_error(exc.code, ["id"], str(exc))])
     return WebhookSubscriptionPayload(subscription=WebhookSubscription.of(changed))
