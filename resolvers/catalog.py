@@ -40,7 +40,7 @@ class CatalogMutation:
     async def product_create(self, info: strawberry.Info, input: ProductCreateInput) -> ProductCreatePayload:
         ctx = info.context
         shop = await ctx.merchant_shop()
-        errors: list[UserError] = []
+        errors = await _goods_here(info, shop.id, ["input"])
         skus = [_sku(s, ["input", "skus", str(n)], errors) for n, s in enumerate(input.skus)]
         if errors:
             return ProductCreatePayload(user_errors=errors)
@@ -126,7 +126,8 @@ class CatalogMutation:
     async def sku_update(self, info: strawberry.Info, id: strawberry.ID, input: SkuUpdateInput) -> SkuUpdatePayload:
         ctx = info.context
         shop = await ctx.merchant_shop()
-        errors: list[UserError] = []
+        if errors := await _goods_here(info, shop.id, ["id"]):
+            return SkuUpdatePayload(user_errors=errors)
         number = id_of(str(id), "Sku", ["id"], errors)
         [sku] = await ctx.adapters.goods.skus_by_id(shop.id, [number]) if number is not None else [None]
         if sku is None:
@@ -170,7 +171,8 @@ class CatalogMutation:
 async def _archive(info: strawberry.Info, id: str, *, archive: bool) -> ProductArchivePayload:
     ctx = info.context
     shop = await ctx.merchant_shop()
-    errors: list[UserError] = []
+    if errors := await _goods_here(info, shop.id, ["id"]):
+        return ProductArchivePayload(user_errors=errors)
     number = id_of(id, "Product", ["id"], errors)
     product = None if number is None else await ctx.adapters.catalog.archive(shop.id, number,
                                                                             utcnow() if archive else None)
@@ -186,7 +188,8 @@ async def _revise(info: strawberry.Info, id: str, field: str, edit: Edit, fresh:
     once the edit ran, the argument path of each of the file's SKUs and their stock lines."""
     ctx = info.context
     shop = await ctx.merchant_shop()
-    errors: list[UserError] = []
+    if errors := await _goods_here(info, shop.id, [field]):
+        return errors
     number = id_of(id, "Product", [field], errors)
     if number is None:
         return errors
@@ -198,6 +201,15 @@ async def _revise(info: strawberry.Info, id: str, field: str, edit: Edit, fresh:
         return [user_error("NOT_FOUND", [field], "no such product in this shop")]
     await ctx.invalidate(shop.id)  # as after jimu import: every worker drops the shop's answers
     return None
+
+
+async def _goods_here(info: strawberry.Info, shop_id: int, field: list[str]) -> list[UserError]:
+    """No userErrors when jimu keeps the shop's goods; one when the shop's own system serves them
+    (``jimu shop remote``): what jimu would change there is not what its storefront shows."""
+    remote = next((r for r in await info.context.adapters.remotes.remotes() if r.shop_id == shop_id), None)
+    if remote is None or remote.goods_url is None:
+        return []
+    return [user_error("INVALID_STATE", field, "the shop's goods are served by its own system: change them there")]
 
 
 async def _product(info: strawberry.Info, id: str) -> Product:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -85,6 +85,9 @@ class Checkout:
         self.reservation_ttl = reservation_ttl
         # A PENDING order older than this is a checkout that died on the way: the sweep undoes it.
         self.stale_checkout = stale_checkout
+        # Where the sweep's next page of give-backs starts: orders that cannot be given back yet (the
+        # shop's own system is down) are passed over, so they never hold up the orders behind them.
+        self._release_after = 0
 
     async def complete(
         self, cart: Cart, key: str, cap: int, scene: int | None, channel: str | None, now: datetime
@@ -122,30 +125,30 @@ class Checkout:
         """OPEN and unpaid -> CANCELLED, giving back what it held; False when it cannot be cancelled."""
         if not await self.orders.cancel(order.shop_id, order.number, now):
             return False
-        await self.release_holds(order)
+        await follow_up(self.release_holds(order), f"giving back {order.number}")
         return True
 
     async def release_holds(self, order: Order) -> None:
-        """Give back the order's stock, coupons and slot; safe to repeat."""
+        """Give back the order's coupons, slot and stock; safe to repeat. The stock comes last: it may
+        be held by the shop's own system, and while that does not answer the rest is given back."""
+        await self.coupons.release(order.shop_id, order.number)
+        await self.delivery.release_slot(order.shop_id, order.number)
         reservation = await self.inventory.reservation_by_ref(order.shop_id, order.number)
         if reservation is not None:
             await self.inventory.release(order.shop_id, reservation.id)
-        await self.coupons.release(order.shop_id, order.number)
-        await self.delivery.release_slot(order.shop_id, order.number)
         await self.orders.mark_released(order.shop_id, order.number)
 
     async def sweep(self, now: datetime, limit: int = 100) -> SweepReport:
-        """Expire unpaid orders past their TTL, undo dead checkouts, finish any give-back left undone."""
+        """Expire unpaid orders past their TTL, undo dead checkouts, finish any give-back left undone:
+        one page of those per sweep, the next page the next time round."""
         expired = await self.orders.expire_due(now, limit)
         failed = await self.orders.fail_stale(now - self.stale_checkout, limit)
         released = []
-        for order in await self.orders.unreleased(limit):
-            try:
-                await self.release_holds(order)
-            except RemoteUnavailable as exc:  # the merchant's system is down: the next sweep asks again
-                log.warning("giving back %s waits: %s", order.number, exc)
-                continue
-            released.append(order.number)
+        page = await self.orders.unreleased(limit, self._release_after)
+        self._release_after = page[-1].id if len(page) == limit else 0
+        for order in page:
+            if await follow_up(self.release_holds(order), f"giving back {order.number}"):
+                released.append(order.number)
         await self.inventory.expire_due(now - ORPHAN_GRACE, limit)
         return SweepReport([o.number for o in expired], [o.number for o in failed], released)
 
@@ -166,6 +169,7 @@ class Checkout:
     async def _hold(self, order: Order, priced: Priced, now: datetime) -> PaymentStatus:
         draft, shop_id, number = order.draft, order.shop_id, order.number
         wanted = [WantedLine(line.sku_id, line.quantity, priced.skus[line.sku_id].purchase_limit) for line in draft.lines]
+        free = draft.plan is PaymentPlan.FULL and draft.cost.due_now == 0
         try:
             reservation = await self.inventory.reserve(
                 shop_id, number, draft.shopper_id, draft.region, wanted, draft.expires_at
@@ -174,6 +178,8 @@ class Checkout:
                 await self.coupons.lock(shop_id, draft.shopper_id, draft.coupon_ids, number, now)
             if draft.slot_id is not None:
                 await self.delivery.book_slot(shop_id, draft.slot_id, number, now)
+            if free:  # nothing to pay: it is paid now, so the stock is sold
+                await self.inventory.commit(shop_id, reservation.id)
         except OutOfStock as exc:
             raise CheckoutRefused([_named("OUT_OF_STOCK", "not enough stock left for", exc.sku_ids, priced)]) from exc
         except PurchaseLimitExceeded as exc:
@@ -191,9 +197,7 @@ class Checkout:
         assert quote is not None
         await self.delivery.open_record(shop_id, number, Tier(draft.tier), draft.region, draft.cost.delivery_fee,
                                         draft.slot_id, quote.features, now)
-        if draft.plan is PaymentPlan.FULL and draft.cost.due_now == 0:
-            # Nothing to pay: it is paid now, so the stock is sold and the coupons used.
-            await self.inventory.commit(shop_id, reservation.id)
+        if free:  # and the coupons used
             await self.coupons.redeem(shop_id, number)
             return PaymentStatus.PAID
         return PaymentStatus.UNPAID
@@ -205,7 +209,9 @@ class Checkout:
                 if confirmed is not None:  # it was confirmed after all: a real order keeps what it holds
                     return
             await self.release_holds(order)
-        except Exception:  # the sweep finishes it; the caller hears of the first failure
+        except RemoteUnavailable as exc:  # the sweep finishes it; the caller hears of the first failure
+            log.warning("undoing checkout %s waits for the sweep: %s", order.number, exc)
+        except Exception:
             log.exception("undoing checkout %s failed; the sweep will finish it", order.number)
 
     async def _settled(self, order: Order, cart: Cart) -> Order:
@@ -223,9 +229,24 @@ class Checkout:
         raise CheckoutRefused([Problem("INVALID_STATE", "the checkout with this key is still running: try again")])
 
 
+async def follow_up(step: Awaitable[None], what: str) -> bool:
+    """Run a step that follows a change already committed (give back, commit); False when it failed.
+    The change stands and the sweep finishes the step, so its failure is logged, not raised: the
+    caller's answer (a cancelled order, a provider's notice taken) is true either way."""
+    try:
+        await step
+    except RemoteUnavailable as exc:
+        log.warning("%s waits for the sweep: %s", what, exc)
+        return False
+    except Exception:
+        log.exception("%s failed; the sweep will try again", what)
+        return False
+    return True
+
+
 def _unavailable(exc: RemoteUnavailable) -> Problem:
-    return Problem("SERVICE_UNAVAILABLE", f"the shop's {exc.capability} system did not answer: nothing was "
-                                          "taken, try again in a moment")
+    return Problem("SERVICE_UNAVAILABLE", f"the shop's {exc.capability} system did not answer: no order was "
+                                          "made and what it held is given back; try again in a moment")
 
 
 def _named(code: str, message: str, sku_ids: Sequence[int], priced: Priced) -> Problem:

@@ -115,9 +115,10 @@ class FakeOrders:
             await self.fail(order.shop_id, order.number)
         return [self.orders[o.number] for o in stale[:limit]]
 
-    async def unreleased(self, limit: int = 100) -> list[Order]:
-        return [o for o in self.orders.values()
-                if o.state in (OrderState.CANCELLED, OrderState.FAILED) and not o.released][:limit]
+    async def unreleased(self, limit: int = 100, after: int = 0) -> list[Order]:
+        return sorted((o for o in self.orders.values()
+                       if o.state in (OrderState.CANCELLED, OrderState.FAILED) and not o.released and o.id > after),
+                      key=lambda o: o.id)[:limit]
 
     async def set_fulfillment(self, shop_id: int, number: str, fulfillment: Fulfillment) -> Order | None:
         order = self.orders.get(number)

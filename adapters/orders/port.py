@@ -285,8 +285,8 @@ class Orders(Protocol):
         """PENDING orders created before ``before`` (their checkout died) -> FAILED; those it failed."""
         ...
 
-    async def unreleased(self, limit: int = 100) -> list[Order]:
-        """CANCELLED or FAILED orders whose holds have not been given back yet."""
+    async def unreleased(self, limit: int = 100, after: int = 0) -> list[Order]:
+        """CANCELLED or FAILED orders whose holds have not been given back yet, by id, from past ``after``."""
         ...
 
     async def set_fulfillment(self, shop_id: int, number: str, fulfillment: Fulfillment) -> Order | None:

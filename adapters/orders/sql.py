@@ -341,10 +341,11 @@ class SqlOrders:
             rows = (await session.execute(select(_ORD).where(_ORD.c.number.in_(failed)).order_by(_ORD.c.id))).all()
             return [order_of_row(row) for row in rows]
 
-    async def unreleased(self, limit: int = 100) -> list[Order]:
+    async def unreleased(self, limit: int = 100, after: int = 0) -> list[Order]:
         stmt = (
             select(_ORD)
-            .where(_ORD.c.state.in_([OrderState.CANCELLED.value, OrderState.FAILED.value]), _ORD.c.released.is_(False))
+            .where(_ORD.c.state.in_([OrderState.CANCELLED.value, OrderState.FAILED.value]), _ORD.c.released.is_(False),
+                   _ORD.c.id > after)
             .order_by(_ORD.c.id)
             .limit(limit)
         )

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from adapters.orders.checkout import Checkout
+from adapters.orders.checkout import Checkout, follow_up
 from adapters.orders.port import Order
 from adapters.payments.port import (
     Ledger,
@@ -47,6 +47,7 @@ class Cashier:
         self.method = method
         self.checkout = checkout
         self._listeners = tuple(listeners)  # told of every settlement (the metrics)
+        self._commit_after = 0  # where the sweep's next page of commits starts, as the checkout's give-backs
 
     async def pay(self, order: Order, key: str, cap: int, payer: str | None, now: datetime) -> Session:
         """The next payment due on the order (at most ``cap``), and its sheet; the same key, the same payment."""
@@ -57,8 +58,9 @@ class Cashier:
 
     async def notify(self, notice: Notice, now: datetime) -> Settled:
         settled = await self.ledger.settle(notice.payment_id, notice.succeeded, notice.amount, notice.reference, now)
-        if settled.first_money:
-            await self._commit(settled.payment.shop_id, settled.payment.order_number)
+        if settled.first_money:  # the money stands whatever follows: a provider is told it was heard
+            await follow_up(self._commit(settled.payment.shop_id, settled.payment.order_number),
+                            f"committing {settled.payment.order_number}")
         self._tell(settled)
         return settled
 
@@ -80,27 +82,29 @@ class Cashier:
             return await self.checkout.cancel(order, now)
         if not await self.ledger.forfeit(order.shop_id, order.number, now):
             return False
-        await self.checkout.release_holds(order)
+        await follow_up(self.checkout.release_holds(order), f"giving back {order.number}")
         return True
 
     async def merchant_cancel(self, order: Order, reason: str, now: datetime) -> bool:
         if not await self.ledger.merchant_cancel(order.shop_id, order.number, reason, now):
             return False
-        await self.checkout.release_holds(order)
+        await follow_up(self.checkout.release_holds(order), f"giving back {order.number}")
         return True
 
     async def sweep(self, now: datetime, limit: int = 100) -> CashierSweep:
         """Ask providers about silent payments; commit what paid orders hold loosely; forfeit overdue deposits."""
         committed = []
-        for shop_id, number in await self.ledger.uncommitted(limit):
-            await self._commit(shop_id, number)
-            committed.append(number)
+        page = await self.ledger.uncommitted(limit, self._commit_after)
+        self._commit_after = page[-1][0] if len(page) == limit else 0
+        for _, shop_id, number in page:
+            if await follow_up(self._commit(shop_id, number), f"committing {number}"):
+                committed.append(number)
         forfeited = []
         for shop_id, number in await self.ledger.balance_overdue(now, limit):
             if await self.ledger.forfeit(shop_id, number, now):
                 [order] = await self.checkout.orders.orders_by_number(shop_id, [number])
                 if order is not None:
-                    await self.checkout.release_holds(order)
+                    await follow_up(self.checkout.release_holds(order), f"giving back {number}")
                 forfeited.append(number)
         reconciled = []
         for method, provider in self.providers.items():

@@ -134,9 +134,9 @@ class FakeLedger:
                 if o.state is OrderState.OPEN and o.balance_due_at is not None and o.balance_due_at <= now
                 and o.payment_status is not PaymentStatus.PAID][:limit]
 
-    async def uncommitted(self, limit: int = 100) -> list[tuple[int, str]]:
-        return [(o.shop_id, o.number) for o in self._orders.orders.values()
-                if o.state is OrderState.OPEN and o.paid > 0 and not o.committed][:limit]
+    async def uncommitted(self, limit: int = 100, after: int = 0) -> list[tuple[int, int, str]]:
+        return sorted((o.id, o.shop_id, o.number) for o in self._orders.orders.values()
+                      if o.state is OrderState.OPEN and o.paid > 0 and not o.committed and o.id > after)[:limit]
 
     async def mark_committed(self, shop_id: int, order_number: str) -> None:
         order = self._orders.orders[order_number]

@@ -140,8 +140,9 @@ class Ledger(Protocol):
         """(shop_id, order number) of orders whose ONLINE balance deadline has passed."""
         ...
 
-    async def uncommitted(self, limit: int = 100) -> list[tuple[int, str]]:
-        """Paid orders whose stock and coupons were not yet committed (the process died in between)."""
+    async def uncommitted(self, limit: int = 100, after: int = 0) -> list[tuple[int, int, str]]:
+        """Paid orders whose stock and coupons were not yet committed (the process died in between, or
+        the shop's own system did not answer): (order id, shop id, number) by id, from past ``after``."""
         ...
 
     async def mark_committed(self, shop_id: int, order_number: str) -> None: ...

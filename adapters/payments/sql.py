@@ -220,14 +220,15 @@ class SqlLedger:
         )
         return [(r.shop_id, r.number) for r in await self._db.rows(stmt)]
 
-    async def uncommitted(self, limit: int = 100) -> list[tuple[int, str]]:
+    async def uncommitted(self, limit: int = 100, after: int = 0) -> list[tuple[int, int, str]]:
         stmt = (
-            select(_ORD.c.shop_id, _ORD.c.number)
-            .where(_ORD.c.state == OrderState.OPEN.value, _ORD.c.paid > 0, _ORD.c.committed.is_(False))
+            select(_ORD.c.id, _ORD.c.shop_id, _ORD.c.number)
+            .where(_ORD.c.state == OrderState.OPEN.value, _ORD.c.paid > 0, _ORD.c.committed.is_(False),
+                   _ORD.c.id > after)
             .order_by(_ORD.c.id)
             .limit(limit)
         )
-        return [(r.shop_id, r.number) for r in await self._db.rows(stmt)]
+        return [(r.id, r.shop_id, r.number) for r in await self._db.rows(stmt)]
 
     async def mark_committed(self, shop_id: int, order_number: str) -> None:
         async with self._db.write() as session:

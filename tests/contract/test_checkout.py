@@ -34,6 +34,7 @@ from adapters.orders.port import (
 )
 from adapters.orders.pricing import CartPricer
 from adapters.paging import Window
+from adapters.remote.client import RemoteUnavailable
 from adapters.shops.rules import hash_key
 from gateway.wiring import Adapters
 from tests.conftest import load_demo
@@ -300,3 +301,101 @@ async def test_a_closed_cart_cannot_be_checked_out_under_another_key(world: Worl
         await world.checkout().complete(closed, "key-2", CAP, None, None, utcnow())
     assert (await world.held())[0] == 500 - 2
 
+
+
+class Down:
+    """A shop's own stock system that does not answer while ``down``: its calls do nothing and raise
+    (but the expiry of orphans, which is jimu's own, as adapters/remote/routed.py has it)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner, self.down = inner, True
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if self.down and name != "expire_due":
+                raise RemoteUnavailable("inventory", "timed out")
+            return await attr(*args, **kwargs)
+
+        return call
+
+
+def with_stock(world: World, inventory: Any, ttl: timedelta = timedelta(minutes=30)) -> Checkout:
+    a = world.adapters
+    return Checkout(a.orders, inventory, a.coupons, a.delivery, CartPricer(a.goods, a.inventory, a.delivery, a.coupons),
+                    ttl)
+
+
+async def test_a_cancel_while_the_stock_system_is_down_stands_and_the_sweep_gives_the_stock_back(world: World):
+    # given: an order, then the stock system goes down
+    before = await world.held()
+    down = Down(world.adapters.inventory)
+    down.down = False
+    checkout = with_stock(world, down)
+    order = await checkout.complete(await world.cart(), "key-1", CAP, None, None, utcnow())
+    down.down = True
+    # when: the shopper cancels
+    assert await checkout.cancel(order, utcnow())
+    # then: cancelled, the coupon and slot given back at once, the stock when the system answers again
+    [cancelled] = await world.adapters.orders.orders_by_number(world.shop_id, [order.number])
+    assert cancelled is not None and cancelled.state is OrderState.CANCELLED and not cancelled.released
+    assert await world.held() == (before[0] - 2, "AVAILABLE", before[2])
+    assert (await checkout.sweep(utcnow())).released == []
+    down.down = False
+    assert (await checkout.sweep(utcnow())).released == [order.number]
+    assert await world.held() == before
+
+
+async def test_orders_that_cannot_be_given_back_never_hold_up_those_behind_them(world: World):
+    # given: three cancelled orders whose stock cannot be given back (an outage, a bug), then one that can
+    a = world.adapters
+    checkout = world.checkout()
+    orders = [await checkout.complete(await world.cart(quantity=1, coupons=False), f"k{n}", CAP, None, None, utcnow())
+              for n in range(4)]
+    for order in orders:
+        await a.orders.cancel(world.shop_id, order.number, utcnow())  # each give-back left undone
+    stuck = {o.number: error for o, error in zip(orders, [RemoteUnavailable("inventory", "timed out"),
+                                                          RuntimeError("a bug"), RemoteUnavailable("inventory", "")])}
+
+    class Stuck:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(a.inventory, name)
+
+        async def reservation_by_ref(self, shop_id: int, ref: str) -> Any:
+            if ref in stuck:
+                raise stuck[ref]
+            return await a.inventory.reservation_by_ref(shop_id, ref)
+
+    sweeper = with_stock(world, Stuck())
+    # when: the sweep goes two orders at a time
+    reports = [(await sweeper.sweep(utcnow(), limit=2)).released for _ in range(3)]
+    # then: the second page reaches the order behind the stuck ones, and the third starts again
+    assert reports == [[], [orders[3].number], []]
+    stuck.clear()
+    assert (await sweeper.sweep(utcnow(), limit=2)).released == [o.number for o in orders[:2]]
+    assert (await sweeper.sweep(utcnow(), limit=2)).released == [orders[2].number]
+
+
+async def test_a_fully_discounted_order_whose_stock_system_is_down_is_refused_holding_nothing(world: World):
+    a = world.adapters
+    spec = TemplateSpec(code="ALL-FREE", title="all free", kind=CouponKind.AMOUNT_OFF, threshold=0, discount=10_000,
+                        percent_off=None, scope=Scope.SHOP, sku_ids=(), category_id=None,
+                        stacking_group=StackingGroup.PLATFORM, total_quantity=1, per_shopper_limit=1,
+                        claim_starts_at=None, claim_ends_at=None, valid_days=1, valid_from=None, valid_until=None,
+                        hidden=False)
+    template = await a.coupons.create_template(world.shop_id, spec)
+    free = await a.coupons.claim(world.shop_id, template.id, world.shopper_id, utcnow(), Source.CLAIM)
+    cart = await a.orders.create_cart(world.shop_id, world.shopper_id)
+    cart = await a.orders.save_cart(replace(cart, lines=(CartLine(None, world.skus["WIPES-80X6"], 2),),
+                                            region=REGION, tier=Tier.STANDARD.value, coupon_ids=(free.id,)))
+    [units] = await a.inventory.available(world.shop_id, [(world.skus["WIPES-80X6"], REGION)])
+    # when: the reserve is taken, then the commit finds the system gone
+    with pytest.raises(CheckoutRefused) as refused:
+        await with_stock(world, Cut(a.inventory, "commit", RemoteUnavailable("inventory", "timed out"))).complete(
+            cart, "key-1", CAP, None, None, utcnow())
+    # then: a refusal naming the system, and nothing held
+    assert [p.code for p in refused.value.problems] == ["SERVICE_UNAVAILABLE"]
+    assert await a.inventory.available(world.shop_id, [(world.skus["WIPES-80X6"], REGION)]) == [units]
+    [coupon] = await a.coupons.coupons_by_id(world.shop_id, [free.id], utcnow())
+    assert coupon is not None and coupon.state is CouponState.AVAILABLE

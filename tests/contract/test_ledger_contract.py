@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from adapters.orders.port import (
 from adapters.payments import rules
 from adapters.payments.cashier import Cashier
 from adapters.payments.port import Kind, NothingDue, Notice, State
+from adapters.remote.client import RemoteUnavailable
 from adapters.shops.rules import hash_key
 from gateway.settings import Settings
 from gateway.wiring import Adapters, cashier_for
@@ -193,3 +195,31 @@ async def test_sales_count_the_money_the_ledger_took_and_gave_back(atelier: Atel
     assert (row.key, row.placed_orders, row.placed) == ("", 3, 3 * total)
     assert (row.paid_orders, row.paid, row.refunded_orders, row.refunded) == (2, 8_000_000, 1, 8_000_000)
     assert row.net == 0
+
+
+async def test_money_heard_while_the_stock_system_is_down_stands_and_the_sweep_sells_the_stock(atelier: Atelier):
+    # given: a deposit order, and the shop's stock system gone when the provider's notice arrives
+    order = await atelier.order("on-time")
+    checkout = atelier.cashier.checkout
+    inventory = checkout.inventory
+
+    class Down:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(inventory, name)
+
+        async def reservation_by_ref(self, shop_id: int, ref: str) -> Any:
+            raise RemoteUnavailable("inventory", "timed out")
+
+    checkout.inventory = Down()
+    # when
+    session = await atelier.cashier.pay(order, "deposit", CAP, None, utcnow())
+    settled = await atelier.cashier.notify(Notice(session.payment.id, True, session.payment.amount, "txn"), utcnow())
+    # then: the provider is answered, the money counts, the stock waits for the sweep
+    assert settled.changed and settled.first_money
+    waiting = await atelier.fresh(order.number)
+    assert waiting.paid == session.payment.amount and not waiting.committed
+    assert (await atelier.cashier.sweep(utcnow())).committed == []
+    checkout.inventory = inventory
+    assert (await atelier.cashier.sweep(utcnow())).committed == [order.number]
+    reservation = await inventory.reservation_by_ref(atelier.shop_id, order.number)
+    assert reservation is not None and reservation.state.value == "COMMITTED"

@@ -189,3 +189,23 @@ async def test_goods_and_stock_from_the_merchant_list_and_sell(remote_everything
     assert broken["data"]["product"] is None and broken["data"]["shop"]["name"]
     assert broken["errors"][0]["extensions"] == {"code": "SERVICE_UNAVAILABLE", "capability": "goods"}
 
+
+
+async def test_the_catalog_of_a_shop_whose_goods_are_the_merchants_is_not_changed_in_jimu(
+        remote_everything, gql: Gql, demo: Adapters):
+    merchant, theirs = remote_everything
+    _, ids = await theirs.ids()
+    [product] = (await gql('{ product(handle: "regatta-41") { id } }', key=KEY))["data"].values()
+    calls = {
+        "productUpdate": f'productUpdate(id: "{product["id"]}", input: {{title: "Renamed"}}) {{ userErrors {{ code field }} }}',
+        "skuUpdate": f'skuUpdate(id: "gid://jimu/Sku/{ids[WATCH]}", input: {{price: "1.00"}}) {{ userErrors {{ code field }} }}',
+        "productArchive": f'productArchive(id: "{product["id"]}") {{ userErrors {{ code field }} }}',
+        "productCreate": 'productCreate(input: {handle: "new-one", title: "New", skus: [{code: "NEW-1", title: "N", '
+                         'price: "10.00", stock: [{warehouse: "SH", quantity: 1}]}]}) { userErrors { code field } }',
+    }
+    for name, call in calls.items():
+        body = await gql(f"mutation {{ {call} }}", key="sk_demo_aurelian")
+        assert "errors" not in body, body
+        assert [e["code"] for e in body["data"][name]["userErrors"]] == ["INVALID_STATE"], name
+    # and the merchant's goods are as they were
+    assert (await gql('{ product(handle: "regatta-41") { title archivedAt } }', key=KEY))["data"]["product"]["title"] != "Renamed"
