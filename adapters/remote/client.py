@@ -128,7 +128,7 @@ class RemoteClient:
         raise RemoteUnavailable(endpoint.capability, reason)
 
     async def _post(self, endpoint: Endpoint, path: str, raw: bytes, left: float) -> dict[str, Any] | RemoteRefused:
-        headers = signed_headers(endpoint.secret, endpoint.shop_handle, int(self.wall()), raw)
+        headers = signed_headers(endpoint.secret, endpoint.shop_handle, int(self.wall()), path, raw)
         url = endpoint.base_url.rstrip("/") + path
         try:
             response = await asyncio.wait_for(self.http.post(url, content=raw, headers=headers), timeout=left)

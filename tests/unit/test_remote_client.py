@@ -4,8 +4,12 @@ the breaker and the contract's errors, against httpx's MockTransport."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -49,20 +53,33 @@ def items(answer: dict) -> list:
     return found
 
 
-async def test_a_call_is_signed_over_its_timestamp_and_body():
+def verifies(secret: str, request: httpx.Request, now: float, path: str = "/v1/products:byId",
+             shop: str | None = None, body: bytes | None = None, stamp: str | None = None) -> bool:
+    return verify(secret, stamp or request.headers["X-Jimu-Timestamp"], request.method, path,
+                  shop or request.headers["X-Jimu-Shop"], request.content if body is None else body,
+                  request.headers["X-Jimu-Signature"], now)
+
+
+async def test_a_call_is_signed_over_its_timestamp_method_path_shop_and_body():
     seen: list[httpx.Request] = []
     client = remote(httpx.Response(200, json={"items": [1]}), seen=seen)
     assert await client.call(END, "/v1/products:byId", {"ids": [1]}, items, read=True) == [1]
     [request] = seen
     assert request.url == "http://erp.test/jimu/v1/products:byId" and request.headers["X-Jimu-Shop"] == "brand"
-    stamp, body = request.headers["X-Jimu-Timestamp"], request.content
-    assert json.loads(body) == {"ids": [1]}
-    assert verify("s3cret", stamp, body, request.headers["X-Jimu-Signature"], time.time())
-    assert not verify("other", stamp, body, request.headers["X-Jimu-Signature"], time.time())
-    assert not verify("s3cret", stamp, body + b" ", request.headers["X-Jimu-Signature"], time.time())
+    assert json.loads(request.content) == {"ids": [1]}
+    now = time.time()
+    assert verifies("s3cret", request, now)
+    assert not verifies("other", request, now)
+    assert not verifies("s3cret", request, now, body=request.content + b" ")
+    # the same bytes sent to another path, or as another shop's, are not the call signed
+    assert not verifies("s3cret", request, now, path="/v1/skus:byId")
+    assert not verifies("s3cret", request, now, shop="other")
     # a replay after the window fails, however well signed
-    assert not verify("s3cret", stamp, body, request.headers["X-Jimu-Signature"], time.time() + 301)
-    assert not verify("s3cret", "12ab", body, signature("s3cret", 12, body), time.time())
+    assert not verifies("s3cret", request, now + 301)
+    good = signature("s3cret", 12, "POST", "/v1/categories", "brand", b"{}")
+    assert verify("s3cret", "12", "POST", "/v1/categories", "brand", b"{}", good, 12)
+    for stamp in ("12ab", "\u00b2", "\u0661\u0662", "1" * 13):  # '²' and Arabic-Indic digits pass isdigit()
+        assert not verify("s3cret", stamp, "POST", "/v1/categories", "brand", b"{}", good, 12)
 
 
 async def test_reads_are_retried_and_writes_are_not():
@@ -139,3 +156,10 @@ def test_the_breaker_half_opens_for_one_trial_after_its_cool_down():
     assert not breaker.allow(20) and breaker.allow(22)
     breaker.succeeded()
     assert breaker.state(22) is BreakerState.CLOSED and breaker.allow(22) and breaker.allow(22)
+
+
+def test_the_signed_string_is_the_one_the_contract_shows():
+    documented = b'1767225600.POST./v1/reservations:commit.aurelian.{"id":7}'  # docs/remote-adapters.md
+    expected = base64.b64encode(hmac.new(b"s3cret", documented, hashlib.sha256).digest()).decode()
+    assert signature("s3cret", 1767225600, "POST", "/v1/reservations:commit", "aurelian", b'{"id":7}') == expected
+    assert documented.decode() in (Path(__file__).parents[2] / "docs" / "remote-adapters.md").read_text(encoding="utf-8")
