@@ -26,6 +26,7 @@ from adapters.remote.client import (
     request_deadline,
 )
 from adapters.remote.signing import signature, verify
+from gateway.cli_remote import url_problem
 
 END = Endpoint(shop_id=7, shop_handle="brand", capability="goods", base_url="http://erp.test/jimu", secret="s3cret")
 
@@ -247,6 +248,18 @@ def test_the_breaker_half_opens_for_one_trial_after_its_cool_down():
     assert not breaker.allow(20) and breaker.allow(22)
     breaker.succeeded()
     assert breaker.state(22) is BreakerState.CLOSED and breaker.allow(22) and breaker.allow(22)
+
+
+@pytest.mark.parametrize(("url", "production", "problem"), [
+    ("https://erp.example.com/jimu", True, None),
+    ("http://erp.example.com/jimu", True, "give an https:// URL with a host (http:// is for development only)"),
+    ("http://127.0.0.1:8700", False, None),
+    ("ftp://erp.example.com", False, "give an http:// or https:// URL with a host"),
+    ("https://erp.example.com/jimu?x=1", True, "give a base URL without a query or fragment: jimu adds the "
+                                               "contract's paths to it"),
+])
+def test_a_merchants_url_is_https_in_production(url: str, production: bool, problem: str | None):
+    assert url_problem(url, production) == problem
 
 
 def test_the_signed_string_is_the_one_the_contract_shows():
