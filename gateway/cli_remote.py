@@ -18,9 +18,12 @@ from gateway.wiring import remote_secrets
 remote_app = typer.Typer(no_args_is_help=True, help="A shop's goods or stock served by its own systems.")
 
 
-def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a base URL of a merchant's system, or None."""
+def url_problem(url: str, production: bool) -> str | None:
+    """Why ``url`` cannot be a base URL of a merchant's system, or None. In production it is
+    https: the calls are signed, not secret, and carry shoppers' orders."""
     parts = urlsplit(url)
+    if production and (parts.scheme != "https" or not parts.hostname):
+        return "give an https:// URL with a host (http:// is for development only)"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "give an http:// or https:// URL with a host"
     if parts.query or parts.fragment:
@@ -40,14 +43,14 @@ def remote_set(
     if goods is None and inventory is None:
         err.print("[red]give --goods, --inventory or both[/red] (jimu shop remote clear serves the shop from jimu again)")
         raise typer.Exit(2)
+    settings = command_settings()
     for option, url in (("--goods", goods), ("--inventory", inventory)):
-        if url is not None and (problem := url_problem(url)):
+        if url is not None and (problem := url_problem(url, settings.production)):
             err.print(f"[red]{option}:[/red] {problem}")
             raise typer.Exit(2)
     if len(secret) < 16:
         err.print("[red]--secret:[/red] give at least 16 characters")
         raise typer.Exit(2)
-    settings = command_settings()
     try:
         sealed = remote_secrets(settings).seal(secret)
     except SecretKeyMissing as exc:

@@ -120,7 +120,8 @@ class Settings:
     metrics_token: str | None = None  # a bearer token /metrics asks for (gateway.metrics_guard)
     metrics_allow: tuple[str, ...] = ()  # networks /metrics answers; unset: loopback, or anywhere with a token
     webhooks: WebhookSettings = WebhookSettings()
-    # What one request may spend on merchants' own systems in all (docs/remote-adapters.md).
+    # What one request's reads may spend on merchants' own systems in all, and each write on its
+    # own (docs/remote-adapters.md).
     remote_timeout_seconds: float = 0.8
 
     @property

@@ -58,7 +58,7 @@ class HttpGoodsCatalog:
             _distinct([s.id for skus in lists for s in skus])
             return [[s.of(self._end.shop_id) for s in skus] for skus in lists]
 
-        return await self._read("/v1/skus:byProduct", {"productIds": ids}, parse) if ids else []
+        return await self._client.read(self._end, "/v1/skus:byProduct", {"productIds": ids}, parse) if ids else []
 
     async def categories_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Category | None]:
         held = {c.id: c for c in await self.categories(shop_id)}
@@ -70,7 +70,7 @@ class HttpGoodsCatalog:
             _distinct([c.id for c in found])
             return [c.of(self._end.shop_id) for c in found]
 
-        return await self._read("/v1/categories", {}, parse)
+        return await self._client.read(self._end, "/v1/categories", {}, parse)
 
     async def search_products(self, shop_id: int, query: ProductQuery, window: Window[Position]) -> ProductPage:
         def parse(answer: dict[str, Any]) -> ProductPage:
@@ -85,11 +85,11 @@ class HttpGoodsCatalog:
             "size": window.size, "fromEnd": window.from_end,
             "after": wire.position_of(window.after) if window.after else None,
             "before": wire.position_of(window.before) if window.before else None}}
-        return await self._read("/v1/products:search", body, parse)
+        return await self._client.read(self._end, "/v1/products:search", body, parse)
 
     async def count_products(self, shop_id: int, query: ProductQuery) -> int:
-        return await self._read("/v1/products:count", {"query": wire.query_of(query)},
-                                lambda answer: wire.Count.model_validate(answer).count)
+        return await self._client.read(self._end, "/v1/products:count", {"query": wire.query_of(query)},
+                                       lambda answer: wire.Count.model_validate(answer).count)
 
     async def _batch(self, path: str, name: str, keys: Sequence[Any], adapter: TypeAdapter[Any], key_of: Any) -> list[Any]:
         asked = list(keys)
@@ -100,10 +100,7 @@ class HttpGoodsCatalog:
             found = wire.in_key_order(adapter.validate_python(wire.Items.model_validate(answer).items), asked, key_of)
             return [None if f is None else f.of(self._end.shop_id) for f in found]
 
-        return await self._read(path, {name: asked}, parse)
-
-    async def _read(self, path: str, body: dict[str, Any], parse: Any) -> Any:
-        return await self._client.call(self._end, path, body, parse, read=True)
+        return await self._client.read(self._end, path, {name: asked}, parse)
 
 
 def _distinct(ids: list[int]) -> None:

@@ -12,7 +12,7 @@ is refused (``StockKeptRemotely``), and there is nothing here for the sweep to e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,6 @@ from pydantic import TypeAdapter
 
 from adapters.goods.port import GoodsCatalog
 from adapters.inventory.port import (
-    InventoryError,
     OutOfStock,
     PurchaseLimitExceeded,
     Reservation,
@@ -37,6 +36,8 @@ _CODES = TypeAdapter(list[str])
 _WAREHOUSES = TypeAdapter(list[wire.Warehouse])
 _UNITS = TypeAdapter(list[wire.Units])
 _LEVELS = TypeAdapter(list[wire.Level])
+# the reserve's refusals the contract names; any other answer to it is the remote failing
+REFUSALS = frozenset({"OUT_OF_STOCK", "PURCHASE_LIMIT_EXCEEDED"})
 
 
 class HttpInventory:
@@ -65,11 +66,11 @@ class HttpInventory:
                 found[n] = count
             return found
 
-        return await self._read("/v1/availability", {"keys": [key for _, key in asked]}, parse)
+        return await self._client.read(self._end, "/v1/availability", {"keys": [key for _, key in asked]}, parse)
 
     async def skus_in_stock(self, shop_id: int, region: str) -> set[int]:
-        codes = await self._read("/v1/skus:inStock", {"region": region},
-                                 lambda a: _CODES.validate_python(wire.Items.model_validate(a).items))
+        codes = await self._client.read(self._end, "/v1/skus:inStock", {"region": region},
+                                        lambda a: _CODES.validate_python(wire.Items.model_validate(a).items))
         return set((await self._ids(codes)).values())
 
     async def warehouses(self, shop_id: int) -> list[Warehouse]:
@@ -77,7 +78,7 @@ class HttpInventory:
             found = _WAREHOUSES.validate_python(wire.Items.model_validate(answer).items)
             return [Warehouse(w.code, tuple(w.regions)) for w in found]
 
-        return await self._read("/v1/warehouses", {}, parse)
+        return await self._client.read(self._end, "/v1/warehouses", {}, parse)
 
     async def units(self, shop_id: int, sku_ids: Sequence[int], warehouse_codes: Sequence[str]) -> dict[int, int]:
         found = dict.fromkeys(sku_ids, 0)
@@ -93,7 +94,8 @@ class HttpInventory:
                 found[ids[entry.skuCode]] = entry.units
             return found
 
-        return await self._read("/v1/units", {"skuCodes": list(ids), "warehouseCodes": list(warehouse_codes)}, parse)
+        body = {"skuCodes": list(ids), "warehouseCodes": list(warehouse_codes)}
+        return await self._client.read(self._end, "/v1/units", body, parse)
 
     async def levels(self, shop_id: int, sku_id: int) -> list[StockLevel]:
         code = (await self._codes([sku_id])).get(sku_id)
@@ -106,7 +108,7 @@ class HttpInventory:
                 raise ValueError("levels of another SKU")
             return [StockLevel(sku_id, lv.warehouseCode, lv.onHand, lv.reserved, lv.sold) for lv in found]
 
-        return await self._read("/v1/levels", {"skuCode": code}, parse)
+        return await self._client.read(self._end, "/v1/levels", {"skuCode": code}, parse)
 
     async def set_available(self, shop_id: int, sku_id: int, warehouse_code: str, quantity: int) -> None:
         raise StockKeptRemotely()
@@ -127,14 +129,11 @@ class HttpInventory:
                           for ln in lines]}
         ids = {code: sku_id for sku_id, code in codes.items()}
         try:
-            held = await self._client.call(self._end, "/v1/reservations:reserve", body,
-                                           lambda a: self._held(a, ids), read=False)
+            return await self._client.call(self._end, "/v1/reservations:reserve", body,
+                                           lambda a: self._held(a, ref, ids), read=False, refusals=REFUSALS)
         except RemoteRefused as exc:
             named = [ids[c] for c in exc.details.get("skuCodes", []) if isinstance(c, str) and c in ids]
-            raise _refusal(exc.code, named) from exc
-        if held is None or held.ref != ref:
-            raise InventoryError(f"the merchant's system answered a reserve of {ref} with another reservation")
-        return held
+            raise OutOfStock(named) if exc.code == "OUT_OF_STOCK" else PurchaseLimitExceeded(named) from exc
 
     async def commit(self, shop_id: int, reservation_id: int) -> bool:
         return await self._move("/v1/reservations:commit", reservation_id)
@@ -146,19 +145,20 @@ class HttpInventory:
         return []  # the merchant's system expires its own, at expiresAt
 
     async def reservation(self, shop_id: int, reservation_id: int) -> Reservation | None:
-        found = await self._found("/v1/reservations:byId", {"id": reservation_id})
-        if found is not None and found.id != reservation_id:
-            raise InventoryError(f"the merchant's system answered reservation {found.id} for {reservation_id}")
-        return found
+        return await self._found("/v1/reservations:byId", {"id": reservation_id}, lambda r: r.id == reservation_id)
 
     async def reservation_by_ref(self, shop_id: int, ref: str) -> Reservation | None:
-        found = await self._found("/v1/reservations:byRef", {"ref": ref})
-        if found is not None and found.ref != ref:
-            raise InventoryError(f"the merchant's system answered reservation {found.ref} for {ref}")
-        return found
+        return await self._found("/v1/reservations:byRef", {"ref": ref}, lambda r: r.ref == ref)
 
-    async def _found(self, path: str, body: dict[str, Any]) -> Reservation | None:
-        held = await self._read(path, body, lambda a: wire.Held.model_validate(a).reservation)
+    async def _found(self, path: str, body: dict[str, Any], asked: Callable[[wire.Reservation], bool]
+                     ) -> Reservation | None:
+        def parse(answer: dict[str, Any]) -> wire.Reservation | None:
+            held = wire.Held.model_validate(answer).reservation
+            if held is not None and not asked(held):
+                raise ValueError(f"reservation {held.id} ({held.ref}) answered for {body}")
+            return held
+
+        held = await self._client.read(self._end, path, body, parse)
         if held is None:
             return None
         ids = await self._ids([ln.skuCode for ln in held.lines])
@@ -168,11 +168,13 @@ class HttpInventory:
         return await self._client.call(self._end, path, {"id": reservation_id},
                                        lambda a: wire.Changed.model_validate(a).changed, read=False)
 
-    def _held(self, answer: dict[str, Any], ids: dict[str, int]) -> Reservation | None:
+    def _held(self, answer: dict[str, Any], ref: str, ids: dict[str, int]) -> Reservation:
         held = wire.Held.model_validate(answer).reservation
-        if held is not None and any(ln.skuCode not in ids for ln in held.lines):
+        if held is None or held.ref != ref:
+            raise ValueError(f"a reserve of {ref} answered with {held.ref if held else 'no reservation'}")
+        if any(ln.skuCode not in ids for ln in held.lines):
             raise ValueError("a reservation line of a SKU not asked for")
-        return None if held is None else held.of(self._end.shop_id, ids)
+        return held.of(self._end.shop_id, ids)
 
     async def _codes(self, sku_ids: list[int]) -> dict[int, str]:
         """The codes of the shop's SKUs among ``sku_ids``."""
@@ -185,14 +187,3 @@ class HttpInventory:
         found = await self._goods.skus_by_code(self._end.shop_id, unique) if unique else []
         return {sku.code: sku.id for sku in found if sku is not None}
 
-    async def _read(self, path: str, body: dict[str, Any], parse: Any) -> Any:
-        return await self._client.call(self._end, path, body, parse, read=True)
-
-
-def _refusal(code: str, sku_ids: list[int]) -> InventoryError:
-    match code:
-        case "OUT_OF_STOCK":
-            return OutOfStock(sku_ids)
-        case "PURCHASE_LIMIT_EXCEEDED":
-            return PurchaseLimitExceeded(sku_ids)
-    return InventoryError(f"the merchant's system refused the reservation: {code}")

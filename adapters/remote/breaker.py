@@ -3,7 +3,8 @@ failing, so that a dead remote costs a request nothing but the answer that it is
 
 CLOSED: calls go through; ``threshold`` failures in a row open it. OPEN: calls are refused at
 once for ``cool_down`` seconds. Then HALF_OPEN: one trial call goes through (the others are
-refused meanwhile); its success closes the breaker, its failure opens it again. Time is given
+refused meanwhile); its success closes the breaker, its failure opens it again, and a trial
+that ends with neither (cancelled) lets the next call be the trial. Time is given
 by the caller (a monotonic clock), so the rules are tested without waiting.
 """
 
@@ -47,6 +48,11 @@ class Breaker:
 
     def succeeded(self) -> None:
         self.failures, self.opened_at, self.trial = 0, None, False
+
+    def abandoned(self) -> None:
+        """A call that ended with neither outcome (cancelled, or its answer broke the caller):
+        it tells nothing of the remote, but a trial it was must not keep the next one out."""
+        self.trial = False
 
     def failed(self, now: float) -> None:
         self.failures += 1

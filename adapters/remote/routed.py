@@ -3,12 +3,15 @@ where ``jimu shop remote`` says so. Everything above the ports (pricing, checkou
 sees one GoodsCatalog and one Inventory and never asks where a shop's goods live.
 
 A worker believes the shops' remote settings for ``ttl`` seconds (2): a change made with the
-CLI reaches every worker within that, without a restart.
+CLI reaches every worker within that, without a restart. A shop whose secret will not open (kept
+unsealed in production, sealed with a key since retired) is unavailable on its own remotes; the
+other shops are served as ever.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,10 +39,12 @@ from adapters.paging import Window
 from adapters.remote.client import Endpoint, RemoteClient
 from adapters.shop_remotes.port import ShopRemote, ShopRemotes
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class _Served:
-    version: int
+    remote: ShopRemote  # as stored, sealed secret and all: any change makes new adapters
     goods: GoodsCatalog
     inventory: Inventory
 
@@ -77,9 +82,18 @@ class Remotes:
 
     def _kept(self, remote: ShopRemote) -> _Served:
         held = self._served.get(remote.shop_id)
-        if held is not None and held.version == remote.version:
-            return held  # the same adapters, so a breaker keeps what it learnt
-        secret = self._open(remote.secret)
+        # The whole row, not its version: a clear then a set starts the version again at 1, and
+        # a worker that missed the gap would keep the old URLs and secret. (The breakers are the
+        # client's, per shop, capability and URL: they outlive adapters made anew.)
+        if held is not None and held.remote == remote:
+            return held
+        secret: str | None
+        try:
+            secret = self._open(remote.secret)
+        except Exception as exc:  # once per row read: it is kept, and opened again only when changed
+            log.error("shop %s: its remote's secret cannot be opened, its remotes are unavailable: %s",
+                      remote.shop_handle, exc)
+            secret = None
         goods: GoodsCatalog = self.local_goods
         if remote.goods_url:
             goods = HttpGoodsCatalog(self._client, Endpoint(remote.shop_id, remote.shop_handle, "goods",
@@ -88,7 +102,7 @@ class Remotes:
         if remote.inventory_url:
             inventory = HttpInventory(self._client, Endpoint(remote.shop_id, remote.shop_handle, "inventory",
                                                              remote.inventory_url, secret), goods)
-        return _Served(remote.version, goods, inventory)
+        return _Served(remote, goods, inventory)
 
 
 class RoutedGoods:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, delete, select, update
+from sqlalchemy import Select, Text, delete, select, update
 from sqlmodel import Field, SQLModel
 
 from adapters.db import Database, UtcDateTime, utcnow
@@ -28,6 +28,11 @@ _TABLE = ShopRemoteRow.__table__
 _SHOP = ShopRow.__table__
 
 
+def _joined() -> Select[Any]:
+    """The rows with their shop's handle, by shop."""
+    return select(_TABLE, _SHOP.c.handle).join(_SHOP, _SHOP.c.id == _TABLE.c.shop_id).order_by(_TABLE.c.shop_id)
+
+
 def _remote(row: Any) -> ShopRemote:
     return ShopRemote(shop_id=row.shop_id, shop_handle=row.handle, goods_url=row.goods_url,
                       inventory_url=row.inventory_url, secret=row.secret, version=row.version)
@@ -38,8 +43,7 @@ class SqlShopRemotes:
         self._db = db
 
     async def remotes(self) -> list[ShopRemote]:
-        rows = await self._db.rows(select(_TABLE, _SHOP.c.handle).join(_SHOP, _SHOP.c.id == _TABLE.c.shop_id)
-                                   .order_by(_TABLE.c.shop_id))
+        rows = await self._db.rows(_joined())
         return [_remote(row) for row in rows]
 
     async def put(self, shop_id: int, goods_url: str | None, inventory_url: str | None, secret: str) -> ShopRemote:
@@ -48,8 +52,7 @@ class SqlShopRemotes:
             index_elements=["shop_id"], set_={**values, "version": _TABLE.c.version + 1})
         async with self._db.write() as session:
             await session.execute(upsert)
-            row = (await session.execute(select(_TABLE, _SHOP.c.handle).join(_SHOP, _SHOP.c.id == _TABLE.c.shop_id)
-                                         .where(_TABLE.c.shop_id == shop_id))).one()
+            row = (await session.execute(_joined().where(_TABLE.c.shop_id == shop_id))).one()
         return _remote(row)
 
     async def clear(self, shop_id: int) -> bool:

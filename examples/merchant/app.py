@@ -268,8 +268,9 @@ def create_app(settings: Mapping[str, str] | None = None) -> Starlette:
     async def contract(request: Request) -> Response:
         merchant = state["merchant"]
         raw = await request.body()
-        if not verify(merchant.secret, request.headers.get("X-Jimu-Timestamp"), raw,
-                      request.headers.get("X-Jimu-Signature"), time.time()):
+        # served at the root, so the path is the contract's; behind a prefix, strip it first
+        if not verify(merchant.secret, request.headers.get("X-Jimu-Timestamp"), request.method, request.url.path,
+                      request.headers.get("X-Jimu-Shop"), raw, request.headers.get("X-Jimu-Signature"), time.time()):
             return JSONResponse({"message": "bad or stale signature"}, status_code=401)
         handler = ROUTES.get(request.url.path)
         if handler is None:

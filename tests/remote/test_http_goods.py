@@ -17,6 +17,7 @@ from adapters.goods.port import ProductQuery, SortKey
 from adapters.goods.sql import SqlGoodsCatalog
 from adapters.paging import Window
 from adapters.remote.client import Endpoint, RemoteClient, RemoteUnavailable
+from adapters.remote.signing import signed_headers
 from adapters.shops.sql import SqlShopStore
 
 JIMU_SHOP_ID = 42  # jimu's id for the shop: the merchant's own ids of its goods are kept as they are
@@ -110,3 +111,17 @@ async def test_a_call_signed_with_another_secret_is_refused_by_the_merchant(both
     with pytest.raises(RemoteUnavailable) as refused:
         await forged.categories(7)
     assert "HTTP 401" in str(refused.value)
+
+
+async def test_a_call_captured_and_replayed_on_another_path_or_shop_is_refused_by_the_merchant(both):
+    merchant = both[0]
+    body, stamp = b"{}", int(time.time())
+    # given a well-signed call to /v1/categories, as captured on the wire
+    headers = signed_headers(merchant.secret, "aurelian", stamp, "/v1/categories", body)
+    async with httpx.AsyncClient(base_url=merchant.url) as http:
+        assert (await http.post("/v1/categories", content=body, headers=headers)).status_code == 200
+        # when its bytes and headers are sent to another path, or named as another shop's
+        other_path = await http.post("/v1/warehouses", content=body, headers=headers)
+        other_shop = await http.post("/v1/categories", content=body, headers={**headers, "X-Jimu-Shop": "panda"})
+    # then the merchant refuses both
+    assert (other_path.status_code, other_shop.status_code) == (401, 401)

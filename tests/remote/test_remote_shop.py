@@ -111,15 +111,16 @@ async def test_a_checkout_the_merchant_answers_too_late_is_refused_and_the_sweep
         remote_stock, gql: Gql, demo: Adapters, settings: Settings):
     merchant, theirs = remote_stock
     before = await theirs.available()
-    # given a deposit cart ready to check out, and a merchant whose reserve now takes 1.5 s
+    # given a deposit cart ready to check out, and a merchant whose reserve now takes 2.5 s
     token, cart_id = await deposit_cart(gql)
-    merchant.behave(delay=1.5, paths=["/v1/reservations:reserve"])
+    merchant.behave(delay=2.5, paths=["/v1/reservations:reserve"])
     # when the shopper checks out
     started = time.monotonic()
     placed = await gql('mutation($id: ID!) { checkoutComplete(cartId: $id, idempotencyKey: "late") { order { number } '
                        "userErrors { code message } } }", {"id": cart_id}, key=KEY, token=token)
-    # then it is refused in words within the budget, not a 500 and not a hang
-    assert time.monotonic() - started < 1.4
+    # then it is refused in words within the budget (the reads' 0.8 s in all, and the reserve's
+    # own 0.8 s), not a 500 and not a hang
+    assert time.monotonic() - started < 2.2
     assert placed["data"]["checkoutComplete"]["order"] is None
     [refusal] = placed["data"]["checkoutComplete"]["userErrors"]
     assert refusal["code"] == "SERVICE_UNAVAILABLE" and "inventory" in refusal["message"]
