@@ -65,8 +65,8 @@ class Refused(Exception):
 
 
 class Merchant:
-    def __init__(self, db: Database, shop_id: int, secret: str) -> None:
-        self.db, self.shop_id, self.secret = db, shop_id, secret
+    def __init__(self, db: Database, shop_id: int, handle: str, secret: str) -> None:
+        self.db, self.shop_id, self.handle, self.secret = db, shop_id, handle, secret
         self.goods = SqlGoodsCatalog(db)
         self.inventory = SqlInventory(db)
         self.behaviour = Behaviour()
@@ -247,6 +247,14 @@ def _spoiled(mode: str, answer: dict[str, Any]) -> Response:
     return JSONResponse(answer)
 
 
+async def _expire(merchant: Merchant, every: float = 1.0) -> None:
+    """As the contract has it: an ACTIVE reservation is given back at its expiresAt (a reserve
+    that arrived after jimu had given the order up holds only until then)."""
+    while True:
+        await asyncio.sleep(every)
+        await merchant.inventory.expire_due(utcnow())
+
+
 def create_app(settings: Mapping[str, str] | None = None) -> Starlette:
     env = dict(os.environ if settings is None else settings)
     state: dict[str, Merchant] = {}
@@ -261,8 +269,10 @@ def create_app(settings: Mapping[str, str] | None = None) -> Starlette:
             await SqlCatalogStore(db).apply(catalog, utcnow())
         [shop] = await SqlShopStore(db).shops_by_handle([catalog.shop.handle])
         assert shop is not None
-        state["merchant"] = Merchant(db, shop.id, env["MERCHANT_SECRET"])
+        state["merchant"] = merchant = Merchant(db, shop.id, shop.handle, env["MERCHANT_SECRET"])
+        expiry = asyncio.create_task(_expire(merchant))
         yield
+        expiry.cancel()
         await db.dispose()
 
     async def contract(request: Request) -> Response:
@@ -272,6 +282,8 @@ def create_app(settings: Mapping[str, str] | None = None) -> Starlette:
         if not verify(merchant.secret, request.headers.get("X-Jimu-Timestamp"), request.method, request.url.path,
                       request.headers.get("X-Jimu-Shop"), raw, request.headers.get("X-Jimu-Signature"), time.time()):
             return JSONResponse({"message": "bad or stale signature"}, status_code=401)
+        if request.headers.get("X-Jimu-Shop") != merchant.handle:
+            return JSONResponse({"message": "not this merchant's shop"}, status_code=403)
         handler = ROUTES.get(request.url.path)
         if handler is None:
             return JSONResponse({"message": "no such route"}, status_code=404)

@@ -5,6 +5,7 @@ write never retried by the adapter itself."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -121,3 +122,27 @@ async def test_a_failing_merchant_is_called_once_for_a_write(stock):
     with pytest.raises(RemoteUnavailable):
         await remote.available(ours, [(watch, REGION)])
     assert merchant.calls() == 4  # a read: tried three times
+
+
+async def test_the_merchant_gives_back_a_reservation_at_its_expiry(stock):
+    # a reserve that reached the merchant after jimu gave the order up holds only until expiresAt
+    remote, ours, own, theirs = stock.remote, stock.ours, stock.own, stock.theirs
+    watch, their_watch = stock.our_ids[0], stock.their_ids[0]
+    before = await own.available(theirs, [(their_watch, REGION)])
+    held = await remote.reserve(ours, "JM-LATE", None, REGION, [WantedLine(watch, 1, 1)], utcnow() + timedelta(seconds=1))
+    assert await own.available(theirs, [(their_watch, REGION)]) == [before[0] - 1]
+    for _ in range(50):
+        if (await remote.reservation(ours, held.id)).state is ReservationState.EXPIRED:  # type: ignore[union-attr]
+            break
+        await asyncio.sleep(0.1)
+    assert (await remote.reservation(ours, held.id)).state is ReservationState.EXPIRED  # type: ignore[union-attr]
+    assert await own.available(theirs, [(their_watch, REGION)]) == before
+
+
+async def test_the_merchant_refuses_a_call_signed_for_another_shop(stock):
+    async with httpx.AsyncClient() as http:
+        other = HttpInventory(RemoteClient(http, timeout=0.8), Endpoint(stock.ours, "panda", "inventory",
+                                                                        stock.merchant.url, stock.merchant.secret),
+                              stock.our_goods)
+        with pytest.raises(RemoteUnavailable):
+            await other.reservation_by_ref(stock.ours, "JM-1001")
