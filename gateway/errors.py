@@ -18,7 +18,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from adapters.remote.client import RemoteUnavailable
+from adapters.unavailable import Unavailable
 from schema.errors import ApiError, ServiceUnavailable
 
 log = logging.getLogger("jimu.errors")
@@ -44,7 +44,7 @@ def _set_code(error: GraphQLError, code: str) -> None:
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
-    return error.path is not None and not isinstance(error.original_error, ApiError | RemoteUnavailable)
+    return error.path is not None and not isinstance(error.original_error, ApiError | Unavailable)
 
 
 def coded(errors: list[GraphQLError], *, mask: bool) -> list[GraphQLError]:
@@ -55,7 +55,7 @@ def coded(errors: list[GraphQLError], *, mask: bool) -> list[GraphQLError]:
         if code is None:
             if isinstance(error.original_error, ApiError):
                 code = error.original_error.code
-            elif isinstance(error.original_error, RemoteUnavailable):
+            elif isinstance(error.original_error, Unavailable):
                 code = ServiceUnavailable.code
                 error.extensions = {**(error.extensions or {}), "capability": error.original_error.capability}
             elif error.path is None:
@@ -75,7 +75,7 @@ class JimuSchema(strawberry.Schema):
     ) -> None:
         # Expected failures are answers, not incidents: only bugs reach the error log.
         for error in errors:
-            if isinstance(error.original_error, RemoteUnavailable):
+            if isinstance(error.original_error, Unavailable):
                 log.warning("%s at %s", error.original_error, error.path)
             elif _is_unexpected(error):
                 log.error("unexpected error at %s", error.path, exc_info=error.original_error or error)

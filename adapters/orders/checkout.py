@@ -43,7 +43,7 @@ from adapters.orders.port import (
 )
 from adapters.orders.pricing import CartPricer, Priced
 from adapters.orders.rules import Problem
-from adapters.remote.client import RemoteUnavailable
+from adapters.unavailable import Unavailable
 
 log = logging.getLogger("jimu.checkout")
 
@@ -102,7 +102,7 @@ class Checkout:
             return await self._settled(existing, cart)
         try:
             priced = await self.pricer.price(cart, cap, now)
-        except RemoteUnavailable as exc:
+        except Unavailable as exc:
             raise CheckoutRefused([_unavailable(exc)]) from exc
         if priced.problems:
             raise CheckoutRefused(priced.problems)
@@ -191,7 +191,7 @@ class Checkout:
             raise CheckoutRefused([Problem("SLOT_FULL", "the chosen slot is full: choose another")]) from exc
         except DeliveryError as exc:
             raise CheckoutRefused([Problem("DELIVERY_UNAVAILABLE", str(exc))]) from exc
-        except RemoteUnavailable as exc:  # what it may have held is given back (_undo, else the sweep)
+        except Unavailable as exc:  # what it may have held is given back (_undo, else the sweep)
             raise CheckoutRefused([_unavailable(exc)]) from exc
         quote = priced.chosen
         assert quote is not None
@@ -209,7 +209,7 @@ class Checkout:
                 if confirmed is not None:  # it was confirmed after all: a real order keeps what it holds
                     return
             await self.release_holds(order)
-        except RemoteUnavailable as exc:  # the sweep finishes it; the caller hears of the first failure
+        except Unavailable as exc:  # the sweep finishes it; the caller hears of the first failure
             log.warning("undoing checkout %s waits for the sweep: %s", order.number, exc)
         except Exception:
             log.exception("undoing checkout %s failed; the sweep will finish it", order.number)
@@ -235,7 +235,7 @@ async def follow_up(step: Awaitable[None], what: str) -> bool:
     caller's answer (a cancelled order, a provider's notice taken) is true either way."""
     try:
         await step
-    except RemoteUnavailable as exc:
+    except Unavailable as exc:
         log.warning("%s waits for the sweep: %s", what, exc)
         return False
     except Exception:
@@ -244,7 +244,7 @@ async def follow_up(step: Awaitable[None], what: str) -> bool:
     return True
 
 
-def _unavailable(exc: RemoteUnavailable) -> Problem:
+def _unavailable(exc: Unavailable) -> Problem:
     return Problem("SERVICE_UNAVAILABLE", f"the shop's {exc.capability} system did not answer: no order was "
                                           "made and what it held is given back; try again in a moment")
 

@@ -37,6 +37,7 @@ import httpx
 
 from adapters.remote.breaker import Breaker
 from adapters.remote.signing import signed_headers
+from adapters.unavailable import Unavailable
 
 T = TypeVar("T")
 READ_RETRIES = 2
@@ -47,11 +48,8 @@ class RemoteError(Exception):
     pass
 
 
-class RemoteUnavailable(RemoteError):
-    def __init__(self, capability: str, reason: str) -> None:
-        super().__init__(f"the merchant's {capability} system is unavailable: {reason}")
-        self.capability = capability
-        self.reason = reason
+class RemoteUnavailable(RemoteError, Unavailable):
+    """The merchant's system did not answer, or not as the contract says: the ports' Unavailable."""
 
 
 class RemoteRefused(RemoteError):
