@@ -230,3 +230,23 @@ async def test_shoppers_see_a_change_at_once_through_the_caches(settings: Settin
         assert {**welcome, "title": "新人礼"} in (await gql(listed))["data"]["product"]["coupons"]
         await gql(DISABLE, {"id": welcome["id"]}, key=SK)
         assert "WELCOME-20" not in [c["code"] for c in (await gql(listed))["data"]["product"]["coupons"]]
+
+
+async def test_each_time_a_template_runs_out_is_told_once(gql: Gql):
+    from tests.webhooks.test_webhook_stories import DELIVERIES, SUBSCRIBE
+
+    # given a merchant listening for COUPON_SOLD_OUT and a template of 1
+    await gql(SUBSCRIBE, {"t": "COUPON_SOLD_OUT", "u": "http://127.0.0.1:9/sold-out", "s": None}, key=SK)
+    made = await new_template(gql, totalQuantity=1)
+    # when it sells out, is raised to 2 and sells out again, raised to 5, and lowered to the 3 issued
+    await claim(gql, made, "one")
+    await update(gql, made, totalQuantity=2)
+    await claim(gql, made, "two")
+    await update(gql, made, totalQuantity=5)
+    await claim(gql, made, "three")
+    assert (await update(gql, made, totalQuantity=3))["template"]["remainingQuantity"] == 0
+    await update(gql, made, title="renamed")  # still none left: not told again
+    # then each of the three times it ran out is one event
+    deliveries = (await gql(DELIVERIES, {"s": None}, key=SK))["data"]["merchant"]["webhookDeliveries"]["nodes"]
+    told = sorted(d["payload"]["couponTemplate"]["totalQuantity"] for d in deliveries if d["topic"] == "COUPON_SOLD_OUT")
+    assert told == [1, 2, 3] and len({d["eventId"] for d in deliveries}) == 3
