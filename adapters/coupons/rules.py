@@ -105,12 +105,17 @@ def revision_problems(old: Template, new: TemplateSpec) -> list[tuple[str, str, 
     problems = []
     if old.issued > 0:
         for attribute, field in _WORTH:
-            if getattr(old.spec, attribute) != getattr(new, attribute):
+            if _worth(old.spec, attribute) != _worth(new, attribute):
                 problems.append((field, "INVALID_STATE",
                                  f"{old.issued} coupons were issued already: what they are worth stays as it was"))
     if new.total_quantity < old.issued:
         problems.append(("totalQuantity", "INVALID", f"{old.issued} were issued already: give at least that"))
     return problems
+
+
+def _worth(spec: TemplateSpec, attribute: str) -> object:
+    value = getattr(spec, attribute)
+    return frozenset(value) if attribute == "sku_ids" else value  # the same goods in any order
 
 
 def _before(end: datetime | None, start: datetime | None) -> bool:
