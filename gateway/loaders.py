@@ -82,6 +82,11 @@ class BatchLoader(DataLoader[Any, Any]):
             self._taken.setdefault(key, value)
         return self
 
+    def clear(self, key: Any) -> BatchLoader:
+        self._taken.pop(key, None)
+        super().clear(key)
+        return self
+
     def load(self, key: Any) -> asyncio.Future[Any]:
         if key in self._taken and key not in self._known:
             future = self.loop.create_future()
@@ -190,6 +195,14 @@ class Loaders:
     @cached_property
     def coupon_by_id(self) -> DataLoader[tuple[int, int], Coupon | None]:
         return _loader(self._reads.coupons_by_id)
+
+    def forget_template(self, shop_id: int, template_id: int) -> None:
+        """A merchant changed the template in this request: the fields after load it again."""
+        self.template_by_id.clear((shop_id, template_id))
+        self._shop_wide.pop(("claimable", shop_id), None)
+
+    def forget_campaign(self, shop_id: int, campaign_id: int) -> None:
+        self.campaign_by_id.clear((shop_id, campaign_id))
 
     async def claimable_templates(self, shop_id: int) -> list[Template]:
         """The shop's claimable public templates, read once per request for every product."""

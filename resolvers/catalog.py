@@ -14,7 +14,7 @@ from adapters.catalog.port import CatalogConflict, Edit, Fresh
 from adapters.catalog.stored import catalog_of
 from adapters.db import utcnow
 from gateway import catalog_api as api
-from resolvers.user_errors import id_of, user_error
+from resolvers.user_errors import changes_given, id_of, user_error
 from schema.catalog import (
     DepositPolicyInput,
     ProductArchivePayload,
@@ -29,8 +29,6 @@ from schema.catalog import (
 )
 from schema.common import NOT_MONEY, UserError, minor_units
 from schema.goods import Product, Sku
-
-_NOT_NULL = "give a value or leave the field out"
 
 
 @strawberry.type
@@ -95,7 +93,7 @@ class CatalogMutation:
     async def product_update(self, info: strawberry.Info, id: strawberry.ID,
                              input: ProductUpdateInput) -> ProductUpdatePayload:
         errors: list[UserError] = []
-        changes = _changes(input, errors, {"title": "title", "description": "description", "brand": "brand",
+        changes = changes_given(input, errors, {"title": "title", "description": "description", "brand": "brand",
                                            "tags": "tags", "images": "images"}, clearable={"category_handle"})
         if errors:
             return ProductUpdatePayload(user_errors=errors)
@@ -224,22 +222,8 @@ def _user_errors(problems: list[api.Problem]) -> list[UserError]:
     return [user_error(code, field, message) for field, code, message in problems]
 
 
-def _changes(given: Any, errors: list[UserError], names: dict[str, str], clearable: set[str]) -> dict[str, Any]:
-    """The fields given (``names``: attribute -> the file's key), null only where it clears."""
-    changes = {}
-    for attribute in [*names, *clearable]:
-        value = getattr(given, attribute)
-        if value is strawberry.UNSET:
-            continue
-        if value is None and attribute not in clearable:
-            errors.append(user_error("INVALID", ["input", _camel(attribute)], _NOT_NULL))
-            continue
-        changes[names.get(attribute, attribute)] = value
-    return changes
-
-
 def _sku_changes(s: SkuUpdateInput, errors: list[UserError]) -> dict[str, Any]:
-    changes = _changes(s, errors, {"title": "title", "options": "options", "price": "price",
+    changes = changes_given(s, errors, {"title": "title", "options": "options", "price": "price",
                                    "premium_delivery_eligible": "premiumDeliveryEligible"},
                        clearable={"compare_at_price", "purchase_limit", "deposit"})
     renamed = {"compare_at_price": "compareAtPrice", "purchase_limit": "purchaseLimit"}
@@ -252,11 +236,6 @@ def _sku_changes(s: SkuUpdateInput, errors: list[UserError]) -> dict[str, Any]:
     if changes.get("deposit") is not None:
         changes["deposit"] = _deposit(changes["deposit"], ["input"], errors)
     return changes
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _image(i: Any) -> dict[str, Any]:

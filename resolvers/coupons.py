@@ -1,15 +1,22 @@
-"""Claiming coupons, and creating templates (merchant)."""
+"""Claiming coupons, and creating, changing and disabling templates (merchant)."""
 
 from __future__ import annotations
+
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
 
 import strawberry
 
 from adapters.coupons.port import (
     CouponError,
     CouponKind,
+    RevisionRefused,
     Scope,
     Source,
     StackingGroup,
+    Template,
+    TemplateChanged,
     TemplateExists,
     TemplateSpec,
 )
@@ -17,15 +24,24 @@ from adapters.coupons.rules import template_problems
 from adapters.db import utcnow
 from gateway.observe import COUPON_CLAIMED, note
 from resolvers.shopper_auth import signed_in
-from resolvers.user_errors import CODE_PATTERN, user_error
+from resolvers.user_errors import CODE_PATTERN, changes_given, id_of, user_error
+from schema import coupons as types
 from schema.common import NOT_MONEY, UserError, minor_units, parse_gid
 from schema.coupons import (
     Coupon,
     CouponClaimPayload,
     CouponTemplate,
+    CouponTemplateDisablePayload,
     CouponTemplateInput,
     CouponTemplatePayload,
+    CouponTemplateUpdateInput,
+    CouponTemplateUpdatePayload,
 )
+
+_TRIES = 3  # reads again after another writer changed the template meanwhile
+_UPDATABLE = ("title", "kind", "threshold", "scope", "stacking_group", "total_quantity", "per_shopper_limit", "hidden")
+_CLEARABLE = {"discount", "percent_off", "sku_codes", "category_handle", "claim_starts_at", "claim_ends_at",
+              "valid_days", "valid_from", "valid_until"}
 
 
 @strawberry.type
@@ -55,8 +71,91 @@ class CouponMutation:
             return CouponTemplatePayload(user_errors=[user_error("INVALID", ["input", "code"], str(exc))])
         return CouponTemplatePayload(template=CouponTemplate.of(template))
 
+    @strawberry.mutation(description=(
+        "Change a coupon template (secret key), checked as couponTemplateCreate checks a new one. A change "
+        "never rewrites history: once any coupon was issued, what a coupon is worth (kind, threshold, "
+        "discount, percentOff, scope and its goods, stackingGroup) is fixed (INVALID_STATE), and "
+        "totalQuantity may fall to no fewer than were issued (INVALID). Coupons held keep their dates. "
+        "Another shop's template, or none: NOT_FOUND."))
+    async def coupon_template_update(self, info: strawberry.Info, id: strawberry.ID,
+                                     input: CouponTemplateUpdateInput) -> CouponTemplateUpdatePayload:
+        ctx = info.context
+        shop = await ctx.merchant_shop()
+        errors: list[UserError] = []
+        number = id_of(str(id), "CouponTemplate", ["id"], errors)
+        changes = changes_given(input, errors, {name: name for name in _UPDATABLE}, clearable=_CLEARABLE)
+        if errors or number is None:
+            return CouponTemplateUpdatePayload(user_errors=errors)
+        for _ in range(_TRIES):
+            [old] = await ctx.adapters.coupons.templates_by_id(shop.id, [number])
+            if old is None:
+                return CouponTemplateUpdatePayload(user_errors=[user_error("NOT_FOUND", ["id"], "no such coupon template in this shop")])
+            errors, spec = await _spec(info, shop.id, SimpleNamespace(**{**await _as_input(info, old), **changes}))
+            if errors or spec is None:
+                return CouponTemplateUpdatePayload(user_errors=errors)
+            try:
+                template = await ctx.adapters.coupons.update_template(shop.id, number, old.spec, spec)
+            except TemplateChanged:
+                continue
+            except RevisionRefused as exc:
+                return CouponTemplateUpdatePayload(user_errors=[
+                    user_error(code, ["input", field], reason) for field, code, reason in exc.problems])
+            if template is None:
+                return CouponTemplateUpdatePayload(user_errors=[user_error("NOT_FOUND", ["id"], "no such coupon template in this shop")])
+            await _changed(info, template)
+            return CouponTemplateUpdatePayload(template=CouponTemplate.of(template))
+        return CouponTemplateUpdatePayload(user_errors=[
+            user_error("INVALID_STATE", ["id"], "the template kept changing meanwhile: try again")])
 
-async def _spec(info: strawberry.Info, shop_id: int, i: CouponTemplateInput) -> tuple[list[UserError], TemplateSpec | None]:
+    @strawberry.mutation(description=(
+        "Disable a coupon template (secret key): no more claims (COUPON_EXPIRED) or campaign grants (the "
+        "assist ends SOLD_OUT, as when the reward runs out), gone from claimable lists; the coupons issued "
+        "stay usable until their own validity ends. Disabling it again changes nothing (disabledAt stays)."))
+    async def coupon_template_disable(self, info: strawberry.Info, id: strawberry.ID) -> CouponTemplateDisablePayload:
+        ctx = info.context
+        shop = await ctx.merchant_shop()
+        errors: list[UserError] = []
+        number = id_of(str(id), "CouponTemplate", ["id"], errors)
+        template = None if number is None else await ctx.adapters.coupons.disable_template(shop.id, number, utcnow())
+        if template is None:
+            return CouponTemplateDisablePayload(
+                user_errors=errors or [user_error("NOT_FOUND", ["id"], "no such coupon template in this shop")])
+        await _changed(info, template)
+        return CouponTemplateDisablePayload(template=CouponTemplate.of(template))
+
+
+async def _changed(info: strawberry.Info, template: Template) -> None:
+    """Drop what holds the template: every worker's cached answers and reference data (the
+    claimable lists), and this request's loaders, for the fields after this mutation."""
+    await info.context.invalidate(template.shop_id)
+    info.context.loaders.forget_template(template.shop_id, template.id)
+
+
+async def _as_input(info: strawberry.Info, t: Template) -> dict[str, Any]:
+    """The stored template as couponTemplateCreate's input would give it: what an update changes."""
+    s = t.spec
+    goods = info.context.adapters.goods
+    skus = await goods.skus_by_id(t.shop_id, list(s.sku_ids)) if s.sku_ids else []
+    categories = {c.id: c.handle for c in await goods.categories(t.shop_id)} if s.category_id is not None else {}
+    return {
+        "code": s.code, "title": s.title, "kind": types.CouponKind(s.kind.value), "threshold": _yuan(s.threshold),
+        "discount": None if s.discount is None else _yuan(s.discount), "percent_off": s.percent_off,
+        "scope": types.CouponScope(s.scope.value), "sku_codes": [sku.code for sku in skus if sku is not None] or None,
+        "category_handle": categories.get(s.category_id) if s.category_id is not None else None,
+        "stacking_group": types.StackingGroup(s.stacking_group.value), "total_quantity": s.total_quantity,
+        "per_shopper_limit": s.per_shopper_limit, "claim_starts_at": s.claim_starts_at,
+        "claim_ends_at": s.claim_ends_at, "valid_days": s.valid_days, "valid_from": s.valid_from,
+        "valid_until": s.valid_until, "hidden": s.hidden,
+    }
+
+
+def _yuan(fen: int) -> Decimal:
+    return Decimal(fen) / 100
+
+
+async def _spec(info: strawberry.Info, shop_id: int, i: Any) -> tuple[list[UserError], TemplateSpec | None]:
+    """The template ``i`` describes (a CouponTemplateInput, or a stored template with an update's
+    changes), or every fault of it: the one check of couponTemplateCreate and couponTemplateUpdate."""
     errors: list[UserError] = []
 
     def bad(field: str, message: str, code: str = "INVALID") -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import strawberry
 
 from schema.common import UserError, UserErrorCode, parse_gid
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_NOT_NULL = "give a value or leave the field out"
 
 
 def user_error(code: str, field: list[str], message: str) -> UserError:
@@ -21,3 +25,22 @@ def id_of(value: str, type_name: str, field: list[str], errors: list[UserError])
         errors.append(user_error("INVALID", field, f"not an id of a {type_name}: give gid://jimu/{type_name}/<n>"))
         return None
     return parsed[1]
+
+
+def changes_given(given: Any, errors: list[UserError], names: dict[str, str], clearable: set[str]) -> dict[str, Any]:
+    """The fields given (``names``: attribute -> the file's key), null only where it clears."""
+    changes = {}
+    for attribute in [*names, *clearable]:
+        value = getattr(given, attribute)
+        if value is strawberry.UNSET:
+            continue
+        if value is None and attribute not in clearable:
+            errors.append(user_error("INVALID", ["input", camel(attribute)], _NOT_NULL))
+            continue
+        changes[names.get(attribute, attribute)] = value
+    return changes
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -54,6 +54,9 @@ class CouponTemplate(Node):
     total_quantity: int
     remaining_quantity: int
     per_shopper_limit: int
+    disabled_at: datetime | None = strawberry.field(description=(
+        "When the merchant disabled it: no claims or grants since, gone from claimable lists; the "
+        "coupons issued stay usable until their own validity ends."))
 
     @classmethod
     def of(cls, t: port.Template) -> CouponTemplate:
@@ -73,6 +76,7 @@ class CouponTemplate(Node):
             total_quantity=s.total_quantity,
             remaining_quantity=t.remaining,
             per_shopper_limit=s.per_shopper_limit,
+            disabled_at=t.disabled_at,
         )
 
 
@@ -128,3 +132,50 @@ class CouponTemplateInput:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     hidden: bool = strawberry.field(default=False, description="Hidden templates are granted by campaigns only and cannot be claimed directly.")
+
+
+_WORTH_FIXED = ("Fixed once any coupon of the template was issued (INVALID_STATE): a coupon is worth what it "
+                "was when claimed.")
+
+
+@strawberry.input(description=(
+    "What to change of a coupon template; a field left out stays as it is. Checked by the rules of "
+    "couponTemplateCreate, on the template as it would be. Once any coupon was issued, kind, threshold, "
+    "discount, percentOff, scope, skuCodes, categoryHandle and stackingGroup are fixed (INVALID_STATE); "
+    "the title, the claim window, limits, visibility and the validity of later claims may change, and "
+    "totalQuantity may rise, or fall to no fewer than were issued (INVALID). Coupons held keep the "
+    "validity they were issued with. The code is the template's key (catalog files, campaigns): it stays."))
+class CouponTemplateUpdateInput:
+    title: str | None = strawberry.UNSET
+    kind: CouponKind | None = strawberry.field(default=strawberry.UNSET, description=_WORTH_FIXED)
+    threshold: Decimal | None = strawberry.field(default=strawberry.UNSET, description="Yuan. " + _WORTH_FIXED)
+    discount: Decimal | None = strawberry.field(default=strawberry.UNSET, description="Yuan; null: none. " + _WORTH_FIXED)
+    percent_off: int | None = strawberry.field(default=strawberry.UNSET, description="null: none. " + _WORTH_FIXED)
+    scope: CouponScope | None = strawberry.field(default=strawberry.UNSET, description=_WORTH_FIXED)
+    sku_codes: list[str] | None = strawberry.field(default=strawberry.UNSET, description=_WORTH_FIXED)
+    category_handle: str | None = strawberry.field(default=strawberry.UNSET, description=_WORTH_FIXED)
+    stacking_group: StackingGroup | None = strawberry.field(default=strawberry.UNSET, description=_WORTH_FIXED)
+    total_quantity: int | None = strawberry.field(
+        default=strawberry.UNSET, description="May rise, or fall to no fewer than were issued.")
+    per_shopper_limit: int | None = strawberry.UNSET
+    claim_starts_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="null: open now.")
+    claim_ends_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="null: no end.")
+    valid_days: int | None = strawberry.field(
+        default=strawberry.UNSET, description="For coupons claimed from now on; those held keep their dates.")
+    valid_from: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="For coupons claimed from now on; those held keep their dates.")
+    valid_until: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="For coupons claimed from now on; those held keep their dates.")
+    hidden: bool | None = strawberry.UNSET
+
+
+@strawberry.type
+class CouponTemplateUpdatePayload:
+    template: CouponTemplate | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CouponTemplateDisablePayload:
+    template: CouponTemplate | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -23,6 +23,9 @@ class AssistCampaign(Node):
     starts_at: datetime
     ends_at: datetime
     helper_daily_limit: int
+    ended_at: datetime | None = strawberry.field(description=(
+        "When the merchant ended it early: no assist starts and no help counts since (CAMPAIGN_NOT_ACTIVE); "
+        "the coupons granted stay."))
     campaign: strawberry.Private[port.Campaign]
 
     async def _template(self, info: strawberry.Info, template_id: int) -> CouponTemplate:
@@ -51,7 +54,8 @@ class AssistCampaign(Node):
         s = c.spec
         return cls(id=gid("AssistCampaign", c.id), code=s.code, title=s.title, required_assists=s.required_assists,
                    requires_follow=s.requires_follow, requires_membership=s.requires_membership,
-                   starts_at=s.starts_at, ends_at=s.ends_at, helper_daily_limit=s.helper_daily_limit, campaign=c)
+                   starts_at=s.starts_at, ends_at=s.ends_at, helper_daily_limit=s.helper_daily_limit,
+                   ended_at=c.ended_at, campaign=c)
 
 
 @strawberry.enum
@@ -112,3 +116,41 @@ class AssistCampaignInput:
     helper_daily_limit: int = 3
     starts_at: datetime
     ends_at: datetime
+
+
+_FIXED_ONCE_STARTED = "Fixed once any assist has started (INVALID_STATE): it is what initiators were promised."
+
+
+@strawberry.input(description=(
+    "What to change of an assist campaign; a field left out stays as it is. Checked by the rules of "
+    "assistCampaignCreate, on the campaign as it would be. Each assist keeps the requiredAssists it "
+    "started with: a new number applies to assists started after. Once any assist has started, the "
+    "rewards and startsAt are fixed and endsAt may move later only (INVALID_STATE; assistCampaignEnd "
+    "ends it now). The code is the campaign's key: it stays."))
+class AssistCampaignUpdateInput:
+    title: str | None = strawberry.UNSET
+    required_assists: int | None = strawberry.field(
+        default=strawberry.UNSET, description="For assists started from now on; those started keep theirs.")
+    reward_template_code: str | None = strawberry.field(default=strawberry.UNSET, description=_FIXED_ONCE_STARTED)
+    assister_reward_template_code: str | None = strawberry.field(
+        default=strawberry.UNSET, description="null: no reward for helpers. " + _FIXED_ONCE_STARTED)
+    requires_follow: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Checked when an assist starts.")
+    requires_membership: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Checked when an assist starts.")
+    helper_daily_limit: int | None = strawberry.UNSET
+    starts_at: datetime | None = strawberry.field(default=strawberry.UNSET, description=_FIXED_ONCE_STARTED)
+    ends_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="Once any assist has started, it may move later only.")
+
+
+@strawberry.type
+class AssistCampaignUpdatePayload:
+    campaign: AssistCampaign | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AssistCampaignEndPayload:
+    campaign: AssistCampaign | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

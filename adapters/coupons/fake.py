@@ -14,9 +14,11 @@ from adapters.coupons.port import (
     LimitReached,
     NotFound,
     NotUsable,
+    RevisionRefused,
     SoldOut,
     Source,
     Template,
+    TemplateChanged,
     TemplateExists,
     TemplateSpec,
 )
@@ -32,7 +34,7 @@ class FakeCoupons:
     def put_template(self, shop_id: int, spec: TemplateSpec) -> tuple[Template, bool]:
         """Create or update by code (the catalog import's upsert); True when anything changed."""
         old = next((t for t in self.templates.values() if t.shop_id == shop_id and t.spec.code == spec.code), None)
-        template = Template(old.id if old else next(self._ids), shop_id, spec, old.issued if old else 0)
+        template = (replace(old, spec=spec) if old else Template(next(self._ids), shop_id, spec, 0))
         self.templates[template.id] = template
         return template, old is None or old.spec != spec
 
@@ -40,6 +42,24 @@ class FakeCoupons:
         if any(t.shop_id == shop_id and t.spec.code == spec.code for t in self.templates.values()):
             raise TemplateExists(f"a template with code {spec.code!r} exists already")
         return self.put_template(shop_id, spec)[0]
+
+    async def update_template(self, shop_id: int, template_id: int, base: TemplateSpec, spec: TemplateSpec) -> Template | None:
+        [old] = await self.templates_by_id(shop_id, [template_id])
+        if old is None:
+            return None
+        if old.spec != base:
+            raise TemplateChanged("the template was changed meanwhile: read it again")
+        if problems := rules.revision_problems(old, spec):
+            raise RevisionRefused(problems)
+        self.templates[template_id] = replace(old, spec=spec)
+        return self.templates[template_id]
+
+    async def disable_template(self, shop_id: int, template_id: int, at: datetime) -> Template | None:
+        [old] = await self.templates_by_id(shop_id, [template_id])
+        if old is None or old.disabled_at is not None:
+            return old
+        self.templates[template_id] = replace(old, disabled_at=at)
+        return self.templates[template_id]
 
     async def templates_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Template | None]:
         return [t if (t := self.templates.get(i)) and t.shop_id == shop_id else None for i in ids]
@@ -57,7 +77,8 @@ class FakeCoupons:
             return True
 
         return sorted((t for t in self.templates.values()
-                       if t.shop_id == shop_id and not t.spec.hidden and t.remaining > 0 and open_now(t)),
+                       if t.shop_id == shop_id and not t.spec.hidden and t.disabled_at is None and t.remaining > 0
+                       and open_now(t)),
                       key=lambda t: t.id)
 
     async def claim(self, shop_id: int, template_id: int, shopper_id: int, now: datetime, source: Source) -> Coupon:
@@ -70,6 +91,8 @@ class FakeCoupons:
 
     def issue(self, template: Template, shopper_id: int, now: datetime) -> Coupon:
         """The atomic step of every claim and grant, as in SQL: the tally, then the stock."""
+        template = self.templates[template.id]  # as it is now, as SQL reads it under its lock
+        rules.check_issuable(template)
         if self.tallies.get((template.id, shopper_id), 0) >= template.spec.per_shopper_limit:
             raise LimitReached("this shopper holds as many as the template allows")
         if template.remaining == 0:

@@ -15,7 +15,18 @@ Errors (each names its UserErrorCode)::
     ├── ClaimClosed       COUPON_EXPIRED: the claim window has closed
     ├── SoldOut           COUPON_SOLD_OUT
     ├── LimitReached      COUPON_LIMIT_REACHED
-    └── NotUsable         COUPON_NOT_APPLICABLE / COUPON_EXPIRED / COUPON_STACKING_CONFLICT
+    ├── NotUsable         COUPON_NOT_APPLICABLE / COUPON_EXPIRED / COUPON_STACKING_CONFLICT
+    ├── TemplateExists    INVALID: the code is taken
+    ├── TemplateChanged   INVALID_STATE: changed by another writer since it was read: read again
+    └── RevisionRefused   a change the template's history forbids, with (field, code, reason) each
+
+ClaimClosed has a subclass, Disabled: the merchant disabled the template, so its
+claim window closed for good. Grants answer it as they answer SoldOut.
+
+A template's revision never rewrites history: once any coupon of it was issued,
+what a coupon is worth (kind, discount, percent off, threshold, scope and its
+goods, stacking group) stays as it was; ``total_quantity`` never falls below
+``issued``. Coupons keep the validity they were issued with.
 """
 
 from __future__ import annotations
@@ -87,6 +98,7 @@ class Template:
     shop_id: int
     spec: TemplateSpec
     issued: int
+    disabled_at: datetime | None = None  # no claims or grants since; the coupons issued stay usable
 
     @property
     def remaining(self) -> int:
@@ -121,6 +133,10 @@ class ClaimClosed(CouponError):
     code = "COUPON_EXPIRED"
 
 
+class Disabled(ClaimClosed):
+    """Claiming closed for good: the merchant disabled the template."""
+
+
 class SoldOut(CouponError):
     code = "COUPON_SOLD_OUT"
 
@@ -139,9 +155,31 @@ class TemplateExists(CouponError):
     code = "INVALID"
 
 
+class TemplateChanged(CouponError):
+    code = "INVALID_STATE"
+
+
+class RevisionRefused(CouponError):
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        super().__init__("; ".join(reason for _, _, reason in problems))
+        self.problems = problems  # (field, code, reason), fields named as in the API
+
+
 class Coupons(Protocol):
     async def create_template(self, shop_id: int, spec: TemplateSpec) -> Template:
         """Raises TemplateExists when the code is taken in this shop."""
+        ...
+
+    async def update_template(self, shop_id: int, template_id: int, base: TemplateSpec, spec: TemplateSpec) -> Template | None:
+        """Replace the template's spec ``base`` (as the caller read it) with ``spec``, under the
+        template's row lock; None when the shop has no such template. TemplateChanged when the
+        stored spec is no longer ``base``; RevisionRefused when the template's history forbids it
+        (``rules.revision_problems``, checked against the issued count under the lock)."""
+        ...
+
+    async def disable_template(self, shop_id: int, template_id: int, at: datetime) -> Template | None:
+        """Disable it from ``at`` (no more claims or grants); a disabled one keeps its first time.
+        None when the shop has no such template."""
         ...
 
     async def templates_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Template | None]: ...
@@ -149,7 +187,7 @@ class Coupons(Protocol):
     async def templates_by_code(self, shop_id: int, codes: Sequence[str]) -> list[Template | None]: ...
 
     async def claimable(self, shop_id: int, now: datetime) -> list[Template]:
-        """Public templates whose claim window is open now and which are not sold out."""
+        """Public templates, not disabled, whose claim window is open now and which are not sold out."""
         ...
 
     async def claim(self, shop_id: int, template_id: int, shopper_id: int, now: datetime, source: Source) -> Coupon:

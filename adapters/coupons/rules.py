@@ -11,6 +11,7 @@ from adapters.coupons.port import (
     Coupon,
     CouponKind,
     CouponState,
+    Disabled,
     NotUsable,
     NotYetClaimable,
     Scope,
@@ -89,6 +90,34 @@ def template_problems(
     return problems
 
 
+# What a coupon is worth, as the API names it: fixed once any coupon of the template was issued.
+_WORTH = (
+    ("kind", "kind"), ("threshold", "threshold"), ("discount", "discount"), ("percent_off", "percentOff"),
+    ("scope", "scope"), ("sku_ids", "skuCodes"), ("category_id", "categoryHandle"),
+    ("stacking_group", "stackingGroup"),
+)
+
+
+def revision_problems(old: Template, new: TemplateSpec) -> list[tuple[str, str, str]]:
+    """What the template's history forbids of replacing its spec with ``new``, as (field, code,
+    reason): a claimed coupon is worth what it was when claimed, and no fewer coupons can exist
+    than were issued. Name, claim window, validity of later claims, limits and visibility may change."""
+    problems = []
+    if old.issued > 0:
+        for attribute, field in _WORTH:
+            if _worth(old.spec, attribute) != _worth(new, attribute):
+                problems.append((field, "INVALID_STATE",
+                                 f"{old.issued} coupons were issued already: what they are worth stays as it was"))
+    if new.total_quantity < old.issued:
+        problems.append(("totalQuantity", "INVALID", f"{old.issued} were issued already: give at least that"))
+    return problems
+
+
+def _worth(spec: TemplateSpec, attribute: str) -> object:
+    value = getattr(spec, attribute)
+    return frozenset(value) if attribute == "sku_ids" else value  # the same goods in any order
+
+
 def _before(end: datetime | None, start: datetime | None) -> bool:
     return end is not None and start is not None and end <= start
 
@@ -98,6 +127,12 @@ def check_claim_window(spec: TemplateSpec, now: datetime) -> None:
         raise NotYetClaimable("claiming opens later")
     if spec.claim_ends_at is not None and now >= spec.claim_ends_at:
         raise ClaimClosed("claiming has closed")
+
+
+def check_issuable(template: Template) -> None:
+    """Raise Disabled for a disabled template: neither a claim nor a grant issues from it."""
+    if template.disabled_at is not None:
+        raise Disabled("the merchant disabled this coupon: no more are issued")
 
 
 def validity(spec: TemplateSpec, claimed_at: datetime) -> tuple[datetime, datetime]:

@@ -27,11 +27,13 @@ from adapters.coupons.port import (
     LimitReached,
     NotFound,
     NotUsable,
+    RevisionRefused,
     Scope,
     SoldOut,
     Source,
     StackingGroup,
     Template,
+    TemplateChanged,
     TemplateExists,
     TemplateSpec,
 )
@@ -144,7 +146,7 @@ def template_from_row(row: Any) -> Template:
         valid_until=row.valid_until,
         hidden=row.hidden,
     )
-    return Template(id=row.id, shop_id=row.shop_id, spec=spec, issued=row.issued)
+    return Template(id=row.id, shop_id=row.shop_id, spec=spec, issued=row.issued, disabled_at=row.disabled_at)
 
 
 def _coupon(row: Any, now: datetime) -> Coupon:
@@ -156,7 +158,9 @@ def _coupon(row: Any, now: datetime) -> Coupon:
 async def issue(
     session: AsyncSession, db: Database, shop_id: int, template: Template, shopper_id: int, now: datetime
 ) -> Coupon:
-    """The atomic step of every claim and grant: the shopper's tally, then the template's stock."""
+    """The atomic step of every claim and grant: the shopper's tally, then the template's stock.
+    ``template`` was read under its row lock (``template_in``), so a disable has committed or waits."""
+    rules.check_issuable(template)
     await session.execute(
         db.insert(_TAL)
         .values(template_id=template.id, shopper_id=shopper_id, issued=0)
@@ -179,9 +183,7 @@ async def issue(
     if in_stock is None:
         raise SoldOut("every coupon of this template has been issued")
     if in_stock.issued == in_stock.total_quantity:  # this was the last: told once, in the issuing transaction
-        await emit(session, shop_id, Topic.COUPON_SOLD_OUT, {"couponTemplate": {
-            "id": global_id("CouponTemplate", template.id), "code": template.spec.code, "title": template.spec.title,
-            "totalQuantity": in_stock.total_quantity, "soldOutAt": moment(now)}}, now)
+        await _tell_sold_out(session, shop_id, template, in_stock.total_quantity, now)
     valid_from, valid_until = rules.validity(template.spec, now)
     coupon_id = (
         await session.execute(
@@ -194,8 +196,17 @@ async def issue(
     return Coupon(coupon_id, shop_id, template.id, shopper_id, CouponState.AVAILABLE, valid_from, valid_until, None)
 
 
+async def _tell_sold_out(session: AsyncSession, shop_id: int, template: Template, total: int, now: datetime) -> None:
+    await emit(session, shop_id, Topic.COUPON_SOLD_OUT, {"couponTemplate": {
+        "id": global_id("CouponTemplate", template.id), "code": template.spec.code, "title": template.spec.title,
+        "totalQuantity": total, "soldOutAt": moment(now)}}, now)
+
+
 async def template_in(session: AsyncSession, shop_id: int, template_id: int) -> Template | None:
-    row = (await session.execute(select(_TPL).where(_TPL.c.id == template_id, _TPL.c.shop_id == shop_id))).first()
+    """The template under its row lock (FOR UPDATE; SQLite's write transaction holds the whole
+    file): claims, grants, revisions and disabling of one template take turns."""
+    row = (await session.execute(
+        select(_TPL).where(_TPL.c.id == template_id, _TPL.c.shop_id == shop_id).with_for_update())).first()
     return template_from_row(row) if row else None
 
 
@@ -216,6 +227,30 @@ class SqlCoupons:
             raise TemplateExists(f"a template with code {spec.code!r} exists already") from exc
         return Template(template_id, shop_id, spec, 0)
 
+    async def update_template(self, shop_id: int, template_id: int, base: TemplateSpec, spec: TemplateSpec) -> Template | None:
+        now = utcnow()
+        async with self._db.write() as session:
+            old = await template_in(session, shop_id, template_id)
+            if old is None:
+                return None
+            if old.spec != base:
+                raise TemplateChanged("the template was changed meanwhile: read it again")
+            if problems := rules.revision_problems(old, spec):
+                raise RevisionRefused(problems)
+            await session.execute(update(_TPL).where(_TPL.c.id == template_id).values(**template_values(spec)))
+            new = replace(old, spec=spec)
+            if old.remaining > 0 and new.remaining == 0:  # lowered to what was issued: none left now
+                await _tell_sold_out(session, shop_id, new, spec.total_quantity, now)
+            return new
+
+    async def disable_template(self, shop_id: int, template_id: int, at: datetime) -> Template | None:
+        async with self._db.write() as session:
+            old = await template_in(session, shop_id, template_id)
+            if old is None or old.disabled_at is not None:
+                return old  # disabling again keeps the first time
+            await session.execute(update(_TPL).where(_TPL.c.id == template_id).values(disabled_at=at))
+            return replace(old, disabled_at=at)
+
     async def templates_by_id(self, shop_id: int, ids: Sequence[int]) -> list[Template | None]:
         rows = await self._db.rows(select(_TPL).where(_TPL.c.shop_id == shop_id, _TPL.c.id.in_(ids)))
         found = {r.id: template_from_row(r) for r in rows}
@@ -232,6 +267,7 @@ class SqlCoupons:
             .where(
                 _TPL.c.shop_id == shop_id,
                 _TPL.c.hidden.is_(False),
+                _TPL.c.disabled_at.is_(None),
                 _TPL.c.issued < _TPL.c.total_quantity,
                 (_TPL.c.claim_starts_at.is_(None)) | (_TPL.c.claim_starts_at <= now),
                 (_TPL.c.claim_ends_at.is_(None)) | (_TPL.c.claim_ends_at > now),

@@ -8,14 +8,16 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from adapters.coupons.fake import FakeCoupons
-from adapters.coupons.port import LimitReached, SoldOut
+from adapters.coupons.port import Disabled, LimitReached, SoldOut
 from adapters.members import rules
 from adapters.members.port import (
     Assist,
     AssistError,
     AssistState,
     Campaign,
+    CampaignChanged,
     CampaignExists,
+    CampaignRevisionRefused,
     CampaignSpec,
     Membership,
 )
@@ -48,7 +50,7 @@ class FakeMembers:
 
     def put_campaign(self, shop_id: int, spec: CampaignSpec) -> tuple[Campaign, bool]:
         old = next((c for c in self.campaigns.values() if c.shop_id == shop_id and c.spec.code == spec.code), None)
-        campaign = Campaign(old.id if old else next(self._ids), shop_id, spec)
+        campaign = replace(old, spec=spec) if old else Campaign(next(self._ids), shop_id, spec)
         self.campaigns[campaign.id] = campaign
         return campaign, old is None or old.spec != spec
 
@@ -56,6 +58,25 @@ class FakeMembers:
         if any(c.shop_id == shop_id and c.spec.code == spec.code for c in self.campaigns.values()):
             raise CampaignExists(spec.code)
         return self.put_campaign(shop_id, spec)[0]
+
+    async def update_campaign(self, shop_id: int, campaign_id: int, base: CampaignSpec, spec: CampaignSpec) -> Campaign | None:
+        [old] = await self.campaigns_by_id(shop_id, [campaign_id])
+        if old is None:
+            return None
+        if old.spec != base:
+            raise CampaignChanged()
+        started = any(a.campaign_id == campaign_id for a in self.assists.values())
+        if problems := rules.revision_problems(old, spec, started):
+            raise CampaignRevisionRefused(problems)
+        self.campaigns[campaign_id] = replace(old, spec=spec)
+        return self.campaigns[campaign_id]
+
+    async def end_campaign(self, shop_id: int, campaign_id: int, at: datetime) -> Campaign | None:
+        [old] = await self.campaigns_by_id(shop_id, [campaign_id])
+        if old is None or old.ended_at is not None:
+            return old
+        self.campaigns[campaign_id] = replace(old, ended_at=at)
+        return self.campaigns[campaign_id]
 
     async def campaigns_by_code(self, shop_id: int, codes: Sequence[str]) -> list[Campaign | None]:
         by_code = {c.spec.code: c for c in self.campaigns.values() if c.shop_id == shop_id}
@@ -110,7 +131,7 @@ class FakeMembers:
         try:
             coupon = self.coupons.issue(self.coupons.templates[campaign.spec.reward_template_id],
                                         assist.initiator_id, now)
-        except (SoldOut, LimitReached):
+        except (SoldOut, LimitReached, Disabled):  # a disabled reward grants no more, as one run out
             return replace(assist, state=AssistState.SOLD_OUT)
         return replace(assist, state=AssistState.GRANTED, coupon_id=coupon.id)
 
@@ -121,12 +142,13 @@ class FakeMembers:
         self.rewarded.add((campaign.id, helper_id))
         try:
             self.coupons.issue(self.coupons.templates[template_id], helper_id, now)
-        except (SoldOut, LimitReached):
+        except (SoldOut, LimitReached, Disabled):
             pass
 
     def _shown(self, assist: Assist, now: datetime) -> Assist:
-        ends_at = self.campaigns[assist.campaign_id].spec.ends_at
-        return replace(assist, state=rules.shown_state(assist, ends_at, now))
+        campaign = self.campaigns[assist.campaign_id]
+        closes_at = rules.closes_at(campaign.spec.ends_at, campaign.ended_at)
+        return replace(assist, state=rules.shown_state(assist, closes_at, now))
 
     async def assists_by_id(self, shop_id: int, ids: Sequence[int], now: datetime) -> list[Assist | None]:
         return [self._shown(a, now) if (a := self.assists.get(i)) and a.shop_id == shop_id else None for i in ids]

@@ -12,7 +12,14 @@ Errors (each names its UserErrorCode)::
     AssistError
     ├── CAMPAIGN_NOT_ACTIVE, PREREQUISITE_NOT_MET, SELF_ASSIST, ALREADY_ASSISTED,
     │   ASSIST_DAILY_LIMIT, ASSIST_COMPLETED, NOT_FOUND
-    └── CampaignExists (INVALID)
+    ├── CampaignExists (INVALID)
+    ├── CampaignChanged (INVALID_STATE): changed by another writer since it was read
+    └── CampaignRevisionRefused: what started assists rely on, with (field, code, reason) each
+
+A campaign the merchant ended (``ended_at``) is not active from then on: no assist
+starts, no help counts; the coupons granted stay. A revision leaves started assists
+what they rely on: each keeps the assists it needed when it started, and once one
+has started the rewards and the start are fixed and the end may move later only.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ class Campaign:
     id: int
     shop_id: int
     spec: CampaignSpec
+    ended_at: datetime | None = None  # ended early by the merchant
 
 
 class AssistState(enum.Enum):
@@ -83,6 +91,17 @@ class CampaignExists(AssistError):
         super().__init__("INVALID", f"a campaign with code {code!r} exists already")
 
 
+class CampaignChanged(AssistError):
+    def __init__(self) -> None:
+        super().__init__("INVALID_STATE", "the campaign was changed meanwhile: read it again")
+
+
+class CampaignRevisionRefused(AssistError):
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        super().__init__("INVALID_STATE", "; ".join(reason for _, _, reason in problems))
+        self.problems = problems  # (field, code, reason), fields named as in the API
+
+
 class Members(Protocol):
     async def follow(self, shop_id: int, shopper_id: int) -> Membership: ...
 
@@ -91,6 +110,18 @@ class Members(Protocol):
     async def memberships(self, shop_id: int, shopper_ids: Sequence[int]) -> list[Membership]: ...
 
     async def create_campaign(self, shop_id: int, spec: CampaignSpec) -> Campaign: ...
+
+    async def update_campaign(self, shop_id: int, campaign_id: int, base: CampaignSpec, spec: CampaignSpec) -> Campaign | None:
+        """Replace the campaign's spec ``base`` (as the caller read it) with ``spec`` under its row
+        lock, which assists starting take too; None when the shop has no such campaign.
+        CampaignChanged when the stored spec is no longer ``base``; CampaignRevisionRefused when
+        started assists rely on what it changes (``rules.revision_problems``)."""
+        ...
+
+    async def end_campaign(self, shop_id: int, campaign_id: int, at: datetime) -> Campaign | None:
+        """End it at ``at``: no assist starts or help counts after; an ended one keeps its first
+        time. None when the shop has no such campaign."""
+        ...
 
     async def campaigns_by_code(self, shop_id: int, codes: Sequence[str]) -> list[Campaign | None]: ...
 

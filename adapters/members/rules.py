@@ -12,6 +12,7 @@ from adapters.members.port import (
     AssistError,
     AssistState,
     Campaign,
+    CampaignSpec,
     Membership,
 )
 
@@ -31,12 +32,36 @@ def campaign_problems(
         yield "endsAt", "must come after startsAt"
 
 
+def revision_problems(old: Campaign, new: CampaignSpec, started: bool) -> list[tuple[str, str, str]]:
+    """What assists already started rely on and ``new`` would change, as (field, code, reason).
+    The assists needed are each assist's own (kept from its start), so changing them is free."""
+    if not started:
+        return []
+    fixed = "assists have started: it stays as they were promised"
+    problems = []
+    if new.reward_template_id != old.spec.reward_template_id:
+        problems.append(("rewardTemplateCode", "INVALID_STATE", fixed))
+    if new.assister_template_id != old.spec.assister_template_id:
+        problems.append(("assisterRewardTemplateCode", "INVALID_STATE", fixed))
+    if new.starts_at != old.spec.starts_at:
+        problems.append(("startsAt", "INVALID_STATE", fixed))
+    if new.ends_at < old.spec.ends_at:
+        problems.append(("endsAt", "INVALID_STATE",
+                         "assists have started: the end may move later, not earlier (assistCampaignEnd ends it now)"))
+    return problems
+
+
+def closes_at(ends_at: datetime, ended_at: datetime | None) -> datetime:
+    """When the campaign stops: its planned end, or earlier when the merchant ended it."""
+    return ends_at if ended_at is None else min(ends_at, ended_at)
+
+
 def helper_day(now: datetime) -> date:
     return now.astimezone(ZoneInfo(CAMPAIGN_TIMEZONE)).date()
 
 
 def check_active(campaign: Campaign, now: datetime) -> None:
-    if not campaign.spec.starts_at <= now < campaign.spec.ends_at:
+    if campaign.ended_at is not None or not campaign.spec.starts_at <= now < campaign.spec.ends_at:
         raise AssistError("CAMPAIGN_NOT_ACTIVE", "the campaign is not running now")
 
 

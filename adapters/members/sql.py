@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from adapters.coupons.port import LimitReached, SoldOut
+from adapters.coupons.port import Disabled, LimitReached, SoldOut
 from adapters.coupons.sql import issue, template_in
 from adapters.db import Database, UtcDateTime, utcnow
 from adapters.members import rules
@@ -20,7 +20,9 @@ from adapters.members.port import (
     AssistError,
     AssistState,
     Campaign,
+    CampaignChanged,
     CampaignExists,
+    CampaignRevisionRefused,
     CampaignSpec,
     Membership,
 )
@@ -122,7 +124,7 @@ def campaign_from_row(row: Any) -> Campaign:
         requires_follow=row.requires_follow, requires_membership=row.requires_membership,
         helper_daily_limit=row.helper_daily_limit, starts_at=row.starts_at, ends_at=row.ends_at,
     )
-    return Campaign(id=row.id, shop_id=row.shop_id, spec=spec)
+    return Campaign(id=row.id, shop_id=row.shop_id, spec=spec, ended_at=row.ended_at)
 
 
 def campaign_values(spec: CampaignSpec) -> dict[str, Any]:
@@ -134,10 +136,10 @@ def campaign_values(spec: CampaignSpec) -> dict[str, Any]:
     }
 
 
-def _assist(row: Any, ends_at: datetime, now: datetime) -> Assist:
+def _assist(row: Any, closes_at: datetime, now: datetime) -> Assist:
     stored = Assist(row.id, row.shop_id, row.campaign_id, row.initiator_id, AssistState(row.state),
                     row.assist_count, row.required, row.coupon_id)
-    state = rules.shown_state(stored, ends_at, now)
+    state = rules.shown_state(stored, closes_at, now)
     return Assist(stored.id, stored.shop_id, stored.campaign_id, stored.initiator_id, state, stored.count,
                   stored.required, stored.coupon_id)
 
@@ -183,6 +185,27 @@ class SqlMembers:
             raise CampaignExists(spec.code) from exc
         return Campaign(campaign_id, shop_id, spec)
 
+    async def update_campaign(self, shop_id: int, campaign_id: int, base: CampaignSpec, spec: CampaignSpec) -> Campaign | None:
+        async with self._db.write() as session:
+            old = await self._campaign_or_none(session, shop_id, campaign_id, lock="update")
+            if old is None:
+                return None
+            if old.spec != base:
+                raise CampaignChanged()
+            started = (await session.execute(select(_AST.c.id).where(_AST.c.campaign_id == campaign_id).limit(1))).first()
+            if problems := rules.revision_problems(old, spec, started is not None):
+                raise CampaignRevisionRefused(problems)
+            await session.execute(update(_CMP).where(_CMP.c.id == campaign_id).values(**campaign_values(spec)))
+            return Campaign(old.id, shop_id, spec, old.ended_at)
+
+    async def end_campaign(self, shop_id: int, campaign_id: int, at: datetime) -> Campaign | None:
+        async with self._db.write() as session:
+            old = await self._campaign_or_none(session, shop_id, campaign_id, lock="update")
+            if old is None or old.ended_at is not None:
+                return old  # ending again keeps the first time
+            await session.execute(update(_CMP).where(_CMP.c.id == campaign_id).values(ended_at=at))
+            return Campaign(old.id, shop_id, old.spec, at)
+
     async def campaigns_by_code(self, shop_id: int, codes: Sequence[str]) -> list[Campaign | None]:
         rows = await self._db.rows(select(_CMP).where(_CMP.c.shop_id == shop_id, _CMP.c.code.in_(codes)))
         found = {r.code: campaign_from_row(r) for r in rows}
@@ -195,7 +218,7 @@ class SqlMembers:
 
     async def start_assist(self, shop_id: int, campaign_id: int, shopper_id: int, now: datetime) -> Assist:
         async with self._db.write() as session:
-            campaign = await self._campaign(session, shop_id, campaign_id)
+            campaign = await self._campaign(session, shop_id, campaign_id)  # shared lock: a revision waits
             existing = await self._assist_of(session, campaign, shopper_id, now)
             if existing is not None:
                 return existing  # starting again returns the same assist
@@ -242,7 +265,7 @@ class SqlMembers:
                 await self._grant(session, shop_id, campaign, assist_id, row.initiator_id, now)
             await self._reward_helper(session, shop_id, campaign, helper_id, now)
             return _assist((await session.execute(select(_AST).where(_AST.c.id == assist_id))).one(),
-                           campaign.spec.ends_at, now)
+                           rules.closes_at(campaign.spec.ends_at, campaign.ended_at), now)
 
     async def _count_helper_day(self, session: AsyncSession, campaign: Campaign, helper_id: int, now: datetime) -> None:
         day = rules.helper_day(now)
@@ -267,7 +290,7 @@ class SqlMembers:
         try:
             async with session.begin_nested():  # a sold-out reward must not undo the help itself
                 coupon = await issue(session, self._db, shop_id, template, initiator_id, now)
-        except (SoldOut, LimitReached):
+        except (SoldOut, LimitReached, Disabled):  # a disabled reward grants no more, as one run out
             state, coupon_id = AssistState.SOLD_OUT, None
         else:
             state, coupon_id = AssistState.GRANTED, coupon.id
@@ -298,7 +321,7 @@ class SqlMembers:
         try:
             async with session.begin_nested():
                 coupon = await issue(session, self._db, shop_id, template, helper_id, now)
-        except (SoldOut, LimitReached):
+        except (SoldOut, LimitReached, Disabled):
             return
         await session.execute(
             update(_RWD).where(_RWD.c.campaign_id == campaign.id, _RWD.c.helper_id == helper_id)
@@ -306,24 +329,30 @@ class SqlMembers:
         )
 
     async def assists_by_id(self, shop_id: int, ids: Sequence[int], now: datetime) -> list[Assist | None]:
-        stmt = (select(_AST, _CMP.c.ends_at).join(_CMP, _CMP.c.id == _AST.c.campaign_id)
+        stmt = (select(_AST, _CMP.c.ends_at, _CMP.c.ended_at).join(_CMP, _CMP.c.id == _AST.c.campaign_id)
                 .where(_AST.c.shop_id == shop_id, _AST.c.id.in_(ids)))
-        found = {r.id: _assist(r, r.ends_at, now) for r in await self._db.rows(stmt)}
+        found = {r.id: _assist(r, rules.closes_at(r.ends_at, r.ended_at), now) for r in await self._db.rows(stmt)}
         return [found.get(i) for i in ids]
 
     async def assists_of(self, shop_id: int, shopper_id: int, now: datetime) -> list[Assist]:
-        stmt = (select(_AST, _CMP.c.ends_at).join(_CMP, _CMP.c.id == _AST.c.campaign_id)
+        stmt = (select(_AST, _CMP.c.ends_at, _CMP.c.ended_at).join(_CMP, _CMP.c.id == _AST.c.campaign_id)
                 .where(_AST.c.shop_id == shop_id, _AST.c.initiator_id == shopper_id).order_by(_AST.c.id))
-        return [_assist(r, r.ends_at, now) for r in await self._db.rows(stmt)]
+        return [_assist(r, rules.closes_at(r.ends_at, r.ended_at), now) for r in await self._db.rows(stmt)]
 
     async def _campaign(self, session: AsyncSession, shop_id: int, campaign_id: int) -> Campaign:
-        row = (await session.execute(
-            select(_CMP).where(_CMP.c.id == campaign_id, _CMP.c.shop_id == shop_id))).first()
-        if row is None:
+        """The campaign under a shared row lock: starts and helps go side by side, while a
+        revision or an end (which take it exclusively) waits for them, and they for it."""
+        campaign = await self._campaign_or_none(session, shop_id, campaign_id, lock="share")
+        if campaign is None:
             raise AssistError("NOT_FOUND", "no such campaign")
-        return campaign_from_row(row)
+        return campaign
+
+    async def _campaign_or_none(self, session: AsyncSession, shop_id: int, campaign_id: int, lock: str) -> Campaign | None:
+        stmt = select(_CMP).where(_CMP.c.id == campaign_id, _CMP.c.shop_id == shop_id)
+        row = (await session.execute(stmt.with_for_update(read=lock == "share"))).first()
+        return campaign_from_row(row) if row else None
 
     async def _assist_of(self, session: AsyncSession, campaign: Campaign, shopper_id: int, now: datetime) -> Assist | None:
         row = (await session.execute(
             select(_AST).where(_AST.c.campaign_id == campaign.id, _AST.c.initiator_id == shopper_id))).first()
-        return _assist(row, campaign.spec.ends_at, now) if row else None
+        return _assist(row, rules.closes_at(campaign.spec.ends_at, campaign.ended_at), now) if row else None

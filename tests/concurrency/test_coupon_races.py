@@ -42,6 +42,36 @@ async def test_six_hundred_shoppers_get_exactly_two_hundred_coupons(database_url
     assert len(held) == 200
 
 
+async def test_lowering_the_total_while_shoppers_claim_never_leaves_more_issued_than_total(
+    database_url: str, demo: Adapters
+):
+    # given a template of 400
+    shop_id = await panda(demo)
+    template = await demo.coupons.create_template(shop_id, spec("SHRINK", total=400))
+    shoppers = list(range(3000, 3600))
+    # when 600 shoppers claim from 3 processes while a fourth lowers the total by 20s down to 100
+    totals = list(range(380, 99, -20))
+    results = run_all([("claim", (database_url, shop_id, template.id, shoppers[i::3])) for i in range(3)]
+                      + [("lower_total", (database_url, shop_id, template.id, totals))])
+    [lowering] = [r[1] for r in results if r[0] == "lower"]
+    outcomes = [pair for batch in results if batch[0] != "lower" for pair in batch]
+    # then the total ends at the last value allowed, at least what was issued, and every claim told
+    # is a coupon held
+    [after] = await demo.coupons.templates_by_id(shop_id, [template.id])
+    claimed = [s for s, o in outcomes if o == "claimed"]
+    assert {o for _, o in outcomes} <= {"claimed", "COUPON_SOLD_OUT"}
+    assert after.issued == len(claimed) <= after.spec.total_quantity
+    last = [total for step, total in lowering if step == "lowered"]
+    assert after.spec.total_quantity == (last[-1] if last else 400)
+    # a lowering refused was below what had been issued by then (which only grows), so every
+    # later, lower one was refused too
+    steps = [step for step, _ in lowering]
+    assert len(steps) == len(totals) and steps == sorted(steps)  # "lowered"s, then "refused"s
+    assert all(total < after.issued for step, total in lowering if step == "refused")
+    held = [c for s in claimed for c in await demo.coupons.coupons_of(shop_id, s, utcnow())]
+    assert len(held) == after.issued
+
+
 async def test_one_shopper_sending_twenty_claims_gets_one_coupon(database_url: str, demo: Adapters):
     shop_id = await panda(demo)
     template = await demo.coupons.create_template(shop_id, spec("ONE-EACH", total=100, limit=1))

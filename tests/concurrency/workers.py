@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from adapters.coupons.port import CouponError, Source
+from adapters.coupons.port import CouponError, RevisionRefused, Source, TemplateChanged
 from adapters.coupons.sql import SqlCoupons
 from adapters.db import Database, utcnow
 from adapters.delivery.port import SlotFull
@@ -112,6 +113,31 @@ def _claim(url: str, shop_id: int, template_id: int, shoppers: list[int], barrie
     out.put(_race(url, barrier, SqlCoupons, one, shoppers))
 
 
+def _lower_total(url: str, shop_id: int, template_id: int, totals: list[int], barrier: Any, out: Any) -> None:
+    """Lower the template's totalQuantity to each of ``totals`` in turn, as claims run: each step
+    is ("lowered", total, issued seen after) or ("refused", total)."""
+    async def steps(coupons: SqlCoupons, _: int) -> list[tuple[Any, ...]]:
+        done: list[tuple[Any, ...]] = []
+        for total in totals:
+            while True:
+                [template] = await coupons.templates_by_id(shop_id, [template_id])
+                try:
+                    await coupons.update_template(shop_id, template_id, template.spec,
+                                                  replace(template.spec, total_quantity=total))
+                except TemplateChanged:
+                    continue
+                except RevisionRefused:
+                    done.append(("refused", total))
+                else:
+                    done.append(("lowered", total))
+                break
+            await asyncio.sleep(0.005)
+        return done
+
+    [done] = _race(url, barrier, SqlCoupons, steps, [0])
+    out.put(("lower", done))
+
+
 def _help(url: str, shop_id: int, assist_id: int, helpers: list[int], barrier: Any, out: Any) -> None:
     async def one(members: SqlMembers, helper_id: int) -> str:
         try:
@@ -144,5 +170,6 @@ WORK = {
     "sweep": _sweep,
     "book_slot": _book_slot,
     "claim": _claim,
+    "lower_total": _lower_total,
     "help": _help,
 }
