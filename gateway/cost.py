@@ -63,6 +63,7 @@ LIST_SIZES: Mapping[str, int] = {
     "DeliveryOption.slots": 14,
     "Cart.lines": 100,
     "Order.lines": 100,
+    "Query._entities": 100,  # a federation gateway's batch of representations
 }
 
 # A page size as a document gives it: a number, a variable (its name and the document's
