@@ -6,8 +6,13 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from gateway.app import create_app
 from gateway.graphql import build_schema
 from gateway.settings import Settings
 from gateway.wiring import Adapters
@@ -143,13 +148,44 @@ async def test_schema_graphql_stays_the_plain_sdl_with_federation_on(settings: S
     assert sdl.strip() == build_schema().as_str().strip()
 
 
-async def test_a_query_seen_before_runs_on_its_plan_with_federation_on(federated: Gql):
-    # given: the listing, twice (the second time on its compiled plan), and entities in between
-    listing = '{ products(first: 3) { nodes { handle skus { code availability { status } } } } }'
-    first = await federated(listing)
-    entities = await federated(ENTITIES, {"r": [{"__typename": "Product", "handle": "diaper-soft"}]})
-    # when
-    second = await federated(listing)
-    # then
-    assert first == second and "errors" not in first
-    assert entities["data"]["_entities"][0]["handle"] == "diaper-soft"
+async def test_a_query_seen_before_runs_on_its_plan_with_federation_on(settings: Settings, demo: Adapters):
+    # given a traced app with federation on, and the listing answered once (its plan learnt)
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    app = create_app(replace(settings, federation=True), demo, tracer_provider=provider)
+    listing = "query Listing { products(first: 3) { nodes { handle skus { code availability { status } } } } }"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://jimu.test") as client:
+        first = await client.post("/graphql", json={"query": listing}, headers={"X-Jimu-Key": "pk_demo_panda"})
+        spans.clear()
+        # when it is asked again
+        again = await client.post("/graphql", json={"query": listing}, headers={"X-Jimu-Key": "pk_demo_panda"})
+    # then the same answer, from its plan: strawberry did not run it
+    assert again.json()["data"] == first.json()["data"] and "errors" not in first.json()
+    [operation] = [s for s in spans.get_finished_spans() if s.name == "GraphQL Query: Listing"]
+    assert operation.attributes is not None and operation.attributes["jimu.fast_path"] is True
+    assert "GraphQL Parsing" not in [s.name for s in spans.get_finished_spans()]
+
+
+async def test_the_response_cache_holds_entities_and_a_merchant_write_drops_them(settings: Settings, demo: Adapters):
+    cached = replace(settings, federation=True, response_cache_seconds=30, reference_cache_seconds=30)
+    stock = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Sku { availability { quantityAvailable } } } }'
+    representations = {"r": [{"__typename": "Sku", "code": "DIAPER-L54"}]}
+    async with api_client(cached, demo) as client:
+        gql = make_gql(client)
+
+        async def units() -> int:
+            return (await gql(stock, representations))["data"]["_entities"][0]["availability"]["quantityAvailable"]
+
+        # given an answer in the cache, and stock changed behind its back
+        before = await units()  # every warehouse's, BJ-01's 500 among them
+        [shop] = await demo.shops.shops_by_handle(["panda-care"])
+        [sku] = await demo.goods.skus_by_code(shop.id, ["DIAPER-L54"])  # type: ignore[union-attr]
+        await demo.inventory.set_available(shop.id, sku.id, "BJ-01", 400)  # type: ignore[union-attr]
+        assert await units() == before  # the cache answered
+        # when the merchant sets stock through the API
+        body = await gql('mutation { stockSet(skuCode: "DIAPER-L54", warehouse: "BJ-01", quantity: 321) '
+                         '{ userErrors { code } } }', key="sk_demo_panda")
+        # then the next read is fresh
+        assert body["data"]["stockSet"]["userErrors"] == []
+        assert await units() == before - 500 + 321
