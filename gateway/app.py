@@ -162,7 +162,7 @@ def create_app(
                 WECHAT_PATH: Guarded(MAX_NOTICE_BYTES, refusal=lambda r: refuse_wechat(r.status, r.message)),
             }),
             Middleware(Documents, texts=DocumentTexts(adapters.documents), keys=keys,
-                       trusted=TrustedLists(adapters.documents, reference), schema=build_schema()._schema,
+                       trusted=TrustedLists(adapters.documents, reference), schema=build_schema(federation=settings.federation)._schema,
                        default_policy=TrustedDocuments(settings.trusted_documents), production=settings.production),
             Middleware(ResponseCache, keys=keys, shared=shared, ttl_seconds=settings.response_cache_seconds,
                        max_bytes=settings.response_cache_bytes, budgeted_clients=settings.client_budget is not None),

@@ -277,9 +277,11 @@ async def _shop_policy(
 
 
 @app.command("export-schema")
-def export_schema() -> None:
+def export_schema(
+    federation: bool = typer.Option(False, "--federation", help="The Apollo Federation v2 subgraph SDL (@key, @link)."),
+) -> None:
     """Print the GraphQL schema (SDL)."""
-    sys.stdout.write(build_schema().as_str() + "\n")
+    sys.stdout.write(build_schema(federation=federation).as_str() + "\n")
 
 
 @app.command()

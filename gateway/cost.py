@@ -4,7 +4,9 @@ An object costs 1, a scalar or an enum 0, a root mutation field 10. A list costs
 length times what one element costs: inside a connection (a field taking ``first`` or
 ``last``) the ``edges`` and ``nodes`` are as long as the page asked for (``last`` if
 given, else ``first`` or its default, at most ``MAX_PAGE``); any other list is as long
-as it is declared to reach at most (``LIST_SIZES``, else ``DEFAULT_LIST_SIZE``).
+as it is declared to reach at most (``LIST_SIZES``, else ``DEFAULT_LIST_SIZE``), but
+``_entities`` (federation) is as long as the representations given. A union's members
+are priced by the fragments selecting them.
 Every selection counts, whatever ``@skip``/``@include`` or the runtime type decide,
 so the figure is an upper bound. Introspection costs nothing: it reads only the schema.
 
@@ -34,8 +36,10 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -64,6 +68,8 @@ LIST_SIZES: Mapping[str, int] = {
     "Cart.lines": 100,
     "Order.lines": 100,
 }
+# Lists exactly as long as a list argument: one federation entity per representation.
+COUNTED: Mapping[str, str] = {"Query._entities": "representations"}
 
 # A page size as a document gives it: a number, a variable (its name and the document's
 # default for it), or nothing.
@@ -88,6 +94,19 @@ class _Page:
         return self.default
 
 
+@dataclass(frozen=True, slots=True)
+class _Count:
+    """A list as long as an argument's: the literal list's length, or the variable holding it."""
+
+    given: int | str
+
+    def size(self, variables: Mapping[str, Any]) -> int:
+        if isinstance(self.given, int):
+            return self.given
+        value = variables.get(self.given)
+        return len(value) if isinstance(value, list) else 1  # GraphQL makes one value a list of one
+
+
 @dataclass(frozen=True)
 class _Field:
     key: str  # the response key: the alias, or the field's name
@@ -98,10 +117,13 @@ class _Field:
     length: int | None  # a list's declared length; None: as long as the enclosing page; 1: one value
     page: _Page | None  # a connection field's page, which its edges and nodes follow
     below: tuple[_Field, ...]
+    count: _Count | None = None  # a list as long as an argument's (COUNTED), whatever ``length`` says
 
     def cost(self, variables: Mapping[str, Any], page: int) -> int:
         inner = self.page.size(variables) if self.page is not None else 1
         below = sum(field.cost(variables, inner) for field in self.below)
+        if self.count is not None:
+            return self.count.size(variables) * (self.own + below)
         return (page if self.length is None else self.length) * (self.own + below)
 
     @cached_property
@@ -199,6 +221,8 @@ class Priced:
 
 
 def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return ("list", len(value))  # a list prices by its length only (and a page size is never one)
     return value if isinstance(value, int | str | None) else repr(value)
 
 
@@ -207,6 +231,8 @@ def _page_variables(fields: tuple[_Field, ...]) -> set[str]:
     for field in fields:
         if field.page is not None:
             found.update(given[0] for given in (field.page.first, field.page.last) if isinstance(given, tuple))
+        if field.count is not None and isinstance(field.count.given, str):
+            found.add(field.count.given)
         found |= _page_variables(field.below)
     return found
 
@@ -331,12 +357,14 @@ class _Compiler:
             default = field.args["first"].default_value if "first" in field.args else None
             page = _Page(self._given(node, "first"), self._given(node, "last"),
                          default if isinstance(default, int) else DEFAULT_LIST_SIZE)
-        if not isinstance(named, GraphQLObjectType | GraphQLInterfaceType) or node.selection_set is None:
+        if not isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType) or node.selection_set is None:
             return _Field(key=key, name=node.name.value, nullable=nullable, nullable_items=nullable_items, own=0, length=length, page=None,
                           below=())
         below = self.selections(named, node.selection_set, in_page=page is not None)
+        counted = COUNTED.get(f"{parent.name}.{node.name.value}")
         return _Field(key=key, name=node.name.value, nullable=nullable, nullable_items=nullable_items,
-                      own=OBJECT_COST if root_cost is None else root_cost, length=length, page=page, below=below)
+                      own=OBJECT_COST if root_cost is None else root_cost, length=length, page=page, below=below,
+                      count=_counted(node, counted) if counted is not None else None)
 
     def _given(self, node: FieldNode, name: str) -> _Given:
         value: ValueNode | None = next((a.value for a in node.arguments or () if a.name.value == name), None)
@@ -346,6 +374,13 @@ class _Compiler:
             name = value.name.value
             return (name, self._defaults.get(name))
         return None
+
+
+def _counted(node: FieldNode, argument: str) -> _Count:
+    value: ValueNode | None = next((a.value for a in node.arguments or () if a.name.value == argument), None)
+    if isinstance(value, VariableNode):
+        return _Count(value.name.value)
+    return _Count(len(value.values) if isinstance(value, ListValueNode) else 1)
 
 
 def _merged(fields: list[_Field]) -> tuple[_Field, ...]:

@@ -45,6 +45,7 @@ from gateway.cost import Costs, Priced
 from gateway.edge import NUL_REFUSED, SCOPE_KEY, Refused, graphql_refusal
 from gateway.errors import JimuSchema, TagValidationErrors, coded
 from gateway.fastpath import Plans
+from gateway.federation import subgraph
 from gateway.observe import ACTUAL_COST_KEY, CLEAN_KEY
 from gateway.operations import operation_of, query_string_request
 from gateway.reference import ReferenceCache
@@ -139,10 +140,11 @@ def limit_rules() -> list[type[ValidationRule]]:
 
 
 @cache
-def build_schema(tracer_provider: TracerProvider | None = None) -> JimuSchema:
+def build_schema(tracer_provider: TracerProvider | None = None, federation: bool = False) -> JimuSchema:
     """The schema; built on first use (not at import) and shared, as it holds no state. With a
-    tracer provider, each operation is also traced (one schema a provider: a worker has one)."""
-    return JimuSchema(
+    tracer provider, each operation is also traced (one schema a provider: a worker has one).
+    With ``federation``, the same schema served as a federation subgraph (gateway/federation.py)."""
+    parts: dict[str, Any] = dict(
         query=_root("Query", (GoodsQuery, CartQuery, ShopperQuery, OrderQuery, MembersQuery, MerchantQuery), QUERY_DOC),
         mutation=_root(
             "Mutation",
@@ -163,6 +165,9 @@ def build_schema(tracer_provider: TracerProvider | None = None) -> JimuSchema:
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
     )
+    if not federation:
+        return JimuSchema(**parts)
+    return subgraph(**parts)
 
 
 class GraphQLView(GraphQL):
@@ -180,7 +185,7 @@ class GraphQLView(GraphQL):
         tracer_provider: TracerProvider | None = None,
         revoked: Callable[[int, int | None], Awaitable[None]] | None = None,
     ) -> None:
-        schema = build_schema(tracer_provider)
+        schema = build_schema(tracer_provider, settings.federation)
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self._reference = reference
         self._invalidate = invalidate

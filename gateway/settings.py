@@ -104,6 +104,7 @@ class Settings:
     reference_cache_seconds: float = 1.0
     redis_url: str | None = None
     fast_path: bool = True
+    federation: bool = False  # JIMU_FEDERATION: served as an Apollo Federation v2 subgraph too (gateway/federation.py)
     max_query_cost: int = 10_000
     trusted_documents: Literal["off", "audit", "require"] = "off"
     secret_key_budget: Rate = Rate(1_000, 100)  # per secret key, unless the shop sets its own
@@ -188,6 +189,7 @@ class Settings:
             reference_cache_seconds=_seconds(environ, "JIMU_REFERENCE_CACHE_SECONDS", 1.0),
             redis_url=_redis_url(environ.get("JIMU_REDIS_URL") or None),
             fast_path=environ.get("JIMU_FAST_PATH", "1") not in ("0", "false", "no"),
+            federation=_flag(environ, "JIMU_FEDERATION"),
             max_query_cost=_positive(environ, "JIMU_MAX_QUERY_COST", 10_000),
             trusted_documents=_choice(environ, "JIMU_TRUSTED_DOCUMENTS", ("off", "audit", "require")),  # type: ignore[arg-type]
             secret_key_budget=_rate(environ, "JIMU_SECRET_KEY_BUDGET") or Rate(1_000, 100),
@@ -233,6 +235,14 @@ def _remote_timeout(environ: Mapping[str, str]) -> float:
     if not 10 <= milliseconds <= 30_000:
         raise SettingsError("JIMU_REMOTE_TIMEOUT_MS must be between 10 and 30000")
     return milliseconds / 1000
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    """A switch, off unless set: 1/true/yes on, 0/false/no (or unset) off, anything else refused."""
+    raw = environ.get(name, "").strip().lower()
+    if raw not in ("", "0", "false", "no", "1", "true", "yes"):
+        raise SettingsError(f"{name} must be 1 or 0, not {environ[name]!r}")
+    return raw in ("1", "true", "yes")
 
 
 def _positive(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -11,7 +11,7 @@ from adapters.goods import rules
 from adapters.goods.port import Position, ProductQuery, SortKey
 from adapters.goods.regions import regions_under
 from resolvers.nodes import resolve_node
-from resolvers.on_sale import shown, skus_on_sale
+from resolvers.on_sale import products_by_handle, products_by_id, skus_by_code
 from schema.common import (
     DEFAULT_PAGE,
     NOT_MONEY,
@@ -118,20 +118,20 @@ class GoodsQuery:
             raise BadUserInput("give exactly one of handle or id")
         shop = await info.context.shop()
         if handle is not None:
-            found = shown(await info.context.loaders.product_by_handle.load((shop.id, handle)))
+            [found] = await products_by_handle(info, shop.id, [handle])
             return Product.of(found) if found else None
         parsed = parse_gid(str(id))
         if parsed is None:
             raise BadUserInput("id is not a jimu global id (gid://jimu/Product/<n>)")
         if parsed[0] != "Product":
             return None
-        found = shown(await info.context.loaders.product_by_id.load((shop.id, parsed[1])))
+        [found] = await products_by_id(info, shop.id, [parsed[1]])
         return Product.of(found) if found else None
 
     @strawberry.field
     async def sku(self, info: strawberry.Info, code: str) -> Sku | None:
         shop = await info.context.shop()
-        [found] = await skus_on_sale(info, shop.id, [await info.context.loaders.sku_by_code.load((shop.id, code))])
+        [found] = await skus_by_code(info, shop.id, [code])
         return Sku.of(found) if found else None
 
     @strawberry.field

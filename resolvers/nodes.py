@@ -6,7 +6,7 @@ import strawberry
 
 from adapters.db import utcnow
 from resolvers.carts import own_cart
-from resolvers.on_sale import shown, skus_on_sale
+from resolvers.on_sale import products_by_id, skus_by_id
 from schema.common import Node, parse_cart_gid, parse_gid
 from schema.coupons import Coupon, CouponTemplate
 from schema.errors import BadUserInput
@@ -34,10 +34,10 @@ async def resolve_node(info: strawberry.Info, id_: str) -> Node | None:
             category = await loaders.category_by_id.load((shop.id, key))
             return Category.of(category) if category else None
         case "Product":
-            product = shown(await loaders.product_by_id.load((shop.id, key)))
+            [product] = await products_by_id(info, shop.id, [key])
             return Product.of(product) if product else None
         case "Sku":
-            [sku] = await skus_on_sale(info, shop.id, [await loaders.sku_by_id.load((shop.id, key))])
+            [sku] = await skus_by_id(info, shop.id, [key])
             return Sku.of(sku) if sku else None
         case "Shopper":
             # A shopper is visible to itself only.

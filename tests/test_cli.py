@@ -152,6 +152,14 @@ def test_export_schema_prints_the_served_sdl():
     result = runner.invoke(app, ["export-schema"])
     assert result.exit_code == 0
     assert result.output.strip() == build_schema().as_str().strip()
+    assert "@key" not in result.output and "_entities" not in result.output
+
+
+def test_export_schema_federation_prints_the_subgraph_sdl():
+    result = runner.invoke(app, ["export-schema", "--federation"])
+    assert result.exit_code == 0
+    assert result.output.strip() == build_schema(federation=True).as_str().strip()
+    assert '@key(fields: "handle"' in result.output and "_service: _Service!" in result.output
 
 
 def test_bad_settings_stop_the_command_with_their_name(tmp_path: Path):

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from adapters.catalog.format import parse_catalog
 from adapters.db import Database, utcnow
 from gateway.settings import Settings
-from gateway.wiring import Adapters
+from gateway.wiring import Adapters, sql_adapters
 from tests.conftest import api_client, make_gql
 from tests.factories import catalog, product, sku
 
@@ -88,9 +88,80 @@ async def test_twenty_and_fifty_products_cost_the_same_statements(
     data = catalog("big", products, categories=categories, warehouses=warehouses, delivery={"tiers": tiers})
     await sql.catalog.apply(parse_catalog(data, utcnow()), utcnow())
     # the page of fifty with every SKU's slots costs more than one operation may: allowed here
-    settings = replace(settings, reference_cache_seconds=reference_seconds, max_query_cost=1_000_000)
+    # and the key and the shops' remote settings held for the whole test: a run slower than
+    # JIMU_REVOCATION_SECONDS (a busy machine) would read them again, statements no page makes
+    settings = replace(settings, reference_cache_seconds=reference_seconds, max_query_cost=1_000_000,
+                       revocation_seconds=600)
+    adapters = sql_adapters(settings, db)
     # when
-    twenty = await statements_for(settings, sql, db, 20)
-    fifty = await statements_for(settings, sql, db, 50)
+    twenty = await statements_for(settings, adapters, db, 20)
+    fifty = await statements_for(settings, adapters, db, 50)
     # then: nothing per product
     assert twenty == fifty == expected
+
+
+ENTITIES = """query($r: [_Any!]!) {
+  _entities(representations: $r) {
+    ... on Product {
+      handle title priceRange { min { amount } }
+      category { name parent { name } }
+      skus {
+        code price { amount } product { handle }
+        here: availability(region: "1") { status quantityAvailable }
+        everywhere: availability { status }
+        deliveryOptions(region: "19") { tier fee { amount } slots { remainingCapacity } }
+      }
+    }
+  }
+}"""
+
+
+async def entity_statements(settings: Settings, adapters: Adapters, db: Database, handles: list[str]) -> int:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+            seen.append(statement)
+
+    representations = [{"__typename": "Product", "handle": h} for h in handles]
+    async with api_client(replace(settings, federation=True), adapters) as client:
+        gql = make_gql(client)
+        await gql(PAGE, {"first": 1}, key="pk_test_big")  # warm up as statements_for does
+        event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+        db.statement_listeners.append(seen.append)
+        try:
+            body = await gql(ENTITIES, {"r": representations}, key="pk_test_big")
+        finally:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+            db.statement_listeners.remove(seen.append)
+    assert "errors" not in body, body["errors"]
+    assert [e["handle"] for e in body["data"]["_entities"]] == handles
+    assert all(len(e["skus"]) == 3 for e in body["data"]["_entities"])
+    return len(seen)
+
+
+async def test_a_batch_of_entities_costs_what_a_page_costs(settings: Settings, sql: Adapters, db: Database):
+    # given the same 60 products, and federation on
+    categories = [{"handle": "root", "name": "Root"}] + [
+        {"handle": f"c{i}", "name": f"C{i}", "parent": "root"} for i in range(6)
+    ]
+    products = [
+        product(f"p{i:02d}", category=f"c{i % 6}",
+            skus=[sku(f"P{i:02d}-{j}", price=100 + i, stock={"N": j, "S": 10}) for j in range(3)])
+        for i in range(60)
+    ]
+    warehouses = [{"code": "N", "regions": ["1"]}, {"code": "S", "regions": ["19"]}]
+    tiers = [{"tier": "STANDARD", "title": "S", "fee": 600, "freeAbove": 10_000, "regions": ["*"]},
+             {"tier": "SCHEDULED", "title": "T", "fee": 500, "regions": ["19"],
+              "slots": {"days": 2, "windows": ["09:00-11:00", "19:00-21:00"], "capacity": 5, "timezone": "Asia/Shanghai"}}]
+    data = catalog("big", products, categories=categories, warehouses=warehouses, delivery={"tiers": tiers})
+    await sql.catalog.apply(parse_catalog(data, utcnow()), utcnow())
+    settings = replace(settings, reference_cache_seconds=0, max_query_cost=1_000_000, revocation_seconds=600)
+    adapters = sql_adapters(settings, db)  # the remote settings held as the key is (above)
+    # when: 20 and 50 products by handle (every other one, out of order), and a page of 20
+    twenty = await entity_statements(settings, adapters, db, [f"p{i:02d}" for i in range(39, -1, -2)])
+    fifty = await entity_statements(settings, adapters, db, [f"p{i:02d}" for i in range(5, 55)])
+    page = await statements_for(settings, adapters, db, 20)
+    # then: nothing per entity, and no more than the page
+    assert twenty == fifty <= page
+    assert (twenty, page) == (10, 10)  # the products by handle in place of the page: one statement either way

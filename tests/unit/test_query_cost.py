@@ -112,3 +112,37 @@ def test_the_count_of_an_answer_is_the_obvious_walks(query):
         data = _answer(tree, rng)
         assert priced.actual(data) == _reference(tree, data)
     assert priced.actual(None) == 0
+
+
+FEDERATED = build_schema(federation=True)._schema
+ENTITY = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { title skus { code } } ... on Sku { code } } }"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "expected"),
+    [
+        (ENTITY, {"r": [{}] * 3}, 3 * (1 + 10)),  # one object per representation, priced as its fragments ask
+        (ENTITY, {"r": [{}] * 50}, 50 * (1 + 10)),
+        (ENTITY, {"r": {}}, 1 + 10),  # one value is a list of one
+        ('{ _entities(representations: [{a: 1}, {b: 2}]) { ... on Shop { name } } }', None, 2),
+        ("{ _entities(representations: []) { __typename } }", None, 0),
+    ],
+)
+def test_federation_entities_cost_one_object_per_representation(query: str, variables: Any, expected: int):
+    priced = Costs(FEDERATED).of(query, None, variables)
+    assert priced is not None and priced.requested == expected
+
+
+def test_entities_cost_what_a_page_of_as_many_products_costs():
+    # given the same selection on a product, in a page and as entities
+    selection = "title category { name } skus { code availability { status } }"
+    costs = Costs(FEDERATED)
+    page = costs.of(f"query($n: Int!) {{ products(first: $n) {{ nodes {{ {selection} }} }} }}", None, {"n": 20})
+    entities = costs.of(f"query($r: [_Any!]!) {{ _entities(representations: $r) {{ ... on Product {{ {selection} }} }} }}",
+                        None, {"r": [{}] * 20})
+    # then the same, but the connection's own point
+    assert page is not None and entities is not None and entities.requested == page.requested - 1
+    # and the answer counts what came: two products, one of them with a SKU, and a null
+    answer = {"_entities": [{"title": "a", "category": None, "skus": [{"code": "x", "availability": {"status": "IN_STOCK"}}]},
+                            {"title": "b", "category": {"name": "c"}, "skus": []}, None]}
+    assert entities.actual(answer) == 1 + (1 + 1) + 1 + 1

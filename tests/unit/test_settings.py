@@ -119,3 +119,11 @@ def test_webhook_settings_are_read_and_checked_and_production_refuses_private_re
 
     production = Settings.from_env({"JIMU_ENV": "production", "JIMU_SECRET": "x" * 32, **WECHAT_PAY})
     assert production.webhooks.allow_private is False
+
+
+def test_federation_is_off_unless_switched_on():
+    assert Settings.from_env(DEV).federation is False
+    assert Settings.from_env({**DEV, "JIMU_FEDERATION": "1"}).federation is True
+    assert Settings.from_env({**DEV, "JIMU_FEDERATION": "0"}).federation is False
+    with pytest.raises(SettingsError, match="JIMU_FEDERATION"):
+        Settings.from_env({**DEV, "JIMU_FEDERATION": "maybe"})
