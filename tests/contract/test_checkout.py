@@ -267,8 +267,8 @@ async def test_the_sweep_cancels_unpaid_orders_after_the_ttl_once(world: World):
     assert await world.held() == before
 
 
-async def test_a_fully_discounted_order_is_paid_at_once_and_never_expires(world: World):
-    # given: wipes over the free-shipping threshold and a coupon worth all of them
+async def free_cart(world: World) -> tuple[Cart, Any]:
+    """Wipes over the free-shipping threshold with a coupon worth all of them: nothing to pay."""
     a = world.adapters
     spec = TemplateSpec(code="ALL-FREE", title="all free", kind=CouponKind.AMOUNT_OFF, threshold=0, discount=10_000,
                         percent_off=None, scope=Scope.SHOP, sku_ids=(), category_id=None,
@@ -280,6 +280,13 @@ async def test_a_fully_discounted_order_is_paid_at_once_and_never_expires(world:
     cart = await a.orders.create_cart(world.shop_id, world.shopper_id)
     cart = await a.orders.save_cart(replace(cart, lines=(CartLine(None, world.skus["WIPES-80X6"], 2),),
                                             region=REGION, tier=Tier.STANDARD.value, coupon_ids=(free.id,)))
+    return cart, free
+
+
+async def test_a_fully_discounted_order_is_paid_at_once_and_never_expires(world: World):
+    # given: wipes over the free-shipping threshold and a coupon worth all of them
+    a = world.adapters
+    cart, free = await free_cart(world)
     checkout = world.checkout(ttl=timedelta(seconds=1))
     # when
     order = await checkout.complete(cart, "key-1", CAP, None, None, utcnow())
@@ -379,16 +386,7 @@ async def test_orders_that_cannot_be_given_back_never_hold_up_those_behind_them(
 
 async def test_a_fully_discounted_order_whose_stock_system_is_down_is_refused_holding_nothing(world: World):
     a = world.adapters
-    spec = TemplateSpec(code="ALL-FREE", title="all free", kind=CouponKind.AMOUNT_OFF, threshold=0, discount=10_000,
-                        percent_off=None, scope=Scope.SHOP, sku_ids=(), category_id=None,
-                        stacking_group=StackingGroup.PLATFORM, total_quantity=1, per_shopper_limit=1,
-                        claim_starts_at=None, claim_ends_at=None, valid_days=1, valid_from=None, valid_until=None,
-                        hidden=False)
-    template = await a.coupons.create_template(world.shop_id, spec)
-    free = await a.coupons.claim(world.shop_id, template.id, world.shopper_id, utcnow(), Source.CLAIM)
-    cart = await a.orders.create_cart(world.shop_id, world.shopper_id)
-    cart = await a.orders.save_cart(replace(cart, lines=(CartLine(None, world.skus["WIPES-80X6"], 2),),
-                                            region=REGION, tier=Tier.STANDARD.value, coupon_ids=(free.id,)))
+    cart, free = await free_cart(world)
     [units] = await a.inventory.available(world.shop_id, [(world.skus["WIPES-80X6"], REGION)])
     # when: the reserve is taken, then the commit finds the system gone
     with pytest.raises(CheckoutRefused) as refused:
