@@ -87,6 +87,8 @@ class SqlCatalogStore:
             async with self._db.write() as session:
                 # Held to the end (FOR UPDATE on PostgreSQL; on SQLite, BEGIN IMMEDIATE holds
                 # every write): a revision made meanwhile waits, then reads what this one wrote.
+                # The shop first, as every catalog write takes it (_shop), so none waits in a cycle.
+                await session.execute(select(ShopRow.id).where(ShopRow.id == shop_id).with_for_update())
                 product = (await session.scalars(select(ProductRow).where(
                     ProductRow.shop_id == shop_id, ProductRow.id == product_id).with_for_update())).first()
                 if product is None:
@@ -137,7 +139,13 @@ class SqlCatalogStore:
             raise CatalogConflict(conflicts)  # leaving the transaction rolls every write back
 
     async def _shop(self, session: AsyncSession, c: CatalogFile, report: ImportReport) -> ShopRow:
-        existing = (await session.scalars(select(ShopRow).where(ShopRow.handle == c.shop.handle))).first()
+        # Held to the end (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE holds every write):
+        # two writes of one shop's catalog go one after the other, so the second sees what the
+        # first committed before it checks its fresh handles and codes and before it reads what
+        # to update. Under read committed, a product created meanwhile was otherwise updated by
+        # the second creator, both answering "created".
+        existing = (await session.scalars(select(ShopRow).where(
+            ShopRow.handle == c.shop.handle).with_for_update())).first()
         values = {"name": c.shop.name, "online_payment_cap": c.shop.onlinePaymentCap}
         row, outcome = _upsert(session, existing, ShopRow, {"handle": c.shop.handle}, values)
         report.record("shops", outcome)

@@ -3,6 +3,7 @@ from SQL."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -115,3 +116,37 @@ async def test_an_archived_product_leaves_search_keeps_its_time_and_comes_back(a
     back = await adapters.catalog.archive(shop_id, a.id, None)
     assert back is not None and back.archived_at is None
     assert await handles(adapters, shop_id) == ["a", "b"]
+
+
+async def test_imports_revisions_and_creations_of_one_shop_at_once_all_hold(adapters: Adapters):
+    # given a stored product, and writers of the same shop's catalog at once: whole-file imports
+    # (which update product a), revisions of a, and two creations of one fresh handle
+    shop_id, a = await stored(adapters)
+
+    async def imported(n: int) -> str:
+        data = catalog("rv", [product("a", f"Alpha {n}", skus=[sku("A", price=1000), sku("B", price=2000)])])
+        await adapters.catalog.apply(parse_catalog(data, NOW), NOW)
+        return "imported"
+
+    async def revised(n: int) -> str:
+        await adapters.catalog.revise(shop_id, a.id, editing(title=f"Alpha {n}"), NOW)
+        return "revised"
+
+    async def created() -> str:
+        data = catalog("rv", [product("twin", "Twin", skus=[sku("T")])])
+        try:
+            await adapters.catalog.apply(parse_catalog(data, NOW), NOW,
+                                         fresh=Fresh(handles=frozenset(["twin"]), codes=frozenset(["T"])))
+        except CatalogConflict:
+            return "refused"
+        return "created"
+
+    # when they run together (on PostgreSQL, each in its own connection)
+    done = await asyncio.gather(*(imported(n) for n in range(3)), *(revised(n) for n in range(3)),
+                                created(), created())
+    # then none waited in a cycle or lost its write, and the fresh handle was made once
+    assert sorted(done) == ["created", "imported", "imported", "imported", "refused",
+                            "revised", "revised", "revised"]
+    [stored_a] = await adapters.goods.products_by_handle(shop_id, ["a"])
+    assert stored_a is not None and stored_a.title in {f"Alpha {n}" for n in range(3)}
+    assert [len(s) for s in await adapters.goods.skus_by_product(shop_id, [a.id])] == [2]
