@@ -29,6 +29,9 @@ from gateway.wiring import Adapters
 
 REGION = "1_72_2799_0"
 CODES = ["WATCH-RG41-STEEL", "STRAP-ALLI-BLK"]
+# No test here is about time: a busy machine (the other database's suite, a CI neighbour) must not
+# turn a merchant's answer into a timeout. tests/remote/test_http_goods.py times the slow ones.
+TIMEOUT = 3.0
 
 
 @dataclass
@@ -55,7 +58,7 @@ async def stock(merchant_system, demo: Adapters):
     their_ids = [s.id for s in await SqlGoodsCatalog(db).skus_by_code(theirs.id, CODES)]
     our_ids = [s.id for s in await demo.goods.skus_by_code(ours.id, CODES)]
     async with httpx.AsyncClient() as http:
-        remote = HttpInventory(RemoteClient(http, timeout=0.8),
+        remote = HttpInventory(RemoteClient(http, timeout=TIMEOUT),
                                Endpoint(ours.id, "aurelian", "inventory", merchant.url, merchant.secret), demo.goods)
         yield Both(merchant, remote, ours.id, our_ids, demo.goods, SqlInventory(db), theirs.id, their_ids,
                    SqlGoodsCatalog(db))
@@ -141,7 +144,7 @@ async def test_the_merchant_gives_back_a_reservation_at_its_expiry(stock):
 
 async def test_the_merchant_refuses_a_call_signed_for_another_shop(stock):
     async with httpx.AsyncClient() as http:
-        other = HttpInventory(RemoteClient(http, timeout=0.8), Endpoint(stock.ours, "panda", "inventory",
+        other = HttpInventory(RemoteClient(http, timeout=TIMEOUT), Endpoint(stock.ours, "panda", "inventory",
                                                                         stock.merchant.url, stock.merchant.secret),
                               stock.our_goods)
         with pytest.raises(RemoteUnavailable):
