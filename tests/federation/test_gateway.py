@@ -26,8 +26,11 @@ QUERY = """{
 }"""
 
 
-@pytest.fixture
-def gateway_url(settings: Settings, tmp_path: Path, node_modules: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def gateway_url(database_url: str, tmp_path_factory: pytest.TempPathFactory, node_modules: Path) -> Iterator[str]:
+    """The three processes, started once for this module's tests (each only reads): about 6 s."""
+    settings = Settings(database_url=database_url, response_cache_seconds=0, reference_cache_seconds=0)
+    tmp_path = tmp_path_factory.mktemp("federation")
     sdl = tmp_path / "jimu.graphql"
     sdl.write_text(subprocess.run(["jimu", "export-schema", "--federation"], check=True, capture_output=True,
                                   text=True).stdout)
