@@ -141,6 +141,36 @@ async def test_a_checkout_the_merchant_answers_too_late_is_refused_and_the_sweep
     assert await demo.orders.unreleased() == []
 
 
+async def test_a_checkout_with_the_merchant_stopped_is_refused_and_holds_nothing_on_either_side(
+        remote_stock, gql: Gql, demo: Adapters):
+    merchant, theirs = remote_stock
+    before = await theirs.available()
+    # given a deposit cart with a white-glove slot chosen, and then the merchant's system stopped
+    token, cart_id = await deposit_cart(gql)
+    merchant.process.terminate()
+    merchant.process.wait(timeout=10)
+    # when the shopper checks out
+    started = time.monotonic()
+    placed = await gql('mutation($id: ID!) { checkoutComplete(cartId: $id, idempotencyKey: "down") '
+                       "{ order { number } userErrors { code message } } }", {"id": cart_id}, key=KEY, token=token)
+    # then it is refused in words within the budget, not a 500 and not a hang
+    assert time.monotonic() - started < 2.2
+    assert placed["data"]["checkoutComplete"]["order"] is None
+    [refusal] = placed["data"]["checkoutComplete"]["userErrors"]
+    assert refusal["code"] == "SERVICE_UNAVAILABLE" and "no order was made" in refusal["message"]
+    # and nothing is held: pricing could not read the stock, so no order, no slot place, no units
+    db = demo.databases[0]
+    assert await db.rows(text("SELECT count(*) FROM orders")) == [(0,)]
+    assert await db.rows(text("SELECT count(*) FROM slot_booking")) == [(0,)]
+    assert await demo.orders.unreleased() == []
+    assert await theirs.available() == before  # read from the merchant's own database
+    # and the cart, kept to check out later, is SERVICE_UNAVAILABLE while its stock cannot be read
+    cart = await gql('query($id: ID!) { cart(id: $id) { lines { quantity } } }', {"id": cart_id}, key=KEY, token=token)
+    assert cart["data"] == {"cart": None}
+    assert [(e["path"], e["extensions"]["code"]) for e in cart["errors"]] == [(["cart"], "SERVICE_UNAVAILABLE")]
+    assert await db.rows(text("SELECT count(*) FROM cart")) == [(1,)]
+
+
 async def deposit_cart(gql: Gql) -> tuple[str, str]:
     """A shopper's cart with the steel watch, white-glove delivery to a slot and a DEPOSIT plan: (token, cart id)."""
     token = (await gql('mutation { shopperLogin(code: "dev:late") { token } }', key=KEY))["data"]["shopperLogin"]["token"]
