@@ -14,14 +14,23 @@ from gateway.wiring import Adapters
 
 REDIS_URL = os.environ.get("JIMU_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 STOCK = '{ sku(code: "DIAPER-L54") { availability(region: "1_72_2799_0") { quantityAvailable } } }'
+TITLE = '{ product(handle: "diaper-soft") { id title } }'
 STOCK_SET = 'mutation { stockSet(skuCode: "DIAPER-L54", warehouse: "BJ-01", quantity: %d) { userErrors { code } } }'
 
 
-def units(url: str) -> int:
+def ask(url: str, query: str, key: str = "pk_demo_panda", variables: dict[str, Any] | None = None) -> dict[str, Any]:
     # A new connection each time, so that the reads spread over the workers.
     with httpx.Client(timeout=10) as client:
-        body = client.post(f"{url}/graphql", json={"query": STOCK}, headers={"X-Jimu-Key": "pk_demo_panda"}).json()
-    return body["data"]["sku"]["availability"]["quantityAvailable"]
+        return client.post(f"{url}/graphql", json={"query": query, "variables": variables},
+                           headers={"X-Jimu-Key": key}).json()["data"]
+
+
+def units(url: str) -> int:
+    return ask(url, STOCK)["sku"]["availability"]["quantityAvailable"]
+
+
+def title(url: str) -> str:
+    return ask(url, TITLE)["product"]["title"]
 
 
 def set_stock(url: str, quantity: int) -> None:
@@ -40,6 +49,12 @@ def test_a_merchant_write_in_one_worker_is_seen_at_once_by_all(demo: Adapters, s
         set_stock(url, 321)
         # then no worker answers from what it held
         assert {units(url) for _ in range(40)} == {321}
+        # and so for the catalog changed over the API: a product retitled through one worker
+        before = {title(url) for _ in range(40)}
+        changed = ask(url, 'mutation($id: ID!) { productUpdate(id: $id, input: {title: "Panda Soft II"}) '
+                      "{ userErrors { code } } }", "sk_demo_panda", {"id": ask(url, TITLE)["product"]["id"]})
+        assert changed["productUpdate"]["userErrors"] == [] and before != {"Panda Soft II"}
+        assert {title(url) for _ in range(40)} == {"Panda Soft II"}
 
 
 def test_without_redis_a_stock_change_shows_in_every_workers_hot_listing_within_two_seconds(
