@@ -17,7 +17,7 @@ from gateway.demo import demo_files
 from gateway.graphql import build_schema
 from gateway.settings import Settings
 from gateway.shared import RedisState
-from gateway.wiring import Adapters, sql_adapters
+from gateway.wiring import Adapters, remote_secrets, sql_adapters
 from tests.conftest import api_client, make_gql
 from tests.factories import catalog, load_json, product, sku
 from tests.stories import sell_diapers
@@ -246,3 +246,42 @@ async def test_importing_the_demo_again_after_a_sale_keeps_the_sale(
         assert shop is not None
         [product_] = await sql.goods.products_by_handle(shop.id, ["diaper-soft"])
         assert product_ is not None and product_.title != "renamed"
+
+
+async def test_shop_remote_set_show_and_clear(env, database_url: str):
+    # given a shop
+    assert (await jimu("shop", "create", "erp-brand", "--name", "ERP Brand", env=env)).exit_code == 0
+    secret = "s" * 24
+    # when its stock is set to come from its own system, then shown
+    put = await jimu("shop", "remote", "set", "erp-brand", "--secret", secret,
+                     "--inventory", "http://127.0.0.1:8801/erp", env=env)
+    shown = await jimu("shop", "remote", "show", "erp-brand", env=env)
+    # then it is stored with its secret sealed as the adapters open it, and shown without it
+    assert put.exit_code == 0, put.output
+    assert "goods from jimu, stock from http://127.0.0.1:8801/erp" in put.output
+    adapters = sql_adapters(Settings(database_url=database_url))
+    try:
+        [stored] = [r for r in await adapters.remotes.remotes() if r.shop_handle == "erp-brand"]
+    finally:
+        await adapters.close()
+    assert (stored.goods_url, stored.inventory_url) == (None, "http://127.0.0.1:8801/erp")
+    assert remote_secrets(Settings(database_url=database_url)).open(stored.secret) == secret
+    assert shown.exit_code == 0 and "stock from http://127.0.0.1:8801/erp" in shown.output
+    assert secret not in put.output + shown.output
+    # and what cannot be set is refused, saying which option, with nothing changed
+    for args, said in [([], "give --goods, --inventory or both"),
+                       (["--goods", "ftp://erp.example"], "--goods"),
+                       (["--inventory", "https://erp.example/?x=1"], "without a query"),
+                       (["--goods", "https://erp.example"], "at least 16 characters")]:
+        short = ["--secret", "short"] if "16" in said else ["--secret", secret]
+        refused = await jimu("shop", "remote", "set", "erp-brand", *short, *args, env=env)
+        assert refused.exit_code == 2 and said in refused.output, (args, refused.output)
+    assert (await jimu("shop", "remote", "set", "no-such-shop", "--secret", secret, "--goods",
+                       "https://erp.example", env=env)).exit_code != 0
+    assert "goods from jimu, stock from http://127.0.0.1:8801/erp" in \
+        (await jimu("shop", "remote", "show", "erp-brand", env=env)).output
+    # when cleared, the shop is served from jimu again; a second clear says there was nothing
+    cleared = await jimu("shop", "remote", "clear", "erp-brand", env=env)
+    again = await jimu("shop", "remote", "clear", "erp-brand", env=env)
+    assert "served from jimu's database again" in cleared.output and "had no remotes" in again.output
+    assert "goods and stock from jimu's database" in (await jimu("shop", "remote", "show", "erp-brand", env=env)).output
