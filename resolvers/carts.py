@@ -6,8 +6,10 @@ and every fault comes back as a userError naming its input field.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import strawberry
 
@@ -19,6 +21,7 @@ from adapters.orders.port import Cart as CartRecord
 from adapters.orders.port import CartChanged, CartClosed, CartLine
 from adapters.orders.port import PaymentPlan as PortPaymentPlan
 from adapters.orders.pricing import SLOT_TIERS
+from adapters.unavailable import Unavailable
 from resolvers.on_sale import skus_on_sale
 from resolvers.shopper_auth import signed_in
 from resolvers.user_errors import user_error
@@ -57,6 +60,23 @@ async def priced(info: strawberry.Info, cart: CartRecord) -> Cart:
     return Cart.of(await info.context.checkout.pricer.price(cart, shop.online_payment_cap, utcnow()))
 
 
+def unless_unavailable(mutation: Callable[..., Awaitable[CartPayload]]) -> Callable[..., Awaitable[CartPayload]]:
+    """A cart edit that needed the shop's own goods or stock system while it did not answer is
+    refused with a SERVICE_UNAVAILABLE userError, the cart left as it was: what the edit checks
+    (limits, stock, the delivery and payment plan) is read before anything is saved."""
+
+    @functools.wraps(mutation)
+    async def refusing(*args: Any, **kwargs: Any) -> CartPayload:
+        try:
+            return await mutation(*args, **kwargs)
+        except Unavailable as exc:
+            return CartPayload(user_errors=[user_error(
+                "SERVICE_UNAVAILABLE", None, f"the shop's {exc.capability} system did not answer: the cart was "
+                                             "not changed; try again in a moment")])
+
+    return refusing
+
+
 @strawberry.type
 class CartQuery:
     @strawberry.field
@@ -68,6 +88,7 @@ class CartQuery:
 @strawberry.type
 class CartMutation:
     @strawberry.mutation
+    @unless_unavailable
     async def cart_create(self, info: strawberry.Info, lines: list[CartLineInput] | None = None) -> CartPayload:
         shop, shopper_id = await signed_in(info)
         empty = CartRecord(id=0, shop_id=shop.id, shopper_id=shopper_id, version=0, token="")  # not stored: to check lines against
@@ -77,9 +98,10 @@ class CartMutation:
         cart = await info.context.adapters.orders.create_cart(shop.id, shopper_id)
         if additions:
             cart = await info.context.adapters.orders.save_cart(replace(cart, lines=rules.add_lines(cart, additions)))
-        return CartPayload(cart=await priced(info, cart))
+        return _priced_later(info, cart)
 
     @strawberry.mutation
+    @unless_unavailable
     async def cart_lines_add(self, info: strawberry.Info, cart_id: strawberry.ID, lines: list[CartLineInput]) -> CartPayload:
         async def edit(cart: CartRecord) -> tuple[CartRecord, list[UserError]]:
             additions, errors = await _additions(info, cart, lines)
@@ -88,6 +110,7 @@ class CartMutation:
         return await _edit(info, str(cart_id), edit)
 
     @strawberry.mutation
+    @unless_unavailable
     async def cart_lines_update(
         self, info: strawberry.Info, cart_id: strawberry.ID, lines: list[CartLineUpdateInput]
     ) -> CartPayload:
@@ -109,6 +132,7 @@ class CartMutation:
         return await _edit(info, str(cart_id), edit)
 
     @strawberry.mutation
+    @unless_unavailable
     async def cart_lines_remove(
         self, info: strawberry.Info, cart_id: strawberry.ID, line_ids: list[strawberry.ID]
     ) -> CartPayload:
@@ -121,6 +145,7 @@ class CartMutation:
         return await _edit(info, str(cart_id), edit)
 
     @strawberry.mutation
+    @unless_unavailable
     async def cart_delivery_set(
         self, info: strawberry.Info, cart_id: strawberry.ID, delivery: CartDeliveryInput
     ) -> CartPayload:
@@ -146,6 +171,7 @@ class CartMutation:
         return await _edit(info, str(cart_id), edit)
 
     @strawberry.mutation
+    @unless_unavailable
     async def cart_coupons_set(
         self, info: strawberry.Info, cart_id: strawberry.ID, coupon_ids: list[strawberry.ID]
     ) -> CartPayload:
@@ -172,6 +198,7 @@ class CartMutation:
         return await _edit(info, str(cart_id), edit)
 
     @strawberry.mutation
+    @unless_unavailable
     async def cart_payment_plan_set(
         self, info: strawberry.Info, cart_id: strawberry.ID, plan: PaymentPlan, balance_method: BalanceMethod | None = None
     ) -> CartPayload:
@@ -192,19 +219,27 @@ async def _edit(info: strawberry.Info, cart_id: str, edit: Edit) -> CartPayload:
         if cart is None:
             return CartPayload(user_errors=[user_error("NOT_FOUND", ["cartId"], "no such cart")])
         if cart.order_number is not None:
-            return CartPayload(cart=await priced(info, cart),
+            return CartPayload(pricing=_pricing(info, cart),
                                user_errors=[user_error("INVALID_STATE", ["cartId"], str(CartClosed(cart.order_number)))])
         changed, errors = await edit(cart)
         if errors:
-            return CartPayload(cart=await priced(info, cart), user_errors=errors)
+            return CartPayload(pricing=_pricing(info, cart), user_errors=errors)
         try:
             saved = await info.context.adapters.orders.save_cart(changed)
         except CartChanged:
             continue
         except CartClosed as exc:
             return CartPayload(user_errors=[user_error("INVALID_STATE", ["cartId"], str(exc))])
-        return CartPayload(cart=await priced(info, saved))
+        return _priced_later(info, saved)
     return CartPayload(user_errors=[user_error("INVALID_STATE", ["cartId"], "the cart kept changing: try again")])
+
+
+def _pricing(info: strawberry.Info, cart: CartRecord) -> Callable[[], Awaitable[Cart]]:
+    return lambda: priced(info, cart)
+
+
+def _priced_later(info: strawberry.Info, cart: CartRecord) -> CartPayload:
+    return CartPayload(pricing=_pricing(info, cart))
 
 
 async def _additions(

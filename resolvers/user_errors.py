@@ -13,7 +13,7 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _NOT_NULL = "give a value or leave the field out"
 
 
-def user_error(code: str, field: list[str], message: str) -> UserError:
+def user_error(code: str, field: list[str] | None, message: str) -> UserError:
     return UserError(code=UserErrorCode(code), field=field, message=message)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -292,10 +293,18 @@ class CartDeliveryInput:
     slot_id: strawberry.ID | None = None
 
 
+async def _cart_priced(root: CartPayload) -> Cart | None:
+    return None if root.pricing is None else await root.pricing()
+
+
 @strawberry.type
 class CartPayload:
-    cart: Cart | None = None
+    cart: Cart | None = strawberry.field(resolver=_cart_priced)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+    # How to price the cart the edit left, when there is one: run only when ``cart`` is asked for,
+    # so a change saved while the shop's own stock system does not answer comes back with
+    # ``cart`` null and a SERVICE_UNAVAILABLE error at its path, not as a refusal of what was saved.
+    pricing: strawberry.Private[Callable[[], Awaitable[Cart]] | None] = None
 
 
 @strawberry.type

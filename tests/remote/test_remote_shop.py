@@ -184,6 +184,41 @@ async def test_a_checkout_with_the_merchant_stopped_is_refused_and_holds_nothing
     assert await db.rows(text("SELECT count(*) FROM cart")) == [(1,)]
 
 
+async def test_cart_edits_with_the_merchant_stopped_are_refused_or_saved_in_words(remote_stock, gql: Gql, demo: Adapters):
+    merchant, _ = remote_stock
+    # given a shopper's cart delivered to a region (so pricing it reads the stock there), and
+    # then the merchant's system stopped
+    token = (await gql('mutation { shopperLogin(code: "dev:edits") { token } }', key=KEY))["data"]["shopperLogin"]["token"]
+    made = await gql(f'mutation {{ cartCreate(lines: [{{skuCode: "{WATCH}", quantity: 1}}]) {{ cart {{ id }} }} }}',
+                     key=KEY, token=token)
+    cart_id = made["data"]["cartCreate"]["cart"]["id"]
+    delivered = await gql('mutation($id: ID!) { cartDeliverySet(cartId: $id, delivery: {region: "1_72_2799_0", '
+                          "tier: PREMIUM}) { userErrors { code } } }", {"id": cart_id}, key=KEY, token=token)
+    assert delivered["data"]["cartDeliverySet"]["userErrors"] == []
+    merchant.process.terminate()
+    merchant.process.wait(timeout=10)
+    db = demo.databases[0]
+    # when an edit is checked against the priced cart (a payment plan's problems are the cart's)
+    plan = await gql('mutation($id: ID!) { cartPaymentPlanSet(cartId: $id, plan: DEPOSIT, balanceMethod: '
+                     "POS_ON_DELIVERY) { cart { id } userErrors { code field message } } }",
+                     {"id": cart_id}, key=KEY, token=token)
+    # then it is refused in words, and the cart is as it was
+    assert "errors" not in plan
+    [refused] = plan["data"]["cartPaymentPlanSet"]["userErrors"]
+    assert refused["code"] == "SERVICE_UNAVAILABLE" and refused["field"] is None
+    assert "inventory" in refused["message"] and "not changed" in refused["message"]
+    assert plan["data"]["cartPaymentPlanSet"]["cart"] is None
+    assert await db.rows(text("SELECT plan FROM cart")) == [("FULL",)]
+    # when an edit needs nothing of it (a line added: limits are the goods', which are jimu's)
+    added = await gql('mutation($id: ID!) { cartLinesAdd(cartId: $id, lines: [{skuCode: "STRAP-ALLI-BLK", quantity: 1}]) '
+                      "{ cart { id } userErrors { code } } }", {"id": cart_id}, key=KEY, token=token)
+    # then it is saved, and only the priced cart it answers with is SERVICE_UNAVAILABLE, at its path
+    assert added["data"] == {"cartLinesAdd": {"cart": None, "userErrors": []}}
+    assert [(e["path"], e["extensions"]["code"]) for e in added["errors"]] == \
+        [(["cartLinesAdd", "cart"], "SERVICE_UNAVAILABLE")]
+    assert await db.rows(text("SELECT count(*) FROM cart_line")) == [(2,)]
+
+
 async def deposit_cart(gql: Gql) -> tuple[str, str]:
     """A shopper's cart with the steel watch, white-glove delivery to a slot and a DEPOSIT plan: (token, cart id)."""
     token = (await gql('mutation { shopperLogin(code: "dev:late") { token } }', key=KEY))["data"]["shopperLogin"]["token"]
