@@ -23,6 +23,7 @@ from adapters.coupons.port import (
 from adapters.coupons.rules import template_problems
 from adapters.db import utcnow
 from gateway.observe import COUPON_CLAIMED, note
+from resolvers.revisions import revised
 from resolvers.shopper_auth import signed_in
 from resolvers.user_errors import CODE_PATTERN, changes_given, id_of, user_error
 from schema import coupons as types
@@ -38,7 +39,6 @@ from schema.coupons import (
     CouponTemplateUpdatePayload,
 )
 
-_TRIES = 3  # reads again after another writer changed the template meanwhile
 _UPDATABLE = ("title", "kind", "threshold", "scope", "stacking_group", "total_quantity", "per_shopper_limit", "hidden")
 _CLEARABLE = {"discount", "percent_off", "sku_codes", "category_handle", "claim_starts_at", "claim_ends_at",
               "valid_days", "valid_from", "valid_until"}
@@ -86,26 +86,21 @@ class CouponMutation:
         changes = changes_given(input, errors, {name: name for name in _UPDATABLE}, clearable=_CLEARABLE)
         if errors or number is None:
             return CouponTemplateUpdatePayload(user_errors=errors)
-        for _ in range(_TRIES):
+        async def load() -> Template | None:
             [old] = await ctx.adapters.coupons.templates_by_id(shop.id, [number])
-            if old is None:
-                return CouponTemplateUpdatePayload(user_errors=[user_error("NOT_FOUND", ["id"], "no such coupon template in this shop")])
-            errors, spec = await _spec(info, shop.id, SimpleNamespace(**{**await _as_input(info, old), **changes}))
-            if errors or spec is None:
-                return CouponTemplateUpdatePayload(user_errors=errors)
-            try:
-                template = await ctx.adapters.coupons.update_template(shop.id, number, old.spec, spec)
-            except TemplateChanged:
-                continue
-            except RevisionRefused as exc:
-                return CouponTemplateUpdatePayload(user_errors=[
-                    user_error(code, ["input", field], reason) for field, code, reason in exc.problems])
-            if template is None:
-                return CouponTemplateUpdatePayload(user_errors=[user_error("NOT_FOUND", ["id"], "no such coupon template in this shop")])
-            await _changed(info, template)
-            return CouponTemplateUpdatePayload(template=CouponTemplate.of(template))
-        return CouponTemplateUpdatePayload(user_errors=[
-            user_error("INVALID_STATE", ["id"], "the template kept changing meanwhile: try again")])
+            return old
+
+        async def check(old: Template) -> tuple[list[UserError], TemplateSpec | None]:
+            return await _spec(info, shop.id, SimpleNamespace(**{**await _as_input(info, old), **changes}))
+
+        async def write(old: Template, spec: TemplateSpec) -> Template | None:
+            return await ctx.adapters.coupons.update_template(shop.id, number, old.spec, spec)
+
+        template, errors = await revised("coupon template", load, check, write, TemplateChanged, RevisionRefused)
+        if template is None:
+            return CouponTemplateUpdatePayload(user_errors=errors)
+        await _changed(info, template)
+        return CouponTemplateUpdatePayload(template=CouponTemplate.of(template))
 
     @strawberry.mutation(description=(
         "Disable a coupon template (secret key): no more claims (COUPON_EXPIRED) or campaign grants (the "

@@ -19,6 +19,7 @@ from adapters.members.port import (
 )
 from adapters.members.rules import campaign_problems
 from gateway.observe import ASSIST_COUPON_GRANTED, note
+from resolvers.revisions import revised
 from resolvers.shopper_auth import signed_in
 from resolvers.user_errors import CODE_PATTERN, changes_given, id_of, user_error
 from schema.common import UserError, parse_gid
@@ -127,28 +128,23 @@ class MembersMutation:
                                 clearable={"assister_reward_template_code"})
         if errors or number is None:
             return AssistCampaignUpdatePayload(user_errors=errors)
-        for _ in range(_TRIES):
+        async def load() -> Campaign | None:
             [old] = await ctx.adapters.members.campaigns_by_id(shop.id, [number])
-            if old is None:
-                return AssistCampaignUpdatePayload(user_errors=[user_error("NOT_FOUND", ["id"], "no such campaign in this shop")])
+            return old
+
+        async def check(old: Campaign) -> tuple[list[UserError], CampaignSpec | None]:
             kept = frozenset(t for t in (old.spec.reward_template_id, old.spec.assister_template_id) if t is not None)
-            merged = SimpleNamespace(**{**await _as_input(info, old), **changes})
-            errors, spec = await _campaign_spec(info, shop.id, merged, kept=kept)
-            if errors or spec is None:
-                return AssistCampaignUpdatePayload(user_errors=errors)
-            try:
-                campaign = await ctx.adapters.members.update_campaign(shop.id, number, old.spec, spec)
-            except CampaignChanged:
-                continue
-            except CampaignRevisionRefused as exc:
-                return AssistCampaignUpdatePayload(user_errors=[
-                    user_error(code, ["input", field], reason) for field, code, reason in exc.problems])
-            if campaign is None:
-                return AssistCampaignUpdatePayload(user_errors=[user_error("NOT_FOUND", ["id"], "no such campaign in this shop")])
-            await _changed(info, campaign)
-            return AssistCampaignUpdatePayload(campaign=AssistCampaign.of(campaign))
-        return AssistCampaignUpdatePayload(user_errors=[
-            user_error("INVALID_STATE", ["id"], "the campaign kept changing meanwhile: try again")])
+            return await _campaign_spec(info, shop.id, SimpleNamespace(**{**await _as_input(info, old), **changes}),
+                                        kept=kept)
+
+        async def write(old: Campaign, spec: CampaignSpec) -> Campaign | None:
+            return await ctx.adapters.members.update_campaign(shop.id, number, old.spec, spec)
+
+        campaign, errors = await revised("campaign", load, check, write, CampaignChanged, CampaignRevisionRefused)
+        if campaign is None:
+            return AssistCampaignUpdatePayload(user_errors=errors)
+        await _changed(info, campaign)
+        return AssistCampaignUpdatePayload(campaign=AssistCampaign.of(campaign))
 
     @strawberry.mutation(description=(
         "End an assist campaign now (secret key): no assist starts and no help counts from then on "
@@ -166,7 +162,6 @@ class MembersMutation:
         return AssistCampaignEndPayload(campaign=AssistCampaign.of(campaign))
 
 
-_TRIES = 3  # reads again after another writer changed the campaign meanwhile
 _UPDATABLE = ("title", "required_assists", "reward_template_code", "requires_follow", "requires_membership",
               "helper_daily_limit", "starts_at", "ends_at")
 
