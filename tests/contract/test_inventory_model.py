@@ -35,6 +35,7 @@ from adapters.inventory.port import (
 from adapters.shops.rules import hash_key
 from gateway.settings import Settings
 from gateway.wiring import Adapters, fake_adapters, sql_adapters
+from tests.contract.models import model_examples
 from tests.factories import catalog, product, sku
 
 WAREHOUSES = {"N": ["1"], "S": ["19"], "ALL": ["*"]}
@@ -200,6 +201,7 @@ def test_inventory_matches_its_model_after_every_step(kind: str, database_url: s
 
     run_state_machine_as_test(
         machine_for(make),
-        settings=settings(max_examples=30, stateful_step_count=25, deadline=None,
+        settings=settings(max_examples=model_examples(30 if kind == "fake" else 15), stateful_step_count=25,
+                          deadline=None,
                           suppress_health_check=[HealthCheck.too_slow]),
     )

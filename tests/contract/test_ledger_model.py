@@ -41,6 +41,7 @@ from adapters.payments.port import AmountMismatch, Notice, PaymentError
 from adapters.shops.rules import hash_key
 from gateway.settings import Settings
 from gateway.wiring import Adapters, cashier_for, fake_adapters, sql_adapters
+from tests.contract.models import model_examples
 from tests.factories import catalog, product, sku
 
 CAP = 3_000_000
@@ -199,7 +200,9 @@ def test_the_ledger_holds_whatever_happens_in_whatever_order(kind: str, database
 
     run_state_machine_as_test(
         machine_for(make, config),
-        # Many examples where they are cheap; on SQL enough to meet the database's own behaviour.
-        settings=settings(max_examples=100 if kind == "fake" else 25, stateful_step_count=30, deadline=None,
+        # Many examples where they are cheap; on SQL enough to meet the database's own behaviour
+        # (12 took 15 s, 25 took 30 s of CI's time); JIMU_MODEL_EXAMPLES=500 for the long profile.
+        settings=settings(max_examples=model_examples(100 if kind == "fake" else 12), stateful_step_count=30,
+                          deadline=None,
                           suppress_health_check=[HealthCheck.too_slow]),
     )
