@@ -10,6 +10,7 @@ from typing import Any
 
 from adapters.catalog.entries import CatalogFile
 from adapters.catalog.format import parse_catalog
+from adapters.catalog.history import history_conflicts
 from adapters.catalog.port import (
     CatalogConflict,
     Edit,
@@ -74,7 +75,8 @@ class FakeCatalogStore:
         if taken := self._taken(catalog, shop_id, fresh):
             raise CatalogConflict(taken)
         # Every clash is found before anything is written, as the SQL store's rollback would ensure.
-        conflicts = self._key_conflicts(catalog, shop_id) + self._stock_refusals(catalog, shop_id, stock)
+        conflicts = (self._key_conflicts(catalog, shop_id) + self._stock_refusals(catalog, shop_id, stock)
+                     + self._history_conflicts(catalog, shop_id, now))
         if conflicts:
             raise CatalogConflict(conflicts)
         shop = self._shop(catalog, existing, shop_id, report)
@@ -114,6 +116,14 @@ class FakeCatalogStore:
         if (product.archived_at is None) != (at is None):
             self.goods.products[product_id] = product = replace(product, archived_at=at)
         return product
+
+    def _history_conflicts(self, c: CatalogFile, shop_id: int, now: datetime) -> list[tuple[str, str]]:
+        templates = {t.spec.code: t for t in self.coupons.templates.values() if t.shop_id == shop_id}
+        campaigns = {cm.spec.code: cm for cm in self.members.campaigns.values() if cm.shop_id == shop_id}
+        started = {a.campaign_id for a in self.members.assists.values()}
+        skus = {s.code: s.id for s in self.goods.skus.values() if s.shop_id == shop_id}
+        categories = {cat.handle: cat.id for cat in self.goods.categories_.values() if cat.shop_id == shop_id}
+        return history_conflicts(c, now, templates, campaigns, started, skus, categories)
 
     def _taken(self, c: CatalogFile, shop_id: int, fresh: Fresh) -> list[tuple[str, str]]:
         handles = {p.handle for p in self.goods.products.values() if p.shop_id == shop_id} & fresh.handles

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from adapters.catalog.entries import CatalogFile
 from adapters.catalog.format import parse_catalog
+from adapters.catalog.history import history_conflicts
 from adapters.catalog.port import (
     CatalogConflict,
     Edit,
@@ -49,7 +50,12 @@ from adapters.inventory.sql import (
     receive_stock,
     set_on_hand,
 )
-from adapters.members.sql import CampaignRow, campaign_from_row, campaign_values
+from adapters.members.sql import (
+    AssistRow,
+    CampaignRow,
+    campaign_from_row,
+    campaign_values,
+)
 from adapters.shops.port import KeyKind
 from adapters.shops.rules import hash_key, hint_of
 from adapters.shops.sql import ShopKeyRow, ShopRow, shop_from_row
@@ -128,13 +134,17 @@ class SqlCatalogStore:
         conflicts = await self._keys(session, catalog, shop.id, report)
         if taken := await _taken(session, catalog, shop.id, fresh):
             raise CatalogConflict(taken)
+        history = await _history(session, catalog, shop.id, now)  # before anything it names is written
         categories = await self._categories(session, catalog, shop.id, report)
         warehouses = await self._warehouses(session, catalog, shop.id, report)
         skus = await self._products(session, catalog, shop.id, categories, now, report, progress)
         conflicts += await self._stock(session, catalog, shop.id, warehouses, skus, report)
         await self._delivery(session, catalog, shop.id, report)
-        templates = await self._coupons(session, catalog, shop.id, skus, categories, now, report)
-        await self._campaigns(session, catalog, shop.id, templates, now, report)
+        if history:
+            conflicts += history  # the templates and campaigns are left as they are
+        else:
+            templates = await self._coupons(session, catalog, shop.id, skus, categories, now, report)
+            await self._campaigns(session, catalog, shop.id, templates, now, report)
         if conflicts:
             raise CatalogConflict(conflicts)  # leaving the transaction rolls every write back
 
@@ -324,6 +334,31 @@ class SqlCatalogStore:
             _, outcome = _upsert(session, old, CampaignRow, {"shop_id": shop_id, "code": entry.code},
                                  campaign_values(spec))
             report.record("campaigns", outcome)
+
+
+async def _history(session: AsyncSession, c: CatalogFile, shop_id: int, now: datetime) -> list[tuple[str, str]]:
+    """What the file would change of templates with coupons issued and campaigns with assists
+    started (adapters/catalog/history.py). The rows it names are held to the end, so a claim or
+    an assist starting meanwhile waits and then meets what the import wrote."""
+    if not (c.coupons or c.campaigns):
+        return []
+    codes = {e.code for e in c.coupons} | {code for e in c.campaigns
+                                           for code in (e.rewardTemplateCode, e.assisterRewardTemplateCode) if code}
+    templates = {row.code: template_from_row(row) for row in (await session.scalars(
+        select(CouponTemplateRow).where(CouponTemplateRow.shop_id == shop_id, CouponTemplateRow.code.in_(codes))
+        .order_by(CouponTemplateRow.id).with_for_update())).all()}
+    campaigns = {row.code: campaign_from_row(row) for row in (await session.scalars(
+        select(CampaignRow).where(CampaignRow.shop_id == shop_id, CampaignRow.code.in_([e.code for e in c.campaigns]))
+        .order_by(CampaignRow.id).with_for_update())).all()}
+    started = set((await session.scalars(select(AssistRow.campaign_id).distinct().where(
+        AssistRow.campaign_id.in_([cm.id for cm in campaigns.values()])))).all()) if campaigns else set()
+    sku_codes = {code for e in c.coupons for code in e.skuCodes or ()}
+    skus = {code: id for code, id in (await session.execute(select(SkuRow.code, SkuRow.id).where(
+        SkuRow.shop_id == shop_id, SkuRow.code.in_(sku_codes)))).all()} if sku_codes else {}
+    handles = {e.categoryHandle for e in c.coupons if e.categoryHandle}
+    categories = {handle: id for handle, id in (await session.execute(select(CategoryRow.handle, CategoryRow.id).where(
+        CategoryRow.shop_id == shop_id, CategoryRow.handle.in_(handles)))).all()} if handles else {}
+    return history_conflicts(c, now, templates, campaigns, started, skus, categories)
 
 
 async def _taken(session: AsyncSession, c: CatalogFile, shop_id: int, fresh: Fresh) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from adapters.catalog.format import parse_catalog
+from adapters.catalog.port import CatalogConflict
 from adapters.coupons.port import (
     CouponKind,
     Disabled,
@@ -209,3 +210,46 @@ async def test_an_ended_campaign_starts_and_counts_nothing_and_keeps_its_grants(
     [kept] = await adapters.members.assists_by_id(panda, [granted.id], NOW)
     assert kept.state is AssistState.GRANTED
     assert [c.id for c in await adapters.coupons.coupons_of(panda, 1, NOW)] == [granted.coupon_id]
+
+
+async def test_an_import_keeps_to_the_history_rules_as_the_updates_do(adapters: Adapters, panda: int):
+    # given Panda's file, two WELCOME-20 coupons claimed and an assist started on its campaign
+    [welcome] = await adapters.coupons.templates_by_code(panda, ["WELCOME-20"])
+    [campaign] = await adapters.members.campaigns_by_code(panda, ["PANDA-ASSIST-50"])
+    assert welcome is not None and campaign is not None
+    for shopper in (1, 2):
+        await adapters.coupons.claim(panda, welcome.id, shopper, NOW, Source.CLAIM)
+    await adapters.members.follow(panda, 1)
+    await adapters.members.join(panda, 1)
+    await adapters.members.start_assist(panda, campaign.id, 1, NOW)
+    [panda_file] = [p for p in demo_files() if p.stem == "panda"]
+    data = load_json(panda_file)
+    at = next(n for n, c in enumerate(data["coupons"]) if c["code"] == "WELCOME-20")
+    title = data["products"][0]["title"]
+    # when a re-import changes what the coupon issued is worth, issues fewer than were claimed,
+    # and gives the started campaign another reward (and retitles a product beside them)
+    data["coupons"][at] |= {"discount": 3000, "totalQuantity": 1}
+    data["campaigns"][0]["rewardTemplateCode"] = "WELCOME-20"
+    data["products"][0]["title"] = "changed"
+    with pytest.raises(CatalogConflict) as refused:
+        await adapters.catalog.apply(parse_catalog(data, NOW), NOW)
+    # then each is refused at its place, with the reason the update mutations give, and nothing is written
+    assert {path for path, _ in refused.value.problems} == {
+        f"coupons[{at}].discount", f"coupons[{at}].totalQuantity", "campaigns[0].rewardTemplateCode"}
+    assert "2 coupons were issued already" in str(refused.value)
+    assert "assists have started" in str(refused.value)
+    [same] = await adapters.coupons.templates_by_code(panda, ["WELCOME-20"])
+    assert same is not None and (same.spec, same.issued) == (welcome.spec, 2)
+    [kept] = await adapters.members.campaigns_by_code(panda, ["PANDA-ASSIST-50"])
+    assert kept is not None and kept.spec == campaign.spec
+    [product] = await adapters.goods.products_by_handle(panda, [data["products"][0]["handle"]])
+    assert product is not None and product.title == title
+    # when it changes only what the history allows: more coupons, another title, a later end
+    data = load_json(panda_file)
+    data["coupons"][at] |= {"totalQuantity": 20000, "title": "满 199 减 20 (more)"}
+    data["campaigns"][0]["endsAt"] = (NOW + timedelta(days=60)).isoformat()
+    await adapters.catalog.apply(parse_catalog(data, NOW), NOW)
+    [more] = await adapters.coupons.templates_by_code(panda, ["WELCOME-20"])
+    assert more is not None and (more.spec.total_quantity, more.spec.title, more.issued) == (20000, "满 199 减 20 (more)", 2)
+    [later] = await adapters.members.campaigns_by_code(panda, ["PANDA-ASSIST-50"])
+    assert later is not None and later.spec.ends_at > campaign.spec.ends_at
