@@ -44,7 +44,7 @@ from gateway.reference import ReferenceCache
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared import shared_state
-from gateway.sweeper import SWEEP_STOP_SECONDS, Sweeper
+from gateway.sweeper import SWEEP_STOP_SECONDS, Forgetting, Sweeper
 from gateway.webhooks import (
     MAX_NOTICE_BYTES,
     SANDBOX_PATH,
@@ -113,7 +113,9 @@ def create_app(
     async def home(_: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    sweeper = Sweeper(cashier, settings.sweep_interval_seconds, (metrics.on_swept,))
+    sweeper = Sweeper(cashier, settings.sweep_interval_seconds, (metrics.on_swept,),
+                      Forgetting(adapters.documents, timedelta(days=settings.apq_retention_days),
+                                 settings.apq_max_documents))
     dispatcher, sender = dispatcher_for(adapters, settings)
     dispatching = Dispatching(dispatcher, adapters.webhooks, settings.webhooks.poll_seconds,
                               timedelta(days=settings.webhooks.retention_days))

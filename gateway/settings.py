@@ -106,6 +106,10 @@ class Settings:
     fast_path: bool = True
     federation: bool = False  # JIMU_FEDERATION: served as an Apollo Federation v2 subgraph too (gateway/federation.py)
     max_query_cost: int = 10_000
+    # Automatic persisted queries no shop trusts are forgotten this long after they were
+    # registered, and past this many the oldest go: any client may register documents.
+    apq_retention_days: float = 7.0
+    apq_max_documents: int = 100_000
     trusted_documents: Literal["off", "audit", "require"] = "off"
     secret_key_budget: Rate = Rate(1_000, 100)  # per secret key, unless the shop sets its own
     client_budget: Rate | None = None  # per shopper (else per client address) on publishable keys
@@ -210,6 +214,8 @@ class Settings:
             metrics_allow=_networks(environ, "JIMU_METRICS_ALLOW"),
             webhooks=_webhooks(environ, production),
             remote_timeout_seconds=_remote_timeout(environ),
+            apq_retention_days=_hours(environ, "JIMU_APQ_RETENTION_DAYS", 7.0),
+            apq_max_documents=_positive(environ, "JIMU_APQ_MAX_DOCUMENTS", 100_000),
         )
 
 

@@ -15,12 +15,25 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from adapters.db import utcnow
+from adapters.documents.port import DocumentStore
 from adapters.payments.cashier import Cashier
 from gateway.background import let_finish
 
 log = logging.getLogger("jimu.sweeper")
+FORGET_EVERY_SECONDS = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Forgetting:
+    """The persisted queries the sweep forgets: registered longer ago than ``retention``, and the
+    oldest past ``keep_at_most`` (docs: README, Persisted and trusted documents)."""
+
+    store: DocumentStore
+    retention: timedelta
+    keep_at_most: int
 SWEEP_STOP_SECONDS = 10.0  # on shutdown, after uvicorn's grace: how long a sweep under way may take to finish
 
 
@@ -38,10 +51,12 @@ class Sweeper:
     """Starts the sweep with the app and stops it with the app."""
 
     def __init__(self, cashier: Cashier, interval_seconds: float,
-                 listeners: Sequence[Callable[[Swept], None]] = ()) -> None:
+                 listeners: Sequence[Callable[[Swept], None]] = (), documents: Forgetting | None = None) -> None:
         self._cashier = cashier
         self._interval = interval_seconds
         self._listeners = tuple(listeners)
+        self._documents = documents
+        self._forgot_at: float | None = None  # time.monotonic() of the last forgetting
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.runs = 0  # sweeps finished, failed ones included
@@ -67,6 +82,7 @@ class Sweeper:
                              "forfeited": len(money.forfeited)}})
             moved = {"expired": len(report.expired), "undone": len(report.failed), "released": len(report.released),
                      "committed": len(money.committed), "forfeited": len(money.forfeited)}
+            await self._forget_documents()
         except Exception:
             self.failures += 1
             failed = True
@@ -79,6 +95,16 @@ class Sweeper:
                 listener(swept)
             except Exception:  # counting a sweep must never stop the sweeping
                 log.exception("a sweep listener failed")
+
+    async def _forget_documents(self) -> None:
+        """Once an hour (the first sweep included): persisted queries past their retention or the cap."""
+        forgetting = self._documents
+        if forgetting is None or (self._forgot_at is not None and time.monotonic() - self._forgot_at < FORGET_EVERY_SECONDS):
+            return
+        self._forgot_at = time.monotonic()
+        gone = await forgetting.store.forget(utcnow() - forgetting.retention, forgetting.keep_at_most)
+        if gone:
+            log.info("persisted queries: %d forgotten", gone, extra={"jimu": {"forgotten": gone}})
 
     async def _sweep_until_stopped(self) -> None:
         while not self._stopping.is_set():

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
+from adapters.db import utcnow
 from adapters.documents.port import IdTaken, TrustedDocument, Trusting, TrustReport
 
 
 class FakeDocumentStore:
     def __init__(self) -> None:
         self.documents: dict[str, str] = {}
+        self.registered: dict[str, datetime] = {}
         self.lists: dict[int, dict[str, TrustedDocument]] = {}
 
     async def texts(self, hashes: Sequence[str]) -> list[str | None]:
@@ -17,6 +20,16 @@ class FakeDocumentStore:
 
     async def register(self, sha256: str, document: str) -> None:
         self.documents.setdefault(sha256, document)
+        self.registered[sha256] = utcnow()
+
+    async def forget(self, registered_before: datetime, keep_at_most: int) -> int:
+        trusted = {d.sha256 for held in self.lists.values() for d in held.values()}
+        untrusted = sorted((h for h in self.documents if h not in trusted),
+                           key=lambda h: (self.registered[h], h), reverse=True)
+        gone = [h for n, h in enumerate(untrusted) if n >= keep_at_most or self.registered[h] < registered_before]
+        for h in gone:
+            del self.documents[h], self.registered[h]
+        return len(gone)
 
     async def trusted(self, shop_id: int) -> list[TrustedDocument]:
         return sorted(self.lists.get(shop_id, {}).values(), key=lambda d: d.id)
@@ -30,6 +43,7 @@ class FakeDocumentStore:
         unchanged = sum(1 for i in wanted if i in held)
         for d in wanted.values():
             self.documents.setdefault(d.sha256, d.document)
+            self.registered[d.sha256] = utcnow()
             held.setdefault(d.id, TrustedDocument(d.id, d.sha256, d.operation_name, len(d.document)))
         return TrustReport(len(wanted) - unchanged, unchanged)
 

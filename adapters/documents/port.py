@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -66,7 +67,14 @@ class DocumentStore(Protocol):
 
     async def register(self, sha256: str, document: str) -> None:
         """Store a document under its hash (the caller checked that it is the text's hash);
-        a hash stored already is left as it is, whoever stores it at the same time."""
+        a hash stored already keeps its text, whoever stores it at the same time, and counts
+        as registered now."""
+        ...
+
+    async def forget(self, registered_before: datetime, keep_at_most: int) -> int:
+        """Drop the documents no shop trusts that were registered (or registered again) before
+        ``registered_before``, and the oldest of the rest past ``keep_at_most``: how many went.
+        A client whose hash went is told PERSISTED_QUERY_NOT_FOUND and sends the text again."""
         ...
 
     async def trusted(self, shop_id: int) -> list[TrustedDocument]:

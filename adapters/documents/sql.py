@@ -50,6 +50,15 @@ class SqlDocumentStore:
             await session.execute(self._insert_documents(), [{"sha256": sha256, "document": document,
                                                               "created_at": utcnow()}])
 
+    async def forget(self, registered_before: datetime, keep_at_most: int) -> int:
+        untrusted = _DOCUMENTS.c.sha256.not_in(select(_TRUSTED.c.sha256))
+        newest_first = select(_DOCUMENTS.c.sha256).where(untrusted).order_by(
+            _DOCUMENTS.c.created_at.desc(), _DOCUMENTS.c.sha256.desc()).offset(keep_at_most)
+        async with self._db.write() as session:
+            old = await session.execute(delete(_DOCUMENTS).where(untrusted, _DOCUMENTS.c.created_at < registered_before))
+            over = await session.execute(delete(_DOCUMENTS).where(_DOCUMENTS.c.sha256.in_(newest_first)))
+        return old.rowcount + over.rowcount  # type: ignore[attr-defined]
+
     async def trusted(self, shop_id: int) -> list[TrustedDocument]:
         rows = await self._db.rows(
             select(_TRUSTED.c.document_id, _TRUSTED.c.sha256, _TRUSTED.c.operation_name, _TRUSTED.c.size)
@@ -92,4 +101,8 @@ class SqlDocumentStore:
         return int(result.rowcount or 0)
 
     def _insert_documents(self):  # type: ignore[no-untyped-def]
-        return self._db.insert(_DOCUMENTS).on_conflict_do_nothing(index_elements=["sha256"])
+        """A text stored under its hash, or, where it is stored already, registered again now: so a
+        forget racing a push or a registration waits for its row and then finds it new."""
+        insert = self._db.insert(_DOCUMENTS)
+        return insert.on_conflict_do_update(index_elements=["sha256"],
+                                            set_={"created_at": insert.excluded.created_at})

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from adapters.db import utcnow
 from adapters.documents.port import IdTaken, TrustedDocument, Trusting
 from adapters.documents.rules import sha256_of
 from adapters.shops.rules import hash_key
@@ -66,3 +69,25 @@ async def test_distrust_takes_ids_off_one_shops_list(adapters: Adapters, shops: 
     assert await adapters.documents.trusted(panda) == []
     assert [d.id for d in await adapters.documents.trusted(aurelian)] == ["a"]
     assert await adapters.documents.texts([sha256_of(A)]) == [A], "a hash still names its text"
+
+
+async def test_forgetting_drops_the_untrusted_past_their_time_or_past_the_cap_oldest_first(
+        adapters: Adapters, shops: tuple[int, int]):
+    panda, _ = shops
+    docs = [f"query Q{n} {{ shop {{ name }} }}" for n in range(5)]
+    # given five registered in turn, the first trusted by a shop, the second registered again last
+    for doc in docs:
+        await adapters.documents.register(sha256_of(doc), doc)
+    await adapters.documents.trust(panda, [trusting("q0", docs[0])])
+    await adapters.documents.register(sha256_of(docs[1]), docs[1])
+    texts = adapters.documents.texts
+    # when the cap is 2: the oldest untrusted past it go (Q2, Q3), the trusted one stays
+    assert await adapters.documents.forget(utcnow() - timedelta(days=7), keep_at_most=2) == 2
+    assert await texts([sha256_of(d) for d in docs]) == [docs[0], docs[1], None, None, docs[4]]
+    # when all were registered before the retention's start: every untrusted one goes
+    assert await adapters.documents.forget(utcnow() + timedelta(seconds=1), keep_at_most=100) == 2
+    assert await texts([sha256_of(d) for d in docs]) == [docs[0], None, None, None, None]
+    assert [d.id for d in await adapters.documents.trusted(panda)] == ["q0"]
+    # and a forgotten one may be registered again
+    await adapters.documents.register(sha256_of(docs[2]), docs[2])
+    assert await texts([sha256_of(docs[2])]) == [docs[2]]

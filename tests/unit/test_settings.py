@@ -127,3 +127,14 @@ def test_federation_is_off_unless_switched_on():
     assert Settings.from_env({**DEV, "JIMU_FEDERATION": "0"}).federation is False
     with pytest.raises(SettingsError, match="JIMU_FEDERATION"):
         Settings.from_env({**DEV, "JIMU_FEDERATION": "maybe"})
+
+
+def test_persisted_queries_are_kept_for_a_week_and_100_000_unless_told():
+    default = Settings.from_env({"JIMU_ENV": "development"})
+    assert (default.apq_retention_days, default.apq_max_documents) == (7.0, 100_000)
+    told = Settings.from_env({"JIMU_ENV": "development", "JIMU_APQ_RETENTION_DAYS": "0.5",
+                              "JIMU_APQ_MAX_DOCUMENTS": "500"})
+    assert (told.apq_retention_days, told.apq_max_documents) == (0.5, 500)
+    for bad in ({"JIMU_APQ_RETENTION_DAYS": "0"}, {"JIMU_APQ_MAX_DOCUMENTS": "0"}, {"JIMU_APQ_MAX_DOCUMENTS": "many"}):
+        with pytest.raises(SettingsError, match=next(iter(bad))):
+            Settings.from_env({"JIMU_ENV": "development", **bad})
