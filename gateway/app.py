@@ -118,7 +118,7 @@ def create_app(
                                  settings.apq_max_documents))
     dispatcher, sender = dispatcher_for(adapters, settings)
     dispatching = Dispatching(dispatcher, adapters.webhooks, settings.webhooks.poll_seconds,
-                              timedelta(days=settings.webhooks.retention_days))
+                              timedelta(days=settings.webhooks.retention_days), (metrics.on_dispatched,))
     webhooks = []
     sandbox = cashier.providers.get(Method.SANDBOX)
     if isinstance(sandbox, SandboxProvider):

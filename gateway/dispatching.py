@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import timedelta
 
 from adapters.db import utcnow
-from adapters.webhooks.dispatcher import BATCH, Dispatcher
+from adapters.webhooks.dispatcher import BATCH, Dispatched, Dispatcher
 from adapters.webhooks.port import Webhooks
 from gateway.background import let_finish
 
@@ -25,8 +26,10 @@ PRUNE_EVERY_SECONDS = 3600.0
 
 
 class Dispatching:
-    def __init__(self, dispatcher: Dispatcher, outbox: Webhooks, poll_seconds: float, retention: timedelta) -> None:
+    def __init__(self, dispatcher: Dispatcher, outbox: Webhooks, poll_seconds: float, retention: timedelta,
+                 listeners: Sequence[Callable[[Dispatched | None], None]] = ()) -> None:
         self._dispatcher = dispatcher
+        self._listeners = tuple(listeners)  # told of each round: what it did, or None when it failed
         self._outbox = outbox
         self._poll = poll_seconds
         self._retention = retention
@@ -44,6 +47,7 @@ class Dispatching:
     async def round(self) -> int:
         """One round of sending (and pruning when it is time); how many were claimed. Its failure is
         logged, not raised: a database blip must not end the sending."""
+        done: Dispatched | None = None
         try:
             done = await self._dispatcher.dispatch()
             if time.monotonic() - self._pruned_at >= PRUNE_EVERY_SECONDS:
@@ -54,9 +58,15 @@ class Dispatching:
             return done.claimed
         except Exception:
             log.exception("webhook dispatch failed; trying again in %s s", self._poll)
+            done = None
             return 0
         finally:
             self.rounds += 1
+            for listener in self._listeners:
+                try:
+                    listener(done)
+                except Exception:  # counting a round must never stop the sending
+                    log.exception("a webhook round listener failed")
 
     async def _until_stopped(self) -> None:
         while not self._stopping.is_set():

@@ -40,6 +40,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from adapters.payments.port import Settled
+from adapters.webhooks.dispatcher import Dispatched
 from gateway.observe import ASSIST_COUPON_GRANTED, COUPON_CLAIMED, Observed
 from gateway.sweeper import Swept
 
@@ -148,6 +149,17 @@ class Metrics:
         self.claimed = Counter("jimu_coupons_claimed", "Coupons claimed by shoppers (couponClaim).", registry=r)
         self.granted = Counter("jimu_assist_coupons_granted", "Reward coupons granted to completed assists.",
                                registry=r)
+        self.webhook_rounds = Counter("jimu_webhook_rounds", "Rounds of webhook sending, by outcome (ok, failed).",
+                                      ("outcome",), registry=r)
+        self.webhook_attempts = Counter(
+            "jimu_webhook_attempts", "Webhook delivery attempts, by outcome: delivered, failed (tried again later), "
+            "given_up (failed for the whole retry window), lost (its claim ran out before it was recorded; sent "
+            "again).", ("outcome",), registry=r)
+        self.webhooks_delivered = Counter("jimu_webhooks_delivered", "Webhook deliveries delivered, by topic.",
+                                          ("topic",), registry=r)
+        self.webhook_subscriptions_disabled = Counter(
+            "jimu_webhook_subscriptions_disabled", "Webhook subscriptions disabled for failing the whole retry window.",
+            registry=r)
         self.workers = Gauge("jimu_workers", "Worker processes serving.", multiprocess_mode="livesum", registry=r)
         self._events = {COUPON_CLAIMED: self.claimed, ASSIST_COUPON_GRANTED: self.granted}
         self._http, self._requests, self._duration = Children(self.http), Children(self.requests), Children(self.duration)
@@ -184,6 +196,19 @@ class Metrics:
                 self.swept.labels(action).inc(count)
         if not swept.failed:
             self.last_sweep.set(swept.finished_at)
+
+    def on_dispatched(self, done: Dispatched | None) -> None:
+        self.webhook_rounds.labels("failed" if done is None else "ok").inc()
+        if done is None:
+            return
+        for result, count in (("delivered", done.delivered), ("failed", done.failed - done.given_up),
+                              ("given_up", done.given_up), ("lost", done.lost)):
+            if count:
+                self.webhook_attempts.labels(result).inc(count)
+        for topic, count in done.topics.items():
+            self.webhooks_delivered.labels(topic).inc(count)
+        if done.disabled:
+            self.webhook_subscriptions_disabled.inc(done.disabled)
 
     def on_settled(self, settled: Settled) -> None:
         if settled.changed:

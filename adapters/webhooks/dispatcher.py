@@ -46,6 +46,8 @@ class Dispatched:
     claimed: int = 0
     delivered: int = 0
     failed: int = 0  # attempts that failed (tried again later, or given up)
+    given_up: int = 0  # of the failed: deliveries tried for the whole window, sent no more
+    disabled: int = 0  # subscriptions disabled for failing the whole window
     lost: int = 0  # attempts whose claim ran out before they were recorded
     topics: dict[str, int] = field(default_factory=dict)
 
@@ -110,5 +112,7 @@ class Dispatcher:
                      claimed.url, outcome.error, "" if outcome.next_attempt_at else "; given up",
                      extra={"jimu": {"delivery": claimed.delivery_id, "topic": event.topic.value,
                                      "status": status, "given_up": outcome.next_attempt_at is None}})
+            done.given_up += outcome.next_attempt_at is None
+            done.disabled += outcome.disable_reason is not None
             if outcome.disable_reason:
                 log.warning("webhook subscription %d disabled: %s", claimed.subscription_id, outcome.disable_reason)

@@ -8,6 +8,7 @@ import pytest
 
 from adapters.db import utcnow
 from adapters.payments.port import Kind, Method, Payment, Settled, State
+from adapters.webhooks.dispatcher import Dispatched
 from gateway.metrics import _NAME as NAME
 from gateway.metrics import (
     ANONYMOUS,
@@ -157,6 +158,23 @@ def test_only_settlements_that_changed_a_payment_count():
     assert total(text, "jimu_payments_settled_total", method="SANDBOX", state="SUCCEEDED") == 1
     assert total(text, "jimu_payments_settled_total", method="WECHAT_PAY", state="FAILED") == 1
     assert total(text, "jimu_payments_settled_total") == 2
+
+
+def test_webhook_rounds_attempts_topics_and_disablings_are_counted():
+    # given a round that delivered three and failed two (one of them given up, its subscription
+    # disabled) and lost one, and a round that failed
+    metrics = Metrics()
+    metrics.on_dispatched(Dispatched(claimed=6, delivered=3, failed=2, given_up=1, disabled=1, lost=1,
+                                     topics={"ORDERS_CREATE": 2, "ORDERS_PAID": 1}))
+    metrics.on_dispatched(None)
+    text = scraped(metrics)
+    # then each outcome is counted apart, a given-up attempt not also as failed
+    assert total(text, "jimu_webhook_rounds_total", outcome="ok") == 1
+    assert total(text, "jimu_webhook_rounds_total", outcome="failed") == 1
+    assert [total(text, "jimu_webhook_attempts_total", outcome=o) for o in ("delivered", "failed", "given_up", "lost")] \
+        == [3, 1, 1, 1]
+    assert total(text, "jimu_webhooks_delivered_total", topic="ORDERS_CREATE") == 2
+    assert total(text, "jimu_webhook_subscriptions_disabled_total") == 1
 
 
 def test_openmetrics_is_answered_to_a_scraper_that_asks_for_it():

@@ -145,6 +145,38 @@ async def test_a_receiver_failing_three_times_gets_the_event_delivered_once_with
     assert delivery["payload"]["order"]["paymentStatus"] == "UNPAID"
 
 
+async def test_a_receiver_failing_for_the_whole_window_is_given_up_once_and_its_subscription_disabled(
+    gql: Gql, client: httpx.AsyncClient, demo: Adapters, settings: Settings, webhook_receiver: Callable[..., Receiver],
+):
+    # given a receiver that never answers 2xx, and a retry window of under a second
+    brief = replace(settings, webhooks=WebhookSettings(first_retry_seconds=0.01, retry_hours=0.0002))
+    receiver = webhook_receiver(fail_first=10_000)
+    made = (await gql(SUBSCRIBE, {"t": "ORDERS_CREATE", "u": receiver.url, "s": receiver.secret}, key="sk_demo_panda"))
+    assert made["data"]["webhookSubscriptionCreate"]["userErrors"] == []
+    # when an order is placed, the dispatcher keeps at it until it gives the delivery up, and
+    # then another order's delivery fails until the subscription has failed for a whole window
+    await sell_diapers(client, 1)
+    dispatcher, sender = dispatcher_for(demo, brief)
+    rounds: list[Any] = []
+    try:
+        for _ in range(300):
+            rounds.append(await dispatcher.dispatch())
+            if rounds[-1].given_up and sum(r.given_up for r in rounds) == 1:
+                await sell_diapers(client, 1, shopper="dad")
+            if rounds[-1].disabled:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await sender.aclose()
+    # then every attempt failed; each delivery was given up once, the last disabling the subscription
+    attempts = len(receiver.requests())
+    assert attempts >= 4
+    assert [sum(getattr(r, n) for r in rounds) for n in ("delivered", "failed", "given_up", "disabled")] == \
+        [0, attempts, 2, 1]
+    listed = (await gql("{ merchant { webhookSubscriptions { enabled } } }", key="sk_demo_panda"))
+    assert listed["data"]["merchant"]["webhookSubscriptions"] == [{"enabled": False}]
+
+
 async def test_an_event_is_written_only_when_its_change_commits(demo: Adapters, settings: Settings):
     # given a subscription, and a cart of more than Guangzhou's warehouse holds (4)
     async with api_client(settings, demo) as c:
