@@ -94,7 +94,7 @@ class SqlCatalogStore:
                 # Held to the end (FOR UPDATE on PostgreSQL; on SQLite, BEGIN IMMEDIATE holds
                 # every write): a revision made meanwhile waits, then reads what this one wrote.
                 # The shop first, as every catalog write takes it (_shop), so none waits in a cycle.
-                await session.execute(select(ShopRow.id).where(ShopRow.id == shop_id).with_for_update())
+                await session.execute(select(ShopRow.id).where(ShopRow.id == shop_id).with_for_update(key_share=True))
                 product = (await session.scalars(select(ProductRow).where(
                     ProductRow.shop_id == shop_id, ProductRow.id == product_id).with_for_update())).first()
                 if product is None:
@@ -149,13 +149,16 @@ class SqlCatalogStore:
             raise CatalogConflict(conflicts)  # leaving the transaction rolls every write back
 
     async def _shop(self, session: AsyncSession, c: CatalogFile, report: ImportReport) -> ShopRow:
-        # Held to the end (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE holds every write):
-        # two writes of one shop's catalog go one after the other, so the second sees what the
-        # first committed before it checks its fresh handles and codes and before it reads what
-        # to update. Under read committed, a product created meanwhile was otherwise updated by
-        # the second creator, both answering "created".
+        # Held to the end (SQLite's BEGIN IMMEDIATE holds every write): two writes of one shop's
+        # catalog go one after the other, so the second sees what the first committed before it
+        # checks its fresh handles and codes and before it reads what to update. Under read
+        # committed, a product created meanwhile was otherwise updated by the second creator,
+        # both answering "created". FOR NO KEY UPDATE, not FOR UPDATE: every insert of a row that
+        # names the shop (a coupon claimed, a cart, an order, a reservation) takes the shop's KEY
+        # SHARE lock for its foreign key, which FOR UPDATE would make wait for the whole import,
+        # and a writer holding a row the import wants next would wait in a cycle.
         existing = (await session.scalars(select(ShopRow).where(
-            ShopRow.handle == c.shop.handle).with_for_update())).first()
+            ShopRow.handle == c.shop.handle).with_for_update(key_share=True))).first()
         values = {"name": c.shop.name, "online_payment_cap": c.shop.onlinePaymentCap}
         row, outcome = _upsert(session, existing, ShopRow, {"handle": c.shop.handle}, values)
         report.record("shops", outcome)
@@ -344,12 +347,13 @@ async def _history(session: AsyncSession, c: CatalogFile, shop_id: int, now: dat
         return []
     codes = {e.code for e in c.coupons} | {code for e in c.campaigns
                                            for code in (e.rewardTemplateCode, e.assisterRewardTemplateCode) if code}
-    templates = {row.code: template_from_row(row) for row in (await session.scalars(
-        select(CouponTemplateRow).where(CouponTemplateRow.shop_id == shop_id, CouponTemplateRow.code.in_(codes))
-        .order_by(CouponTemplateRow.id).with_for_update())).all()}
+    # Campaigns before templates, the order a help takes them in (its campaign, then the reward's template).
     campaigns = {row.code: campaign_from_row(row) for row in (await session.scalars(
         select(CampaignRow).where(CampaignRow.shop_id == shop_id, CampaignRow.code.in_([e.code for e in c.campaigns]))
         .order_by(CampaignRow.id).with_for_update())).all()}
+    templates = {row.code: template_from_row(row) for row in (await session.scalars(
+        select(CouponTemplateRow).where(CouponTemplateRow.shop_id == shop_id, CouponTemplateRow.code.in_(codes))
+        .order_by(CouponTemplateRow.id).with_for_update())).all()}
     started = set((await session.scalars(select(AssistRow.campaign_id).distinct().where(
         AssistRow.campaign_id.in_([cm.id for cm in campaigns.values()])))).all()) if campaigns else set()
     sku_codes = {code for e in c.coupons for code in e.skuCodes or ()}
