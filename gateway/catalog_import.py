@@ -17,6 +17,7 @@ from adapters.catalog.port import (
     StockReport,
 )
 from adapters.db import utcnow
+from adapters.shop_remotes.port import ShopRemote
 
 
 class ImportFailed(Exception):
@@ -59,13 +60,34 @@ def read_catalog(path: Path) -> CatalogFile:
         raise ImportFailed([(name, where, why) for where, why in exc.problems]) from exc
 
 
+def remote_problems(catalog: CatalogFile, remote: ShopRemote | None) -> list[tuple[str, str]]:
+    """What the file would write to jimu's database for a shop whose own system serves it instead
+    (``jimu shop remote``): its products when the goods are the merchant's, its stock figures
+    when the stock is. Written, nothing would show them; refused, the merchant knows why."""
+    if remote is None:
+        return []
+    see = f"(jimu shop remote show {catalog.shop.handle})"
+    if remote.goods_url is not None and catalog.products:
+        return [("products", f"the shop's goods are served by its own system {see}: leave products out of "
+                             "the file, or serve them from jimu again (jimu shop remote clear)")]
+    if remote.inventory_url is not None:
+        return [(f"products[{n}].skus[{m}].stock", f"the shop's stock is kept by its own system {see}: change it "
+                                                   "there, and leave stock out of the file")
+                for n, p in enumerate(catalog.products) for m, s in enumerate(p.skus) if s.stock]
+    return []
+
+
 async def import_catalog(
     store: CatalogStore,
     path: Path,
     catalog: CatalogFile,
     progress: Callable[[], None] | None = None,
     stock: StockMode = StockMode.KEEP,
+    remote: ShopRemote | None = None,
 ) -> ImportReport:
+    """The file imported, all or nothing; ``remote`` is the shop's own systems, where it has them."""
+    if problems := remote_problems(catalog, remote):
+        raise ImportFailed([(str(path), where, why) for where, why in problems])
     try:
         return await store.apply(catalog, utcnow(), progress, stock=stock)
     except CatalogConflict as exc:

@@ -176,7 +176,9 @@ async def _import(settings: Settings, path: Path, catalog: CatalogFile, stock: S
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task(f"importing {catalog.shop.handle}", total=len(catalog.products))
             adapters = sql_adapters(settings, db)
-            report = await import_catalog(adapters.catalog, path, catalog, lambda: progress.advance(task), stock)
+            remote = next((r for r in await adapters.remotes.remotes() if r.shop_handle == catalog.shop.handle), None)
+            report = await import_catalog(adapters.catalog, path, catalog, lambda: progress.advance(task), stock,
+                                          remote)
         if report.changed:
             await tell_the_workers(settings, adapters, report.shop_handle)
         return report

@@ -285,3 +285,27 @@ async def test_shop_remote_set_show_and_clear(env, database_url: str):
     again = await jimu("shop", "remote", "clear", "erp-brand", env=env)
     assert "served from jimu's database again" in cleared.output and "had no remotes" in again.output
     assert "goods and stock from jimu's database" in (await jimu("shop", "remote", "show", "erp-brand", env=env)).output
+
+
+async def test_an_import_writes_nothing_a_shops_own_system_serves_instead(tmp_path: Path, env, database_url: str):
+    # given a shop imported with stock, whose stock then comes from its own system
+    with_stock = catalog("erp-shop", [product("p1", skus=[sku("P1", stock={"W": 5})])],
+                         warehouses=[{"code": "W", "regions": ["*"]}])
+    path = write(tmp_path, with_stock)
+    assert (await jimu("import", str(path), env=env)).exit_code == 0
+    assert (await jimu("shop", "remote", "set", "erp-shop", "--secret", "s" * 24, "--inventory",
+                       "http://127.0.0.1:8801/erp", env=env)).exit_code == 0
+    # when the file with stock figures is imported again, then it is refused at each figure
+    refused = await jimu("import", str(path), env=env)
+    assert refused.exit_code == 1 and "Nothing was imported" in refused.output
+    assert "products[0].skus[0].stock" in refused.output and "kept by its own system" in refused.output
+    # and without them it imports
+    without = catalog("erp-shop", [product("p1", "Renamed", skus=[sku("P1")])], warehouses=[{"code": "W", "regions": ["*"]}])
+    assert (await jimu("import", str(write(tmp_path, without, "plain.json")), env=env)).exit_code == 0
+    # when the goods come from its own system too, a file with products is refused
+    assert (await jimu("shop", "remote", "set", "erp-shop", "--secret", "s" * 24, "--goods", "http://127.0.0.1:8801/erp",
+                       "--inventory", "http://127.0.0.1:8801/erp", env=env)).exit_code == 0
+    goods = await jimu("import", str(write(tmp_path, without, "plain.json")), env=env)
+    assert goods.exit_code == 1 and "goods are served by its own system" in goods.output
+    # and a file of the shop alone still imports (its name, keys, delivery, coupons are jimu's)
+    assert (await jimu("import", str(write(tmp_path, catalog("erp-shop", []), "shop.json")), env=env)).exit_code == 0
