@@ -141,6 +141,10 @@ class HttpInventory:
     async def release(self, shop_id: int, reservation_id: int) -> bool:
         return await self._move("/v1/reservations:release", reservation_id)
 
+    async def release_ref(self, shop_id: int, ref: str) -> bool:
+        return await self._client.call(self._end, "/v1/reservations:releaseByRef", {"ref": ref},
+                                       lambda a: wire.Changed.model_validate(a).changed, read=False)
+
     async def expire_due(self, now: datetime, limit: int = 100) -> list[Reservation]:
         return []  # the merchant's system expires its own, at expiresAt
 

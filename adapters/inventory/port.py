@@ -170,6 +170,12 @@ class Inventory(Protocol):
         """ACTIVE or COMMITTED -> RELEASED: the units are sellable again. False otherwise."""
         ...
 
+    async def release_ref(self, shop_id: int, ref: str) -> bool:
+        """Give back what is held under ``ref`` (as ``release``), and see that nothing is held under it
+        later: a shop's own system may yet receive a reserve of ``ref`` that jimu gave up waiting for,
+        and holds nothing for it then. False when nothing was held."""
+        ...
+
     async def expire_due(self, now: datetime, limit: int = 100) -> list[Reservation]:
         """ACTIVE reservations past ``expires_at`` -> EXPIRED, units released; those it expired."""
         ...

@@ -133,9 +133,7 @@ class Checkout:
         be held by the shop's own system, and while that does not answer the rest is given back."""
         await self.coupons.release(order.shop_id, order.number)
         await self.delivery.release_slot(order.shop_id, order.number)
-        reservation = await self.inventory.reservation_by_ref(order.shop_id, order.number)
-        if reservation is not None:
-            await self.inventory.release(order.shop_id, reservation.id)
+        await self.inventory.release_ref(order.shop_id, order.number)  # a reserve still on its way included
         await self.orders.mark_released(order.shop_id, order.number)
 
     async def sweep(self, now: datetime, limit: int = 100) -> SweepReport:

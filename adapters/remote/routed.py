@@ -176,6 +176,9 @@ class RoutedInventory:
     async def release(self, shop_id: int, reservation_id: int) -> bool:
         return await (await self._remotes.inventory(shop_id)).release(shop_id, reservation_id)
 
+    async def release_ref(self, shop_id: int, ref: str) -> bool:
+        return await (await self._remotes.inventory(shop_id)).release_ref(shop_id, ref)
+
     async def expire_due(self, now: datetime, limit: int = 100) -> list[Reservation]:
         # jimu's own reservations; a merchant's system expires its own at their expiresAt
         return await self._remotes.local_inventory.expire_due(now, limit)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,9 +32,10 @@ from adapters.inventory.port import (
     InventoryError,
     OutOfStock,
     PurchaseLimitExceeded,
+    ReservationState,
     WantedLine,
 )
-from adapters.inventory.sql import SqlInventory
+from adapters.inventory.sql import ReservationRow, SqlInventory
 from adapters.paging import Window
 from adapters.remote import wire
 from adapters.remote.signing import verify
@@ -177,6 +179,26 @@ async def _release(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
     return {"changed": await m.inventory.release(m.shop_id, body["id"])}
 
 
+async def _release_by_ref(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
+    """As the contract has it: what is held under the ref is given back; where nothing is, the ref
+    is kept as released (a reservation of no lines), so a reserve of it arriving later (one jimu
+    gave up waiting for) is answered with that and holds nothing."""
+    ref = body["ref"]
+    for _ in range(2):
+        held = await m.inventory.reservation_by_ref(m.shop_id, ref)
+        if held is not None:
+            return {"changed": await m.inventory.release(m.shop_id, held.id)}
+        try:
+            async with m.db.write() as session:
+                await session.execute(ReservationRow.__table__.insert().values(
+                    shop_id=m.shop_id, ref=ref, shopper_id=None, state=ReservationState.RELEASED.value,
+                    expires_at=utcnow(), created_at=utcnow()))
+            return {"changed": False}
+        except IntegrityError:  # a reserve of the ref landed meanwhile: give that back
+            continue
+    raise RuntimeError(f"reservation {ref} neither found nor kept as released")
+
+
 async def _by_id(m: Merchant, body: dict[str, Any]) -> dict[str, Any]:
     return {"reservation": await m.reservation(await m.inventory.reservation(m.shop_id, body["id"]))}
 
@@ -202,6 +224,7 @@ ROUTES: dict[str, Handler] = {
     "/v1/reservations:reserve": _reserve,
     "/v1/reservations:commit": _commit,
     "/v1/reservations:release": _release,
+    "/v1/reservations:releaseByRef": _release_by_ref,
     "/v1/reservations:byId": _by_id,
     "/v1/reservations:byRef": _by_ref,
 }

@@ -369,10 +369,10 @@ async def test_orders_that_cannot_be_given_back_never_hold_up_those_behind_them(
         def __getattr__(self, name: str) -> Any:
             return getattr(a.inventory, name)
 
-        async def reservation_by_ref(self, shop_id: int, ref: str) -> Any:
+        async def release_ref(self, shop_id: int, ref: str) -> Any:
             if ref in stuck:
                 raise stuck[ref]
-            return await a.inventory.reservation_by_ref(shop_id, ref)
+            return await a.inventory.release_ref(shop_id, ref)
 
     sweeper = with_stock(world, Stuck())
     # when: the sweep goes two orders at a time

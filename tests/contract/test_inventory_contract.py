@@ -69,6 +69,16 @@ async def test_a_reservation_holds_units_until_committed_or_released(adapters: A
     assert (level.reserved, level.sold, level.available) == (0, 0, 5)
 
 
+async def test_a_release_by_ref_gives_back_what_the_ref_holds_once(adapters: Adapters):
+    shop, ids = await stocked(adapters, {"A": {"N": 5}})
+    inv = adapters.inventory
+    await inv.reserve(shop, "r1", None, "1", [WantedLine(ids["A"], 3)], LATER)
+    assert await inv.release_ref(shop, "r1") is True
+    assert await inv.release_ref(shop, "r1") is False, "a release happens once"
+    assert await inv.release_ref(shop, "nothing-held") is False
+    assert await inv.available(shop, [(ids["A"], "1")]) == [5]
+
+
 async def test_all_lines_or_none(adapters: Adapters):
     # given B has too little
     shop, ids = await stocked(adapters, {"A": {"N": 5}, "B": {"N": 1}})

@@ -104,6 +104,22 @@ async def test_a_reservation_is_idempotent_by_its_ref_and_moves_once(stock):
     assert await remote.reservation_by_ref(ours, "JM-404") is None
 
 
+async def test_a_release_by_ref_gives_back_what_it_holds_and_a_later_reserve_of_it_holds_nothing(stock):
+    remote, ours, own, theirs = stock.remote, stock.ours, stock.own, stock.theirs
+    watch, their_watch = stock.our_ids[0], stock.their_ids[0]
+    before = await own.available(theirs, [(their_watch, REGION)])
+    expires = utcnow() + timedelta(minutes=15)
+    # a ref holding a unit: given back, once
+    await remote.reserve(ours, "JM-R1", None, REGION, [WantedLine(watch, 1)], expires)
+    assert await remote.release_ref(ours, "JM-R1") is True and await remote.release_ref(ours, "JM-R1") is False
+    assert await own.available(theirs, [(their_watch, REGION)]) == before
+    # a ref holding nothing yet (its reserve still on the way): kept as released by the merchant
+    assert await remote.release_ref(ours, "JM-R2") is False
+    late = await remote.reserve(ours, "JM-R2", None, REGION, [WantedLine(watch, 1)], expires)
+    assert (late.state, late.lines) == (ReservationState.RELEASED, ())
+    assert await own.available(theirs, [(their_watch, REGION)]) == before
+
+
 async def test_out_of_stock_names_the_skus_and_holds_nothing(stock):
     remote, ours, own, theirs, their_ids = stock.remote, stock.ours, stock.own, stock.theirs, stock.their_ids
     watch, strap = stock.our_ids
