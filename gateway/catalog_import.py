@@ -68,12 +68,12 @@ def remote_problems(catalog: CatalogFile, remote: ShopRemote | None) -> list[tup
         return []
     see = f"(jimu shop remote show {catalog.shop.handle})"
     if remote.goods_url is not None and catalog.products:
-        return [("products", f"the shop's goods are served by its own system {see}: leave products out of "
-                             "the file, or serve them from jimu again (jimu shop remote clear)")]
+        return [("products", f"the shop's goods are served by its own system {see}: leave products (and coupons "
+                             "naming SKUs) out of the file, or serve them from jimu again (jimu shop remote clear)")]
     if remote.inventory_url is not None:
         return [(f"products[{n}].skus[{m}].stock", f"the shop's stock is kept by its own system {see}: change it "
                                                    "there, and leave stock out of the file")
-                for n, p in enumerate(catalog.products) for m, s in enumerate(p.skus) if s.stock]
+                for n, p in enumerate(catalog.products) for m, s in enumerate(p.skus) if any(s.stock.values())]
     return []
 
 

@@ -47,26 +47,31 @@ class Dispatching:
     async def round(self) -> int:
         """One round of sending (and pruning when it is time); how many were claimed. Its failure is
         logged, not raised: a database blip must not end the sending."""
-        done: Dispatched | None = None
+        self.rounds += 1
         try:
             done = await self._dispatcher.dispatch()
-            if time.monotonic() - self._pruned_at >= PRUNE_EVERY_SECONDS:
-                self._pruned_at = time.monotonic()
-                pruned = await self._outbox.prune(utcnow() - self._retention)
-                if pruned:
-                    log.info("webhooks: %d settled events forgotten", pruned, extra={"jimu": {"pruned": pruned}})
-            return done.claimed
         except Exception:
             log.exception("webhook dispatch failed; trying again in %s s", self._poll)
-            done = None
+            self._tell(None)
             return 0
-        finally:
-            self.rounds += 1
-            for listener in self._listeners:
-                try:
-                    listener(done)
-                except Exception:  # counting a round must never stop the sending
-                    log.exception("a webhook round listener failed")
+        self._tell(done)
+        if time.monotonic() - self._pruned_at >= PRUNE_EVERY_SECONDS:
+            try:
+                pruned = await self._outbox.prune(utcnow() - self._retention)
+            except Exception:
+                log.exception("pruning settled webhook events failed; trying again at the next round")
+            else:
+                self._pruned_at = time.monotonic()
+                if pruned:
+                    log.info("webhooks: %d settled events forgotten", pruned, extra={"jimu": {"pruned": pruned}})
+        return done.claimed
+
+    def _tell(self, done: Dispatched | None) -> None:
+        for listener in self._listeners:
+            try:
+                listener(done)
+            except Exception:  # counting a round must never stop the sending
+                log.exception("a webhook round listener failed")
 
     async def _until_stopped(self) -> None:
         while not self._stopping.is_set():

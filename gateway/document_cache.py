@@ -10,6 +10,7 @@ when the shop is invalidated (at once in every worker with Redis).
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -17,6 +18,11 @@ from adapters.documents.port import DocumentStore, TrustedDocument
 from gateway.reference import ReferenceCache
 
 MAX_HELD_CHARACTERS = 16_000_000  # of document text per worker: a few thousand storefront documents
+# A hash sent with its text is registered again (counted as registered now) at most this often by one
+# worker: the sweep forgets what was registered longer ago than JIMU_APQ_RETENTION_DAYS, and a text a
+# worker serves from its memory would otherwise never be registered again.
+REGISTER_AGAIN_SECONDS = 3600.0
+MAX_REGISTERED = 10_000
 
 
 class DocumentTexts:
@@ -27,6 +33,7 @@ class DocumentTexts:
         self._max = max_characters
         self._size = 0
         self._held: OrderedDict[str, str] = OrderedDict()
+        self._registered: dict[str, float] = {}  # hash -> time.monotonic() this worker last registered it
 
     def holds(self, sha256: str) -> bool:
         return sha256 in self._held
@@ -41,8 +48,15 @@ class DocumentTexts:
             self._hold(sha256, found)
         return found
 
+    def registered_lately(self, sha256: str) -> bool:
+        at = self._registered.get(sha256)
+        return at is not None and time.monotonic() - at < REGISTER_AGAIN_SECONDS
+
     async def register(self, sha256: str, text: str) -> None:
         await self._store.register(sha256, text)
+        if len(self._registered) >= MAX_REGISTERED:
+            self._registered.clear()
+        self._registered[sha256] = time.monotonic()
         self._hold(sha256, text)
 
     def _hold(self, sha256: str, text: str) -> None:

@@ -169,9 +169,11 @@ class Documents:
             if text is None:  # Apollo's clients send the query on this exact message and code
                 raise Refused(200, "PersistedQueryNotFound", NOT_FOUND)
             return text
-        if shop is not None and not self._texts.holds(sha) and await self._texts.text(sha) is None:
+        if shop is not None and not self._texts.registered_lately(sha):
             # Registered for a shop's key only, and only what could run: nothing else fills the table.
-            if document_problem(self._schema, query) is None:
+            # Again when it is known (a client sends the text after a worker that had it no longer
+            # did: the sweep forgot it), so that it counts from now.
+            if self._texts.holds(sha) or document_problem(self._schema, query) is None:
                 await self._texts.register(sha, query)
         return query
 

@@ -82,11 +82,11 @@ class Sweeper:
                              "forfeited": len(money.forfeited)}})
             moved = {"expired": len(report.expired), "undone": len(report.failed), "released": len(report.released),
                      "committed": len(money.committed), "forfeited": len(money.forfeited)}
-            await self._forget_documents()
         except Exception:
             self.failures += 1
             failed = True
             log.exception("sweep failed; trying again in %s s", self._interval)
+        await self._forget_documents()
         self.runs += 1
         self.last_finished = time.time()
         swept = Swept(self.last_finished, time.perf_counter() - started, failed, moved)
@@ -97,12 +97,17 @@ class Sweeper:
                 log.exception("a sweep listener failed")
 
     async def _forget_documents(self) -> None:
-        """Once an hour (the first sweep included): persisted queries past their retention or the cap."""
+        """Once an hour (the first sweep included): persisted queries past their retention or the cap.
+        Its failure is logged and tried again at the next sweep; it is not the orders' sweep failing."""
         forgetting = self._documents
         if forgetting is None or (self._forgot_at is not None and time.monotonic() - self._forgot_at < FORGET_EVERY_SECONDS):
             return
+        try:
+            gone = await forgetting.store.forget(utcnow() - forgetting.retention, forgetting.keep_at_most)
+        except Exception:
+            log.exception("forgetting persisted queries failed; trying again at the next sweep")
+            return
         self._forgot_at = time.monotonic()
-        gone = await forgetting.store.forget(utcnow() - forgetting.retention, forgetting.keep_at_most)
         if gone:
             log.info("persisted queries: %d forgotten", gone, extra={"jimu": {"forgotten": gone}})
 

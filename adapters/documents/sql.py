@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Text, UniqueConstraint, delete, select
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    UniqueConstraint,
+    and_,
+    delete,
+    exists,
+    or_,
+    select,
+)
 from sqlmodel import Field, SQLModel
 
 from adapters.db import Database, UtcDateTime, utcnow
@@ -33,6 +42,8 @@ class TrustedDocumentRow(SQLModel, table=True):
 
 _DOCUMENTS = PersistedDocumentRow.__table__
 _TRUSTED = TrustedDocumentRow.__table__
+_UNTRUSTED = ~exists().where(_TRUSTED.c.sha256 == _DOCUMENTS.c.sha256)
+FORGET_BATCH = 1000
 
 
 class SqlDocumentStore:
@@ -51,13 +62,30 @@ class SqlDocumentStore:
                                                               "created_at": utcnow()}])
 
     async def forget(self, registered_before: datetime, keep_at_most: int) -> int:
-        untrusted = _DOCUMENTS.c.sha256.not_in(select(_TRUSTED.c.sha256))
-        newest_first = select(_DOCUMENTS.c.sha256).where(untrusted).order_by(
-            _DOCUMENTS.c.created_at.desc(), _DOCUMENTS.c.sha256.desc()).offset(keep_at_most)
-        async with self._db.write() as session:
-            old = await session.execute(delete(_DOCUMENTS).where(untrusted, _DOCUMENTS.c.created_at < registered_before))
-            over = await session.execute(delete(_DOCUMENTS).where(_DOCUMENTS.c.sha256.in_(newest_first)))
-        return old.rowcount + over.rowcount  # type: ignore[attr-defined]
+        gone = await self._forget_up_to(lambda: _DOCUMENTS.c.created_at < registered_before)
+        # The cap: what is older than the keep_at_most-th newest untrusted one (by time, then hash).
+        [edge] = await self._db.rows(select(_DOCUMENTS.c.created_at, _DOCUMENTS.c.sha256).where(_UNTRUSTED).order_by(
+            _DOCUMENTS.c.created_at.desc(), _DOCUMENTS.c.sha256.desc()).offset(keep_at_most).limit(1)) or [None]
+        if edge is not None:
+            gone += await self._forget_up_to(lambda: or_(
+                _DOCUMENTS.c.created_at < edge.created_at,
+                and_(_DOCUMENTS.c.created_at == edge.created_at, _DOCUMENTS.c.sha256 <= edge.sha256)))
+        return gone
+
+    async def _forget_up_to(self, older: Callable[[], ColumnElement[bool]]) -> int:
+        """Untrusted documents matching ``older``, dropped a batch a transaction, so neither database
+        holds a long write. A row a push or a registration holds is passed over (SKIP LOCKED on
+        PostgreSQL; SQLite's write transactions take turns): it is being made new."""
+        gone = 0
+        while True:
+            async with self._db.write() as session:
+                batch = (await session.scalars(select(_DOCUMENTS.c.sha256).where(_UNTRUSTED, older())
+                                               .limit(FORGET_BATCH).with_for_update(skip_locked=True))).all()
+                if batch:
+                    await session.execute(delete(_DOCUMENTS).where(_DOCUMENTS.c.sha256.in_(batch)))
+            gone += len(batch)
+            if len(batch) < FORGET_BATCH:
+                return gone
 
     async def trusted(self, shop_id: int) -> list[TrustedDocument]:
         rows = await self._db.rows(

@@ -176,6 +176,8 @@ class HttpInventory:
         held = wire.Held.model_validate(answer).reservation
         if held is None or held.ref != ref:
             raise ValueError(f"a reserve of {ref} answered with {held.ref if held else 'no reservation'}")
+        if held.state in ("RELEASED", "EXPIRED"):  # the ref was given back (or ran out) before this reserve
+            raise ValueError(f"a reserve of {ref} answered with a {held.state} reservation, not a hold")
         if any(ln.skuCode not in ids for ln in held.lines):
             raise ValueError("a reservation line of a SKU not asked for")
         return held.of(self._end.shop_id, ids)

@@ -6,12 +6,14 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from adapters.db import utcnow
 from adapters.documents.rules import sha256_of
 from adapters.shops.port import ShopPolicy, TrustedDocuments
 from gateway.document_check import read_manifest
@@ -143,6 +145,22 @@ async def test_a_document_registered_through_one_worker_is_found_by_another(sett
         found = await another.post("/graphql", json=apq(sha=sha256_of(SHOP_NAME)), headers=PK)
     # then it read the document from the database
     assert found.status_code == 200 and found.json() == registered.json()
+
+
+async def test_a_document_the_sweep_forgot_is_registered_again_by_a_worker_that_still_holds_it(
+        settings: Settings, demo: Adapters, monkeypatch: pytest.MonkeyPatch):
+    # given a document registered through a worker that still holds its text, then forgotten in the store
+    monkeypatch.setattr("gateway.document_cache.REGISTER_AGAIN_SECONDS", 0.0)  # "an hour later"
+    sha = sha256_of(SHOP_NAME)
+    async with api_client(settings, demo) as worker:
+        assert shop_name(await worker.post("/graphql", json=apq(SHOP_NAME), headers=PK))
+        assert await demo.documents.forget(utcnow() + timedelta(seconds=1), keep_at_most=100) == 1
+        # when a client that met a fresh worker's PERSISTED_QUERY_NOT_FOUND sends hash and text to it
+        assert shop_name(await worker.post("/graphql", json=apq(SHOP_NAME), headers=PK))
+    # then the store has it again, for every worker
+    assert await demo.documents.texts([sha]) == [SHOP_NAME]
+    async with api_client(settings, demo) as fresh:
+        assert shop_name(await fresh.post("/graphql", json=apq(sha=sha), headers=PK))
 
 
 async def test_version_2_is_refused_clearly(client: httpx.AsyncClient):

@@ -72,8 +72,9 @@ async def test_distrust_takes_ids_off_one_shops_list(adapters: Adapters, shops: 
 
 
 async def test_forgetting_drops_the_untrusted_past_their_time_or_past_the_cap_oldest_first(
-        adapters: Adapters, shops: tuple[int, int]):
+        adapters: Adapters, shops: tuple[int, int], monkeypatch: pytest.MonkeyPatch):
     panda, _ = shops
+    monkeypatch.setattr("adapters.documents.sql.FORGET_BATCH", 1)  # SQL forgets a batch a transaction
     docs = [f"query Q{n} {{ shop {{ name }} }}" for n in range(5)]
     # given five registered in turn, the first trusted by a shop, the second registered again last
     for doc in docs:

@@ -115,9 +115,11 @@ async def test_a_release_by_ref_gives_back_what_it_holds_and_a_later_reserve_of_
     assert await own.available(theirs, [(their_watch, REGION)]) == before
     # a ref holding nothing yet (its reserve still on the way): kept as released by the merchant
     assert await remote.release_ref(ours, "JM-R2") is False
-    late = await remote.reserve(ours, "JM-R2", None, REGION, [WantedLine(watch, 1)], expires)
-    assert (late.state, late.lines) == (ReservationState.RELEASED, ())
+    with pytest.raises(RemoteUnavailable, match="RELEASED reservation, not a hold"):
+        await remote.reserve(ours, "JM-R2", None, REGION, [WantedLine(watch, 1)], expires)
     assert await own.available(theirs, [(their_watch, REGION)]) == before
+    kept = await own.reservation_by_ref(theirs, "JM-R2")
+    assert kept is not None and (kept.state, kept.lines) == (ReservationState.RELEASED, ())
 
 
 async def test_out_of_stock_names_the_skus_and_holds_nothing(stock):
