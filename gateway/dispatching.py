@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import timedelta
@@ -19,7 +18,7 @@ from datetime import timedelta
 from adapters.db import utcnow
 from adapters.webhooks.dispatcher import BATCH, Dispatched, Dispatcher
 from adapters.webhooks.port import Webhooks
-from gateway.background import let_finish
+from gateway.background import Every, let_finish, tell
 
 log = logging.getLogger("jimu.webhooks")
 PRUNE_EVERY_SECONDS = 3600.0
@@ -35,7 +34,7 @@ class Dispatching:
         self._retention = retention
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self._pruned_at = 0.0
+        self._pruning = Every(PRUNE_EVERY_SECONDS)
         self.rounds = 0
 
     def start(self) -> None:
@@ -52,26 +51,19 @@ class Dispatching:
             done = await self._dispatcher.dispatch()
         except Exception:
             log.exception("webhook dispatch failed; trying again in %s s", self._poll)
-            self._tell(None)
+            tell(self._listeners, None, log, "a webhook round listener failed")
             return 0
-        self._tell(done)
-        if time.monotonic() - self._pruned_at >= PRUNE_EVERY_SECONDS:
+        tell(self._listeners, done, log, "a webhook round listener failed")
+        if self._pruning.due():
             try:
                 pruned = await self._outbox.prune(utcnow() - self._retention)
             except Exception:
                 log.exception("pruning settled webhook events failed; trying again at the next round")
             else:
-                self._pruned_at = time.monotonic()
+                self._pruning.taken()
                 if pruned:
                     log.info("webhooks: %d settled events forgotten", pruned, extra={"jimu": {"pruned": pruned}})
         return done.claimed
-
-    def _tell(self, done: Dispatched | None) -> None:
-        for listener in self._listeners:
-            try:
-                listener(done)
-            except Exception:  # counting a round must never stop the sending
-                log.exception("a webhook round listener failed")
 
     async def _until_stopped(self) -> None:
         while not self._stopping.is_set():

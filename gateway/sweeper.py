@@ -4,7 +4,8 @@ paid orders' stock is committed, and deposits whose balance is overdue are forfe
 Every worker runs it; each order moves once (conditional updates, ``SKIP
 LOCKED``), so several sweepers share the work instead of repeating it. On
 shutdown a sweep under way is let finish (within the grace), so that what it
-moved is committed, and no new one starts.
+moved is committed, and no new one starts. Once an hour it also forgets the
+persisted queries past their retention (``Forgetting``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from datetime import timedelta
 from adapters.db import utcnow
 from adapters.documents.port import DocumentStore
 from adapters.payments.cashier import Cashier
-from gateway.background import let_finish
+from gateway.background import Every, let_finish, tell
 
 log = logging.getLogger("jimu.sweeper")
+SWEEP_STOP_SECONDS = 10.0  # on shutdown, after uvicorn's grace: how long a sweep under way may take to finish
 FORGET_EVERY_SECONDS = 3600.0
 
 
@@ -34,7 +36,6 @@ class Forgetting:
     store: DocumentStore
     retention: timedelta
     keep_at_most: int
-SWEEP_STOP_SECONDS = 10.0  # on shutdown, after uvicorn's grace: how long a sweep under way may take to finish
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ class Sweeper:
         self._interval = interval_seconds
         self._listeners = tuple(listeners)
         self._documents = documents
-        self._forgot_at: float | None = None  # time.monotonic() of the last forgetting
+        self._forgetting = Every(FORGET_EVERY_SECONDS)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.runs = 0  # sweeps finished, failed ones included
@@ -89,25 +90,21 @@ class Sweeper:
         await self._forget_documents()
         self.runs += 1
         self.last_finished = time.time()
-        swept = Swept(self.last_finished, time.perf_counter() - started, failed, moved)
-        for listener in self._listeners:
-            try:
-                listener(swept)
-            except Exception:  # counting a sweep must never stop the sweeping
-                log.exception("a sweep listener failed")
+        tell(self._listeners, Swept(self.last_finished, time.perf_counter() - started, failed, moved), log,
+             "a sweep listener failed")
 
     async def _forget_documents(self) -> None:
         """Once an hour (the first sweep included): persisted queries past their retention or the cap.
         Its failure is logged and tried again at the next sweep; it is not the orders' sweep failing."""
         forgetting = self._documents
-        if forgetting is None or (self._forgot_at is not None and time.monotonic() - self._forgot_at < FORGET_EVERY_SECONDS):
+        if forgetting is None or not self._forgetting.due():
             return
         try:
             gone = await forgetting.store.forget(utcnow() - forgetting.retention, forgetting.keep_at_most)
         except Exception:
             log.exception("forgetting persisted queries failed; trying again at the next sweep")
             return
-        self._forgot_at = time.monotonic()
+        self._forgetting.taken()
         if gone:
             log.info("persisted queries: %d forgotten", gone, extra={"jimu": {"forgotten": gone}})
 

@@ -357,11 +357,11 @@ async def _history(session: AsyncSession, c: CatalogFile, shop_id: int, now: dat
     started = set((await session.scalars(select(AssistRow.campaign_id).distinct().where(
         AssistRow.campaign_id.in_([cm.id for cm in campaigns.values()])))).all()) if campaigns else set()
     sku_codes = {code for e in c.coupons for code in e.skuCodes or ()}
-    skus = {code: id for code, id in (await session.execute(select(SkuRow.code, SkuRow.id).where(
-        SkuRow.shop_id == shop_id, SkuRow.code.in_(sku_codes)))).all()} if sku_codes else {}
+    skus = dict((await session.execute(select(SkuRow.code, SkuRow.id).where(
+        SkuRow.shop_id == shop_id, SkuRow.code.in_(sku_codes)))).all()) if sku_codes else {}
     handles = {e.categoryHandle for e in c.coupons if e.categoryHandle}
-    categories = {handle: id for handle, id in (await session.execute(select(CategoryRow.handle, CategoryRow.id).where(
-        CategoryRow.shop_id == shop_id, CategoryRow.handle.in_(handles)))).all()} if handles else {}
+    categories = dict((await session.execute(select(CategoryRow.handle, CategoryRow.id).where(
+        CategoryRow.shop_id == shop_id, CategoryRow.handle.in_(handles)))).all()) if handles else {}
     return history_conflicts(c, now, templates, campaigns, started, skus, categories)
 
 
